@@ -1,0 +1,567 @@
+//! The in-memory cloud: the engine's test double and the benchmarks' cloud.
+//!
+//! It implements every token in the catalog generically — ids shaped like
+//! AWS's, ARNs, the URN tag, autonamed physical names — and enforces the one
+//! rule that catches most ordering bugs: an object still referenced by another
+//! cannot be deleted (AWS's `DependencyViolation`), and an input naming an id
+//! that does not exist is refused. Latency per call and faults (transient or
+//! permanent) are injectable. It is not a substitute for the AWS provider.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+
+use super::retry::RetryPolicy;
+use super::{
+    check_by_catalog, diff_by_catalog, kind, unsupported, CallContext, Created, DiffResult, ErrorKind, IdStyle,
+    Provider, ProviderError, ProviderFactory, URN_TAG,
+};
+use crate::model::{PropertyMap, Value};
+
+/// The account id every in-memory ARN carries.
+pub const ACCOUNT_ID: &str = "123456789012";
+
+/// A cloud operation, for latency models and fault injection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// Create.
+    Create,
+    /// Read.
+    Read,
+    /// Update.
+    Update,
+    /// Delete.
+    Delete,
+}
+
+/// How long each call takes.
+#[derive(Clone, Default)]
+pub enum Latency {
+    /// Calls return at once.
+    #[default]
+    None,
+    /// Every call takes this long.
+    Fixed(Duration),
+    /// Per token and operation.
+    Custom(Arc<dyn Fn(&str, Op) -> Duration + Send + Sync>),
+}
+
+impl std::fmt::Debug for Latency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Latency::None => f.write_str("None"),
+            Latency::Fixed(d) => write!(f, "Fixed({d:?})"),
+            Latency::Custom(_) => f.write_str("Custom(..)"),
+        }
+    }
+}
+
+impl Latency {
+    /// The latency of `op` on `token`.
+    pub fn of(&self, token: &str, op: Op) -> Duration {
+        match self {
+            Latency::None => Duration::ZERO,
+            Latency::Fixed(d) => *d,
+            Latency::Custom(f) => f(token, op),
+        }
+    }
+}
+
+/// A failure to inject: calls matching it fail `times` times with `error`.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    /// Matches resources whose URN name is this (any when `None`).
+    pub name: Option<String>,
+    /// Matches resources of this type token (any when `None`).
+    pub token: Option<String>,
+    /// The operation that fails.
+    pub op: Op,
+    /// The error returned.
+    pub error: ProviderError,
+    /// How many matching calls fail (`u32::MAX`: all of them).
+    pub times: u32,
+}
+
+impl Fault {
+    /// Every `op` on the resource named `name` fails permanently with `code`.
+    pub fn permanent(name: &str, op: Op, code: &str) -> Fault {
+        Fault {
+            name: Some(name.into()),
+            token: None,
+            op,
+            error: ProviderError::new(ErrorKind::Permanent, code, format!("injected {code}")),
+            times: u32::MAX,
+        }
+    }
+
+    /// The first `times` calls of `op` on `name` fail with throttling.
+    pub fn transient(name: &str, op: Op, times: u32) -> Fault {
+        Fault {
+            name: Some(name.into()),
+            token: None,
+            op,
+            error: ProviderError::new(ErrorKind::Transient, "Throttling", "Rate exceeded (injected)"),
+            times,
+        }
+    }
+}
+
+/// One object in the in-memory cloud.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CloudObject {
+    /// Its type token.
+    pub token: String,
+    /// Its region.
+    pub region: String,
+    /// Its properties (outputs), as plain JSON.
+    pub properties: Map<String, Json>,
+}
+
+impl CloudObject {
+    /// The URN it is tagged with, if any.
+    pub fn urn_tag(&self) -> Option<&str> {
+        self.properties.get("tagsAll")?.get(URN_TAG)?.as_str()
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct World {
+    next: u64,
+    objects: BTreeMap<String, CloudObject>,
+    /// id → ids of objects whose properties mention it.
+    #[serde(skip)]
+    referenced_by: HashMap<String, BTreeSet<String>>,
+}
+
+impl World {
+    fn rebuild_references(&mut self) {
+        self.referenced_by.clear();
+        let ids: Vec<String> = self.objects.keys().cloned().collect();
+        for id in ids {
+            let props = self.objects[&id].properties.clone();
+            self.index_references(&id, &props);
+        }
+    }
+
+    fn index_references(&mut self, id: &str, props: &Map<String, Json>) {
+        let mut mentioned = Vec::new();
+        for (key, v) in props {
+            if key != "id" && key != "arn" {
+                strings(v, &mut |s| {
+                    if s != id && self.objects.contains_key(s) {
+                        mentioned.push(s.to_string());
+                    }
+                });
+            }
+        }
+        for m in mentioned {
+            self.referenced_by.entry(m).or_default().insert(id.to_string());
+        }
+    }
+
+    fn unindex(&mut self, id: &str) {
+        for set in self.referenced_by.values_mut() {
+            set.remove(id);
+        }
+    }
+}
+
+fn strings(v: &Json, f: &mut dyn FnMut(&str)) {
+    match v {
+        Json::String(s) => f(s),
+        Json::Array(a) => a.iter().for_each(|x| strings(x, f)),
+        Json::Object(o) => o.values().for_each(|x| strings(x, f)),
+        _ => {}
+    }
+}
+
+/// Whether `s` looks like a generated AWS id (`vpc-0123456789abcdef0`).
+fn looks_like_generated_id(s: &str) -> bool {
+    s.split_once('-').is_some_and(|(prefix, hex)| {
+        !prefix.is_empty()
+            && prefix.chars().all(|c| c.is_ascii_lowercase())
+            && hex.len() == 17
+            && hex.chars().all(|c| c.is_ascii_hexdigit())
+    })
+}
+
+/// The in-memory cloud, shared by every region view configured from it.
+#[derive(Debug)]
+pub struct MemoryCloud {
+    world: Mutex<World>,
+    latency: Latency,
+    retry: RetryPolicy,
+    faults: Mutex<Vec<Fault>>,
+    path: Option<PathBuf>,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+    calls: AtomicU64,
+}
+
+impl Default for MemoryCloud {
+    fn default() -> Self {
+        MemoryCloud::new()
+    }
+}
+
+impl MemoryCloud {
+    /// An empty cloud with no latency.
+    pub fn new() -> MemoryCloud {
+        MemoryCloud {
+            world: Mutex::new(World::default()),
+            latency: Latency::None,
+            retry: RetryPolicy {
+                max_attempts: 5,
+                base_delay: Duration::from_millis(1),
+                max_delay: Duration::from_millis(20),
+            },
+            faults: Mutex::new(Vec::new()),
+            path: None,
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
+            calls: AtomicU64::new(0),
+        }
+    }
+
+    /// A cloud persisted at `path` (loaded now, saved after every change), so
+    /// that consecutive CLI commands see the same cloud.
+    pub fn open(path: &Path) -> Result<MemoryCloud, ProviderError> {
+        let mut cloud = MemoryCloud::new();
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let mut world: World = serde_json::from_slice(&bytes).map_err(|e| {
+                    ProviderError::new(
+                        ErrorKind::Permanent,
+                        "CorruptMemoryCloud",
+                        format!("{} is not an in-memory cloud file ({e}); delete it to start an empty cloud", path.display()),
+                    )
+                })?;
+                world.rebuild_references();
+                cloud.world = Mutex::new(world);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(ProviderError::new(ErrorKind::Permanent, "Io", format!("{}: {e}", path.display())));
+            }
+        }
+        cloud.path = Some(path.to_path_buf());
+        Ok(cloud)
+    }
+
+    /// Sets the latency model.
+    pub fn with_latency(mut self, latency: Latency) -> MemoryCloud {
+        self.latency = latency;
+        self
+    }
+
+    /// Sets the retry policy for transient faults.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> MemoryCloud {
+        self.retry = retry;
+        self
+    }
+
+    /// Adds a fault.
+    pub fn inject(&self, fault: Fault) {
+        self.faults.lock().unwrap_or_else(|e| e.into_inner()).push(fault);
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        self.faults.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// The most calls ever in flight at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Calls made so far (attempts, retries included).
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    /// A copy of every object, by id.
+    pub fn objects(&self) -> BTreeMap<String, CloudObject> {
+        self.world().objects.clone()
+    }
+
+    /// Ids of the objects tagged with `urn`.
+    pub fn find_by_urn(&self, urn: &str) -> Vec<String> {
+        self.world().objects.iter().filter(|(_, o)| o.urn_tag() == Some(urn)).map(|(id, _)| id.clone()).collect()
+    }
+
+    /// Changes an object's property out of band (drift, for tests).
+    pub fn tamper(&self, id: &str, property: &str, value: Json) -> bool {
+        let mut w = self.world();
+        let found = w.objects.get_mut(id).map(|o| o.properties.insert(property.into(), value)).is_some();
+        drop(w);
+        self.save();
+        found
+    }
+
+    /// Removes an object out of band (drift, for tests).
+    pub fn remove_out_of_band(&self, id: &str) -> bool {
+        let mut w = self.world();
+        let found = w.objects.remove(id).is_some();
+        w.unindex(id);
+        drop(w);
+        self.save();
+        found
+    }
+
+    fn world(&self) -> std::sync::MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn save(&self) {
+        let Some(path) = &self.path else { return };
+        let body = serde_json::to_vec_pretty(&*self.world()).unwrap_or_default();
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let result = tempfile::NamedTempFile::new_in(dir).and_then(|mut tmp| {
+            std::io::Write::write_all(&mut tmp, &body)?;
+            tmp.as_file().sync_all()?;
+            tmp.persist(path).map(|_| ()).map_err(|e| e.error)
+        });
+        if let Err(e) = result {
+            tracing::error!("could not save the in-memory cloud to {}: {e}", path.display());
+        }
+    }
+
+    fn take_fault(&self, ctx: &CallContext, op: Op) -> Option<ProviderError> {
+        let mut faults = self.faults.lock().unwrap_or_else(|e| e.into_inner());
+        let name = ctx.urn.name();
+        let f = faults.iter_mut().find(|f| {
+            f.op == op
+                && f.times > 0
+                && f.name.as_deref().is_none_or(|n| n == name)
+                && f.token.as_deref().is_none_or(|t| t == ctx.token)
+        })?;
+        if f.times != u32::MAX {
+            f.times -= 1;
+        }
+        Some(f.error.clone())
+    }
+
+    /// Simulates one API call: latency, in-flight accounting, injected faults,
+    /// and retries of transient ones as an SDK would.
+    async fn call<T>(
+        &self,
+        ctx: &CallContext,
+        op: Op,
+        body: impl Fn() -> Result<T, ProviderError>,
+    ) -> Result<T, ProviderError> {
+        self.retry
+            .run(|| async {
+                self.calls.fetch_add(1, Ordering::SeqCst);
+                let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+                let latency = self.latency.of(&ctx.token, op);
+                if !latency.is_zero() {
+                    tokio::time::sleep(latency).await;
+                }
+                let result = match self.take_fault(ctx, op) {
+                    Some(err) => Err(err),
+                    None => body(),
+                };
+                self.in_flight.fetch_sub(1, Ordering::SeqCst);
+                result
+            })
+            .await
+    }
+
+    fn create_object(&self, ctx: &CallContext, region: &str, inputs: &PropertyMap) -> Result<Created, ProviderError> {
+        let kind = kind(&ctx.token).ok_or_else(|| unsupported(&ctx.token))?;
+        let mut props: Map<String, Json> = inputs.iter().map(|(k, v)| (k.clone(), v.to_plain_json())).collect();
+        let mut w = self.world();
+        for v in props.values() {
+            let mut missing = None;
+            strings(v, &mut |s| {
+                if looks_like_generated_id(s) && !w.objects.contains_key(s) && missing.is_none() {
+                    missing = Some(s.to_string());
+                }
+            });
+            if let Some(id) = missing {
+                return Err(ProviderError::new(
+                    ErrorKind::Permanent,
+                    "InvalidParameterValue",
+                    format!("{} references {id}, which does not exist", ctx.urn),
+                ));
+            }
+        }
+        w.next += 1;
+        let serial = w.next;
+        let generated = format!("{}{:017x}", kind.id_prefix, serial.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 4);
+        let name = match kind.physical_name {
+            Some(field) => match props.get(field).and_then(Json::as_str) {
+                Some(n) => n.to_string(),
+                None => {
+                    let n = format!("{}-{:07x}", ctx.urn.name(), serial);
+                    props.insert(field.to_string(), Json::String(n.clone()));
+                    n
+                }
+            },
+            None => generated.clone(),
+        };
+        let service = kind.arn_service.unwrap_or("tapctl");
+        let resource = ctx.token.rsplit(':').next().unwrap_or("resource").to_ascii_lowercase();
+        let arn = format!("arn:aws:{service}:{region}:{ACCOUNT_ID}:{resource}/{name}");
+        let id = match kind.id_is {
+            IdStyle::Generated | IdStyle::Composite => generated,
+            IdStyle::PhysicalName => name.clone(),
+            IdStyle::Arn => arn.clone(),
+        };
+        if w.objects.contains_key(&id) {
+            return Err(ProviderError::new(
+                ErrorKind::Permanent,
+                "AlreadyExists",
+                format!("a {} named {name} already exists", ctx.token),
+            ));
+        }
+        props.insert("id".into(), Json::String(id.clone()));
+        if kind.outputs.contains(&"arn") {
+            props.insert("arn".into(), Json::String(arn));
+        }
+        if kind.taggable {
+            let mut all = props.get("tags").and_then(Json::as_object).cloned().unwrap_or_default();
+            all.insert(URN_TAG.into(), Json::String(ctx.urn.to_string()));
+            props.insert("tagsAll".into(), Json::Object(all));
+        }
+        for (out, value) in computed_outputs(kind.outputs, &name, region) {
+            props.entry(out).or_insert(value);
+        }
+        w.index_references(&id, &props);
+        w.objects.insert(id.clone(), CloudObject { token: ctx.token.clone(), region: region.into(), properties: props.clone() });
+        drop(w);
+        self.save();
+        Ok(Created { id, outputs: to_values(&props) })
+    }
+}
+
+/// Outputs real AWS computes that programs commonly consume.
+fn computed_outputs(outputs: &[&str], name: &str, region: &str) -> Vec<(String, Json)> {
+    let mut out = Vec::new();
+    for o in outputs {
+        let v = match *o {
+            "dnsName" => format!("{name}-1234567890.{region}.elb.amazonaws.com"),
+            "endpoint" => format!("{name}.cluster-abcdefghijkl.{region}.rds.amazonaws.com"),
+            "readerEndpoint" => format!("{name}.cluster-ro-abcdefghijkl.{region}.rds.amazonaws.com"),
+            "arnSuffix" => format!("app/{name}/0123456789abcdef"),
+            "zoneId" => "Z35SXDOTRQ7X7K".to_string(),
+            "publicIp" => "203.0.113.10".to_string(),
+            "ownerId" => ACCOUNT_ID.to_string(),
+            _ => continue,
+        };
+        out.push((o.to_string(), Json::String(v)));
+    }
+    out
+}
+
+fn to_values(props: &Map<String, Json>) -> PropertyMap {
+    props.iter().map(|(k, v)| (k.clone(), Value::from_plain_json(v))).collect()
+}
+
+/// One region's view of a [`MemoryCloud`]; what a provider resource configures.
+#[derive(Debug, Clone)]
+pub struct MemoryRegion {
+    cloud: Arc<MemoryCloud>,
+    region: String,
+}
+
+impl ProviderFactory for Arc<MemoryCloud> {
+    fn configure(&self, inputs: &PropertyMap) -> Result<Arc<dyn Provider>, ProviderError> {
+        let region = inputs.get("region").and_then(Value::as_str).unwrap_or("us-east-1").to_string();
+        Ok(Arc::new(MemoryRegion { cloud: self.clone(), region }))
+    }
+}
+
+#[async_trait]
+impl Provider for MemoryRegion {
+    fn check(&self, token: &str, inputs: &PropertyMap) -> Result<(), ProviderError> {
+        check_by_catalog(token, inputs)
+    }
+
+    fn diff(&self, token: &str, old_inputs: &PropertyMap, new_inputs: &PropertyMap) -> Result<DiffResult, ProviderError> {
+        diff_by_catalog(token, old_inputs, new_inputs)
+    }
+
+    async fn create(&self, ctx: &CallContext, inputs: &PropertyMap) -> Result<Created, ProviderError> {
+        self.cloud.call(ctx, Op::Create, || self.cloud.create_object(ctx, &self.region, inputs)).await
+    }
+
+    async fn read(&self, ctx: &CallContext, id: &str) -> Result<Option<PropertyMap>, ProviderError> {
+        self.cloud
+            .call(ctx, Op::Read, || Ok(self.cloud.world().objects.get(id).map(|o| to_values(&o.properties))))
+            .await
+    }
+
+    async fn update(
+        &self,
+        ctx: &CallContext,
+        id: &str,
+        old_outputs: &PropertyMap,
+        new_inputs: &PropertyMap,
+    ) -> Result<PropertyMap, ProviderError> {
+        let _ = old_outputs;
+        self.cloud
+            .call(ctx, Op::Update, || {
+                let mut w = self.cloud.world();
+                let Some(obj) = w.objects.get_mut(id) else {
+                    return Err(ProviderError::new(ErrorKind::NotFound, "NotFound", format!("{} {id} does not exist", ctx.token)));
+                };
+                let kind = kind(&ctx.token).ok_or_else(|| unsupported(&ctx.token))?;
+                // Inputs that were removed are unset; computed outputs stay.
+                obj.properties.retain(|k, _| !kind.inputs.contains(&k.as_str()) || new_inputs.contains_key(k));
+                for (k, v) in new_inputs {
+                    obj.properties.insert(k.clone(), v.to_plain_json());
+                }
+                if kind.taggable {
+                    let mut all = obj.properties.get("tags").and_then(Json::as_object).cloned().unwrap_or_default();
+                    all.insert(URN_TAG.into(), Json::String(ctx.urn.to_string()));
+                    obj.properties.insert("tagsAll".into(), Json::Object(all));
+                }
+                let props = obj.properties.clone();
+                w.unindex(id);
+                w.index_references(id, &props);
+                drop(w);
+                self.cloud.save();
+                Ok(to_values(&props))
+            })
+            .await
+    }
+
+    async fn delete(&self, ctx: &CallContext, id: &str, _outputs: &PropertyMap) -> Result<(), ProviderError> {
+        self.cloud
+            .call(ctx, Op::Delete, || {
+                let mut w = self.cloud.world();
+                if !w.objects.contains_key(id) {
+                    return Ok(()); // already gone: success
+                }
+                let users: Vec<String> = w
+                    .referenced_by
+                    .get(id)
+                    .map(|s| s.iter().filter(|u| w.objects.contains_key(*u)).cloned().collect())
+                    .unwrap_or_default();
+                if let Some(user) = users.first() {
+                    let user_token = &w.objects[user].token;
+                    return Err(ProviderError::new(
+                        ErrorKind::Permanent,
+                        "DependencyViolation",
+                        format!("{} {id} has a dependent object: {user_token} {user}", ctx.token),
+                    ));
+                }
+                w.objects.remove(id);
+                w.unindex(id);
+                w.referenced_by.remove(id);
+                drop(w);
+                self.cloud.save();
+                Ok(())
+            })
+            .await
+    }
+}

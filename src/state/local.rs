@@ -1,0 +1,232 @@
+//! The local file backend: `state/<stack>.json` (checkpoint), `.journal`,
+//! `.json.bak` (the previous checkpoint) and `.lock`.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::checkpoint::{Checkpoint, VersionedCheckpoint, CHECKPOINT_VERSION};
+use super::journal::{self, JournalWriter, Replay};
+use super::lock::{LockHolder, StackLock};
+use super::secrets::Crypter;
+use super::snapshot::Snapshot;
+use super::StateError;
+
+/// State loaded from disk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded {
+    /// The checkpoint with the journal replayed onto it.
+    pub snapshot: Snapshot,
+    /// What the journal replay found: non-zero means the last run did not finish cleanly.
+    pub replay: Replay,
+}
+
+/// A stack that has state in this backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackSummary {
+    /// Stack name.
+    pub name: String,
+    /// Resources in its checkpoint.
+    pub resource_count: usize,
+    /// Last write time (RFC 3339), from the checkpoint's manifest.
+    pub last_update: Option<String>,
+}
+
+/// State kept in files under one directory.
+#[derive(Debug, Clone)]
+pub struct LocalBackend {
+    dir: PathBuf,
+}
+
+/// A lock held on one stack of a [`LocalBackend`]; required for every write.
+#[derive(Debug)]
+pub struct LockedStack {
+    stack: String,
+    _lock: StackLock,
+}
+
+impl LockedStack {
+    /// The locked stack's name.
+    pub fn stack(&self) -> &str {
+        &self.stack
+    }
+}
+
+impl LocalBackend {
+    /// A backend rooted at `dir` (created on first write).
+    pub fn new(dir: impl Into<PathBuf>) -> LocalBackend {
+        LocalBackend { dir: dir.into() }
+    }
+
+    /// The directory holding the state files.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Path of a stack's checkpoint.
+    pub fn checkpoint_path(&self, stack: &str) -> PathBuf {
+        self.dir.join(format!("{stack}.json"))
+    }
+
+    /// Path of a stack's journal.
+    pub fn journal_path(&self, stack: &str) -> PathBuf {
+        self.dir.join(format!("{stack}.journal"))
+    }
+
+    /// Path of a stack's previous checkpoint.
+    pub fn backup_path(&self, stack: &str) -> PathBuf {
+        self.dir.join(format!("{stack}.json.bak"))
+    }
+
+    fn lock_path(&self, stack: &str) -> PathBuf {
+        self.dir.join(format!("{stack}.lock"))
+    }
+
+    /// Reads a stack's checkpoint and replays its journal. A missing checkpoint
+    /// is an empty stack; a damaged one is an error that leaves every file as is.
+    pub fn load(&self, stack: &str, crypter: Option<&Crypter>) -> Result<Loaded, StateError> {
+        check_stack_name(stack)?;
+        let mut snapshot = self.read_checkpoint(stack, crypter)?;
+        let replay = journal::replay(&self.journal_path(stack), &mut snapshot, crypter)?;
+        if replay.applied > 0 {
+            snapshot.sort_topologically();
+            snapshot.validate()?;
+        }
+        Ok(Loaded { snapshot, replay })
+    }
+
+    fn read_checkpoint(&self, stack: &str, crypter: Option<&Crypter>) -> Result<Snapshot, StateError> {
+        let path = self.checkpoint_path(stack);
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Snapshot::default()),
+            Err(e) => return Err(StateError::io(&path, e)),
+        };
+        let corrupt = |detail: String| StateError::Corrupt {
+            path: path.clone(),
+            backup: self.backup_path(stack),
+            detail,
+        };
+        let raw: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+        let version = raw.get("version").and_then(serde_json::Value::as_u64);
+        if version != Some(u64::from(CHECKPOINT_VERSION)) {
+            return Err(StateError::UnsupportedVersion { path, found: raw.get("version").cloned().unwrap_or_default() });
+        }
+        let cp: VersionedCheckpoint = serde_json::from_value(raw).map_err(|e| corrupt(e.to_string()))?;
+        if cp.checkpoint.stack != stack {
+            return Err(corrupt(format!("it records stack `{}`, not `{stack}`", cp.checkpoint.stack)));
+        }
+        match &cp.checkpoint.latest {
+            Some(d) => Snapshot::from_deployment(d, crypter).map_err(|e| match e {
+                StateError::Invalid(detail) => corrupt(detail),
+                other => other,
+            }),
+            None => Ok(Snapshot::default()),
+        }
+    }
+
+    /// Takes the stack's lock for `command`, or fails naming the holder.
+    pub fn lock(&self, stack: &str, command: &str) -> Result<LockedStack, StateError> {
+        check_stack_name(stack)?;
+        fs::create_dir_all(&self.dir).map_err(|e| StateError::io(&self.dir, e))?;
+        let lock = StackLock::acquire(&self.lock_path(stack), stack, command)?;
+        Ok(LockedStack { stack: stack.to_string(), _lock: lock })
+    }
+
+    /// Clears a stale lock (one whose holder is gone); fails if the holder lives.
+    pub fn clear_stale_lock(&self, stack: &str) -> Result<Option<LockHolder>, StateError> {
+        check_stack_name(stack)?;
+        StackLock::clear_stale(&self.lock_path(stack), stack)
+    }
+
+    /// Opens the stack's journal for appending.
+    pub fn open_journal(&self, locked: &LockedStack) -> Result<JournalWriter, StateError> {
+        JournalWriter::open(&self.journal_path(&locked.stack))
+    }
+
+    /// Writes `snapshot` as the stack's checkpoint atomically — temp file,
+    /// fsync, the previous checkpoint kept as `.bak`, rename, directory fsync —
+    /// then empties the journal it supersedes. Returns the bytes written.
+    pub fn compact(
+        &self,
+        locked: &LockedStack,
+        snapshot: &Snapshot,
+        crypter: Option<&Crypter>,
+        encryption_salt: Option<&str>,
+    ) -> Result<u64, StateError> {
+        let stack = &locked.stack;
+        let deployment = snapshot.to_deployment(crypter, encryption_salt)?;
+        let cp = VersionedCheckpoint {
+            version: CHECKPOINT_VERSION,
+            checkpoint: Checkpoint { stack: stack.clone(), latest: Some(deployment), extra: Default::default() },
+        };
+        let body = serde_json::to_vec_pretty(&cp).map_err(|e| StateError::Invalid(e.to_string()))?;
+        let path = self.checkpoint_path(stack);
+        fs::create_dir_all(&self.dir).map_err(|e| StateError::io(&self.dir, e))?;
+        let mut tmp = tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| StateError::io(&self.dir, e))?;
+        tmp.write_all(&body).and_then(|_| tmp.as_file().sync_all()).map_err(|e| StateError::io(tmp.path(), e))?;
+        if path.exists() {
+            // Hard-link then rename: the backup appears atomically and costs O(1).
+            let bak = self.backup_path(stack);
+            let bak_tmp = self.dir.join(format!(".{stack}.json.bak.tmp"));
+            let _ = fs::remove_file(&bak_tmp);
+            fs::hard_link(&path, &bak_tmp)
+                .or_else(|_| fs::copy(&path, &bak_tmp).map(|_| ()))
+                .and_then(|_| fs::rename(&bak_tmp, &bak))
+                .map_err(|e| StateError::io(&bak, e))?;
+        }
+        tmp.persist(&path).map_err(|e| StateError::io(&path, e.error))?;
+        sync_dir(&self.dir)?;
+        let journal = self.journal_path(stack);
+        if journal.exists() {
+            let f = fs::OpenOptions::new().write(true).open(&journal).map_err(|e| StateError::io(&journal, e))?;
+            f.set_len(0).and_then(|_| f.sync_all()).map_err(|e| StateError::io(&journal, e))?;
+        }
+        Ok(body.len() as u64)
+    }
+
+    /// Stacks with a checkpoint in this backend, by name.
+    pub fn list(&self) -> Result<Vec<StackSummary>, StateError> {
+        let entries = match fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(StateError::io(&self.dir, e)),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| StateError::io(&self.dir, e))?;
+            let name = entry.file_name().to_string_lossy().to_string();
+            let Some(stack) = name.strip_suffix(".json") else { continue };
+            if check_stack_name(stack).is_err() || stack.ends_with(".memory-cloud") {
+                continue;
+            }
+            let raw: Option<VersionedCheckpoint> =
+                fs::read(entry.path()).ok().and_then(|b| serde_json::from_slice(&b).ok());
+            let latest = raw.and_then(|cp| cp.checkpoint.latest);
+            out.push(StackSummary {
+                name: stack.to_string(),
+                resource_count: latest.as_ref().map_or(0, |d| d.resources.len()),
+                last_update: latest.map(|d| d.manifest.time),
+            });
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+}
+
+fn sync_dir(dir: &Path) -> Result<(), StateError> {
+    fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| StateError::io(dir, e))
+}
+
+/// Stack names become file names: keep them to a safe alphabet.
+pub fn check_stack_name(stack: &str) -> Result<(), StateError> {
+    let ok = !stack.is_empty()
+        && stack.len() <= 100
+        && !stack.starts_with('.')
+        && stack.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(StateError::BadStackName(stack.to_string()))
+    }
+}

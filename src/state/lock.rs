@@ -1,0 +1,143 @@
+//! One run per stack at a time: an OS file lock (released by the kernel when
+//! the holder dies) plus a record of who holds it. A record left in an
+//! unlocked file means the holder died mid-run: that is reported as a stale
+//! lock to clear with `tapctl cancel`, so the interruption is never silent.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::StateError;
+
+/// Who holds (or held) a stack's lock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockHolder {
+    /// Process id.
+    pub pid: u32,
+    /// Host name.
+    pub host: String,
+    /// RFC 3339 start time.
+    pub started: String,
+    /// The command it was running.
+    pub command: String,
+}
+
+impl LockHolder {
+    fn current(command: &str) -> LockHolder {
+        LockHolder {
+            pid: std::process::id(),
+            host: hostname(),
+            started: chrono::Utc::now().to_rfc3339(),
+            command: command.to_string(),
+        }
+    }
+
+    /// Whether the holder is this host's process and is still running.
+    pub fn is_alive_here(&self) -> bool {
+        self.host == hostname() && Path::new(&format!("/proc/{}", self.pid)).exists()
+    }
+}
+
+impl std::fmt::Display for LockHolder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`tapctl {}` (PID {} on host {}, started {})", self.command, self.pid, self.host, self.started)
+    }
+}
+
+/// This machine's host name.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown-host".into())
+}
+
+/// A held stack lock; released when dropped.
+#[derive(Debug)]
+pub struct StackLock {
+    file: File,
+    path: PathBuf,
+}
+
+impl StackLock {
+    /// Takes the lock at `path` for `stack`, or fails naming the holder.
+    pub fn acquire(path: &Path, stack: &str, command: &str) -> Result<StackLock, StateError> {
+        let mut file = open(path)?;
+        try_lock(&file, path, stack)?;
+        if let Some(previous) = read_holder(&mut file, path)? {
+            return Err(StateError::StaleLock { stack: stack.into(), holder: Box::new(previous) });
+        }
+        let me = LockHolder::current(command);
+        let body = serde_json::to_vec_pretty(&me).map_err(|e| StateError::Invalid(e.to_string()))?;
+        file.set_len(0).and_then(|_| file.write_all(&body)).and_then(|_| file.sync_all()).map_err(|e| StateError::io(path, e))?;
+        Ok(StackLock { file, path: path.to_path_buf() })
+    }
+
+    /// Clears a stale lock at `path`. Fails, naming the holder, if it is held by
+    /// a live run. Returns the holder that was cleared, if there was one.
+    pub fn clear_stale(path: &Path, stack: &str) -> Result<Option<LockHolder>, StateError> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let mut file = open(path)?;
+        try_lock(&file, path, stack)?;
+        let previous = read_holder(&mut file, path)?;
+        if let Some(holder) = &previous {
+            if holder.is_alive_here() {
+                // Belt and braces: the kernel lock is free, but the process lives.
+                return Err(StateError::Locked { stack: stack.into(), holder: Box::new(holder.clone()) });
+            }
+        }
+        file.set_len(0).and_then(|_| file.sync_all()).map_err(|e| StateError::io(path, e))?;
+        Ok(previous)
+    }
+}
+
+impl Drop for StackLock {
+    fn drop(&mut self) {
+        // The file itself stays: removing it would let a waiter lock an unlinked
+        // inode while a newcomer locks a fresh file.
+        if let Err(e) = self.file.set_len(0).and_then(|_| self.file.sync_all()) {
+            tracing::warn!("could not clear lock record {}: {e}", self.path.display());
+        }
+    }
+}
+
+fn open(path: &Path) -> Result<File, StateError> {
+    OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).map_err(|e| StateError::io(path, e))
+}
+
+fn try_lock(file: &File, path: &Path, stack: &str) -> Result<(), StateError> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(TryLockError::WouldBlock) => {
+            let mut f = File::open(path).map_err(|e| StateError::io(path, e))?;
+            let holder = read_holder(&mut f, path)?.unwrap_or_else(|| LockHolder {
+                pid: 0,
+                host: "unknown".into(),
+                started: "just now".into(),
+                command: "(starting)".into(),
+            });
+            Err(StateError::Locked { stack: stack.into(), holder: Box::new(holder) })
+        }
+        Err(TryLockError::Error(e)) => Err(StateError::io(path, e)),
+    }
+}
+
+fn read_holder(file: &mut File, path: &Path) -> Result<Option<LockHolder>, StateError> {
+    let mut body = String::new();
+    file.seek(SeekFrom::Start(0)).and_then(|_| file.read_to_string(&mut body)).map_err(|e| StateError::io(path, e))?;
+    if body.trim().is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(serde_json::from_str(&body).unwrap_or(LockHolder {
+        pid: 0,
+        host: "unknown".into(),
+        started: "unknown".into(),
+        command: format!("(unreadable lock record: {})", body.chars().take(60).collect::<String>()),
+    })))
+}

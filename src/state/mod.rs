@@ -1,0 +1,105 @@
+//! State: the Pulumi-compatible checkpoint, its journal, locking, secrets and
+//! the local file backend.
+//!
+//! Invariant: no snapshot that fails [`Snapshot::validate`] is ever written, a
+//! damaged file is refused and never overwritten, and no secret reaches disk in
+//! plaintext.
+
+pub mod checkpoint;
+pub mod encoding;
+pub mod journal;
+pub mod local;
+pub mod lock;
+pub mod persist;
+pub mod secrets;
+pub mod snapshot;
+
+use std::path::{Path, PathBuf};
+
+pub use checkpoint::{Deployment, UntypedDeployment, VersionedCheckpoint, CHECKPOINT_VERSION};
+pub use journal::{JournalWriter, Mutation, Replay};
+pub use local::{LocalBackend, LockedStack, Loaded, StackSummary};
+pub use lock::LockHolder;
+pub use persist::Persister;
+pub use secrets::{Crypter, SecretsError};
+pub use snapshot::{Pending, PendingKind, Snapshot, StateResource};
+
+/// Everything that can go wrong reading or writing state.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A checkpoint that does not parse or breaks an integrity rule.
+    #[error(
+        "state file {} is damaged ({detail}); it has not been modified. The previous checkpoint is kept at {}: inspect both, then copy the good one into place",
+        path.display(),
+        backup.display()
+    )]
+    Corrupt {
+        /// The damaged file.
+        path: PathBuf,
+        /// Where the previous checkpoint is kept.
+        backup: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A checkpoint of a version tapctl does not read.
+    #[error("state file {} has version {found}, but tapctl reads version 3 checkpoints only; upgrade it with a newer Pulumi or tapctl", path.display())]
+    UnsupportedVersion {
+        /// The file.
+        path: PathBuf,
+        /// The version found.
+        found: serde_json::Value,
+    },
+    /// A journal line that is not the torn tail of a crashed write.
+    #[error("journal {} line {line} is unreadable ({detail}); the checkpoint is untouched — move the journal aside to discard the interrupted run's records", path.display())]
+    Journal {
+        /// The journal.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Decoded state that breaks an integrity rule.
+    #[error("invalid state: {0}")]
+    Invalid(String),
+    /// State holds secrets and no passphrase was given.
+    #[error("this stack's state holds secrets: set TAPCTL_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE) to its passphrase")]
+    SecretsNeedPassphrase,
+    /// Encryption failure.
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+    /// Another run holds the stack's lock.
+    #[error("stack `{stack}` is locked by {holder}; wait for it to finish, or stop it and run `tapctl cancel`")]
+    Locked {
+        /// The stack.
+        stack: String,
+        /// Who holds it.
+        holder: Box<LockHolder>,
+    },
+    /// A previous run died holding the lock.
+    #[error("stack `{stack}` has a stale lock from {holder}, which is no longer running; its run was interrupted. Run `tapctl cancel` to clear the lock, then run again (the journal of the interrupted run is recovered)")]
+    StaleLock {
+        /// The stack.
+        stack: String,
+        /// Who held it.
+        holder: Box<LockHolder>,
+    },
+    /// A stack name that cannot be a file name.
+    #[error("`{0}` is not a valid stack name: use letters, digits, `-`, `_` and `.` (at most 100 characters)")]
+    BadStackName(String),
+}
+
+impl StateError {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: &Path, source: std::io::Error) -> StateError {
+        StateError::Io { path: path.to_path_buf(), source }
+    }
+}
