@@ -8,11 +8,16 @@
 
 #![deny(missing_docs)]
 
+pub mod components;
+pub mod cli;
+pub mod config;
 pub mod engine;
 pub mod graph;
 pub mod model;
 pub mod plan;
+pub mod programs;
 pub mod provider;
+pub mod stack;
 pub mod state;
 
 pub use engine::{Cancel, Engine, Event, EventSink, RunOptions, RunSummary};

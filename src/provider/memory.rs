@@ -202,6 +202,7 @@ pub struct MemoryCloud {
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     calls: AtomicU64,
+    zones: usize,
 }
 
 impl Default for MemoryCloud {
@@ -226,6 +227,7 @@ impl MemoryCloud {
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
             calls: AtomicU64::new(0),
+            zones: 3,
         }
     }
 
@@ -263,6 +265,12 @@ impl MemoryCloud {
     /// Sets the retry policy for transient faults.
     pub fn with_retry(mut self, retry: RetryPolicy) -> MemoryCloud {
         self.retry = retry;
+        self
+    }
+
+    /// Sets how many availability zones every region has (default 3).
+    pub fn with_zone_count(mut self, zones: usize) -> MemoryCloud {
+        self.zones = zones;
         self
     }
 
@@ -410,7 +418,9 @@ impl MemoryCloud {
         };
         let service = kind.arn_service.unwrap_or("tapctl");
         let resource = ctx.token.rsplit(':').next().unwrap_or("resource").to_ascii_lowercase();
-        let arn = format!("arn:aws:{service}:{region}:{ACCOUNT_ID}:{resource}/{name}");
+        // IAM is global: its ARNs carry no region.
+        let arn_region = if service == "iam" { "" } else { region };
+        let arn = format!("arn:aws:{service}:{arn_region}:{ACCOUNT_ID}:{resource}/{name}");
         let id = match kind.id_is {
             IdStyle::Generated | IdStyle::Composite => generated,
             IdStyle::PhysicalName => name.clone(),
@@ -533,6 +543,10 @@ impl Provider for MemoryRegion {
                 Ok(to_values(&props))
             })
             .await
+    }
+
+    async fn availability_zones(&self) -> Result<Vec<String>, ProviderError> {
+        Ok((0..self.cloud.zones).map(|i| format!("{}{}", self.region, char::from(b'a' + i as u8))).collect())
     }
 
     async fn delete(&self, ctx: &CallContext, id: &str, _outputs: &PropertyMap) -> Result<(), ProviderError> {

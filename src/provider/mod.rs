@@ -126,6 +126,10 @@ pub trait Provider: Send + Sync {
 
     /// Deletes a resource; success if it is already gone.
     async fn delete(&self, ctx: &CallContext, id: &str, outputs: &PropertyMap) -> Result<(), ProviderError>;
+
+    /// The region's availability zones that are available, in name order
+    /// (what a program spreads its network over).
+    async fn availability_zones(&self) -> Result<Vec<String>, ProviderError>;
 }
 
 /// Makes a configured [`Provider`] from a provider resource's inputs

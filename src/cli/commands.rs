@@ -1,0 +1,338 @@
+//! Command implementations over the resolved context.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{anyhow, bail, Context as _, Result};
+
+use super::progress::Progress;
+use super::render;
+use super::{Cli, Cloud, Command, ConfigCommand, GraphFormat, StackCommand};
+use crate::config::{StackConfig, StackFile, Workspace};
+use crate::engine::{default_parallelism, Cancel, CancelLevel, Engine, RunOptions};
+use crate::graph::ResourceGraph;
+use crate::model::{Program, PropertyMap, Urn, Value};
+use crate::plan::Plan;
+use crate::programs::{self, ProgramContext};
+use crate::provider::memory::MemoryCloud;
+use crate::provider::ProviderFactory;
+use crate::stack::{Stack, StackError};
+use crate::state::secrets::passphrase_from_env;
+use crate::state::{Crypter, LocalBackend, Snapshot, UntypedDeployment, CHECKPOINT_VERSION};
+
+/// Everything the flags and files resolve to.
+struct Context {
+    workspace: Workspace,
+    stack_name: String,
+    stack_file: StackFile,
+    crypter: Option<Crypter>,
+    cloud: Cloud,
+}
+
+impl Context {
+    fn resolve(cli: &Cli, create_salt: bool) -> Result<Context> {
+        let workspace = Workspace::open(&cli.cwd)?;
+        let stack_name = cli.stack.clone().unwrap_or_else(|| workspace.project.default_stack.clone());
+        crate::state::local::check_stack_name(&stack_name)?;
+        let mut stack_file = workspace.stack(&stack_name)?;
+        let crypter = match (stack_file.encryption_salt().map(str::to_string), passphrase_from_env()) {
+            (Some(salt), Some(pass)) => Some(
+                Crypter::open(&pass, &salt).with_context(|| format!("opening the secrets of stack `{stack_name}`"))?,
+            ),
+            (Some(_), None) => bail!(
+                "stack `{stack_name}` has encrypted secrets: set TAPCTL_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE) to its passphrase"
+            ),
+            (None, Some(pass)) if create_salt => {
+                let (crypter, salt) = Crypter::create(&pass)?;
+                stack_file.set_encryption_salt(&salt);
+                stack_file.save()?;
+                Some(crypter)
+            }
+            (None, _) => None,
+        };
+        Ok(Context { workspace, stack_name, stack_file, crypter, cloud: cli.cloud })
+    }
+
+    fn state_dir(&self) -> Result<PathBuf> {
+        Ok(self.workspace.state_dir()?)
+    }
+
+    fn stack(&self) -> Result<Stack> {
+        Ok(Stack::new(
+            LocalBackend::new(self.state_dir()?),
+            &self.stack_name,
+            self.crypter.clone(),
+            self.stack_file.encryption_salt().map(str::to_string),
+        ))
+    }
+
+    fn factory(&self) -> Result<Arc<dyn ProviderFactory>> {
+        match self.cloud {
+            Cloud::Memory => {
+                let dir = self.state_dir()?;
+                std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+                let path = dir.join(format!("{}.memory-cloud.json", self.stack_name));
+                Ok(Arc::new(Arc::new(MemoryCloud::open(&path)?)))
+            }
+            Cloud::Aws => bail!("this build of tapctl has no AWS provider yet; run with --cloud memory"),
+        }
+    }
+
+    /// Builds the program from the stack's config, discovering the region's
+    /// availability zones through the provider.
+    async fn program(&self, factory: &Arc<dyn ProviderFactory>) -> Result<Program> {
+        let config = StackConfig::new(self.stack_file.values(self.crypter.as_ref())?);
+        let region = programs::region(&config)?;
+        let provider = factory.configure(&PropertyMap::from([("region".to_string(), Value::from(region.as_str()))]))?;
+        let zones = provider
+            .availability_zones()
+            .await
+            .with_context(|| format!("listing the availability zones of {region}"))?;
+        let suffix = std::env::var("TAPCTL_ENVIRONMENT_SUFFIX").ok().filter(|s| !s.is_empty());
+        let ctx = ProgramContext {
+            project: &self.workspace.project.name,
+            stack: &self.stack_name,
+            config: &config,
+            availability_zones: zones,
+            environment_suffix: suffix,
+        };
+        Ok(programs::build(&self.workspace.project.program, &ctx)?)
+    }
+
+    fn parallel(&self, flag: Option<usize>) -> Result<usize> {
+        match flag.or(self.workspace.project.parallel) {
+            Some(0) => bail!("--parallel must be at least 1"),
+            Some(n) => Ok(n),
+            None => Ok(default_parallelism()),
+        }
+    }
+}
+
+fn parse_targets(targets: &[String]) -> Result<Vec<Urn>> {
+    targets.iter().map(|t| Urn::parse(t).map_err(|e| anyhow!("--target: {e}"))).collect()
+}
+
+/// Asks on the terminal; refuses when there is none to ask on.
+fn confirm(question: &str) -> bool {
+    if !std::io::stdin().is_terminal() {
+        return false;
+    }
+    print!("{question} [y/N] ");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut line);
+    matches!(line.trim(), "y" | "Y" | "yes")
+}
+
+/// First Ctrl-C drains, second aborts.
+fn watch_ctrl_c(cancel: &Cancel) {
+    let cancel = cancel.clone();
+    tokio::spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            match cancel.request() {
+                CancelLevel::Draining => eprintln!(
+                    "\ninterrupted: no new steps will start; waiting for in-flight ones to finish (Ctrl-C again to abandon them)"
+                ),
+                _ => eprintln!("\nabandoning in-flight steps; they stay recorded as pending operations"),
+            }
+        }
+    });
+}
+
+fn declined_or(e: StackError, yes: bool) -> anyhow::Error {
+    match e {
+        StackError::Declined if !yes && !std::io::stdin().is_terminal() => {
+            anyhow!("no terminal to confirm on: pass --yes to apply the plan; nothing was changed")
+        }
+        other => other.into(),
+    }
+}
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    match &cli.command {
+        Command::Preview { diff, json, targets } => {
+            let ctx = Context::resolve(&cli, false)?;
+            let factory = ctx.factory()?;
+            let program = ctx.program(&factory).await?;
+            let engine = Engine::new(factory);
+            let plan = ctx.stack()?.preview(&engine, &program, &parse_targets(targets)?)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&render::plan_json(&plan))?);
+            } else {
+                println!("Previewing update of stack {} (project {}):\n", ctx.stack_name, ctx.workspace.project.name);
+                print!("{}", render::plan_text(&plan, *diff));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Up { yes, parallel, targets, json, diff } => {
+            let ctx = Context::resolve(&cli, true)?;
+            let factory = ctx.factory()?;
+            let program = ctx.program(&factory).await?;
+            let engine = Engine::new(factory);
+            let progress = Progress::new(*json);
+            let opts = RunOptions {
+                parallel: ctx.parallel(*parallel)?,
+                targets: parse_targets(targets)?,
+                cancel: Cancel::new(),
+                events: progress.sink(),
+            };
+            watch_ctrl_c(&opts.cancel);
+            let stack = ctx.stack()?;
+            let outcome = stack
+                .up(&engine, &program, &opts, |plan: &Plan| {
+                    if !*json {
+                        println!("Updating stack {} (project {}):\n", ctx.stack_name, ctx.workspace.project.name);
+                        print!("{}", render::plan_text(plan, *diff));
+                    }
+                    if !plan.summary().has_changes() {
+                        return true;
+                    }
+                    *yes || confirm("Do you want to perform this update?")
+                })
+                .await
+                .map_err(|e| declined_or(e, *yes))?;
+            progress.finish();
+            report(&outcome.summary, &outcome.snapshot, *json, &progress)
+        }
+        Command::Destroy { yes, parallel } => {
+            let ctx = Context::resolve(&cli, false)?;
+            let engine = Engine::new(ctx.factory()?);
+            let progress = Progress::new(false);
+            let opts = RunOptions {
+                parallel: ctx.parallel(*parallel)?,
+                targets: vec![],
+                cancel: Cancel::new(),
+                events: progress.sink(),
+            };
+            watch_ctrl_c(&opts.cancel);
+            let outcome = ctx
+                .stack()?
+                .destroy(&engine, &opts, |plan: &Plan| {
+                    println!("Destroying stack {} (project {}):\n", ctx.stack_name, ctx.workspace.project.name);
+                    print!("{}", render::plan_text(plan, false));
+                    !plan.summary().has_changes() || *yes || confirm("Do you want to delete every resource of this stack?")
+                })
+                .await
+                .map_err(|e| declined_or(e, *yes))?;
+            progress.finish();
+            report(&outcome.summary, &outcome.snapshot, false, &progress)
+        }
+        Command::Refresh { yes: _ } => {
+            let ctx = Context::resolve(&cli, false)?;
+            let engine = Engine::new(ctx.factory()?);
+            let progress = Progress::new(false);
+            let opts = RunOptions { parallel: ctx.parallel(None)?, events: progress.sink(), ..RunOptions::default() };
+            watch_ctrl_c(&opts.cancel);
+            println!("Refreshing stack {} (project {}):\n", ctx.stack_name, ctx.workspace.project.name);
+            let outcome = ctx.stack()?.refresh(&engine, &opts).await?;
+            progress.finish();
+            println!("{}", render::refresh_summary(&outcome.summary));
+            Ok(if outcome.summary.succeeded() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Stack(StackCommand::Output { json, show_secrets }) => {
+            let ctx = Context::resolve(&cli, false)?;
+            let snapshot = ctx.stack()?.snapshot()?;
+            let outputs = stack_outputs(&snapshot, &ctx);
+            print!("{}", render::outputs(&outputs, *json, *show_secrets));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Stack(StackCommand::Export) => {
+            let ctx = Context::resolve(&cli, false)?;
+            let snapshot = ctx.stack()?.snapshot()?;
+            let deployment = snapshot.to_deployment(ctx.crypter.as_ref(), ctx.stack_file.encryption_salt())?;
+            let out = UntypedDeployment { version: CHECKPOINT_VERSION, deployment };
+            println!("{}", serde_json::to_string_pretty(&out)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Stack(StackCommand::Import { file }) => {
+            let ctx = Context::resolve(&cli, false)?;
+            let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+            let raw: serde_json::Value =
+                serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+            if raw.get("version").and_then(serde_json::Value::as_u64) != Some(u64::from(CHECKPOINT_VERSION)) {
+                bail!(
+                    "{} is not a version 3 deployment (expected {{\"version\":3,\"deployment\":{{…}}}} as `pulumi stack export` writes)",
+                    file.display()
+                );
+            }
+            let d: UntypedDeployment =
+                serde_json::from_value(raw).with_context(|| format!("{} is not a Pulumi deployment", file.display()))?;
+            let snapshot = Snapshot::from_deployment(&d.deployment, ctx.crypter.as_ref())
+                .with_context(|| format!("{} failed validation; the current state is unchanged", file.display()))?;
+            ctx.stack()?.import(&snapshot)?;
+            println!("Imported {} resources into stack {}.", snapshot.resources.len(), ctx.stack_name);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Stack(StackCommand::Ls) => {
+            let workspace = Workspace::open(&cli.cwd)?;
+            let backend = LocalBackend::new(workspace.state_dir()?);
+            let summaries = backend.list()?;
+            let current = cli.stack.clone().unwrap_or_else(|| workspace.project.default_stack.clone());
+            print!("{}", render::stack_list(&workspace.stack_names(), &summaries, &current));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Cancel => {
+            let ctx = Context::resolve(&cli, false)?;
+            match ctx.stack()?.backend().clear_stale_lock(&ctx.stack_name)? {
+                Some(holder) => println!("Cleared the stale lock of stack {} held by {holder}.", ctx.stack_name),
+                None => println!("Stack {} is not locked.", ctx.stack_name),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config(ConfigCommand::Get { key }) => {
+            let ctx = Context::resolve(&cli, false)?;
+            let values = ctx.stack_file.values(ctx.crypter.as_ref())?;
+            let v = values.get(key).ok_or_else(|| {
+                anyhow!("config key `{key}` is not set in {}", ctx.stack_file.path().display())
+            })?;
+            match v.as_str() {
+                Some(s) => println!("{s}"),
+                None => println!("{}", v.to_plain_json()),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config(ConfigCommand::Set { key, value, secret }) => {
+            let mut ctx = Context::resolve(&cli, *secret)?;
+            if *secret {
+                let crypter = ctx.crypter.clone().ok_or_else(|| {
+                    anyhow!("--secret needs a passphrase: set TAPCTL_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE)")
+                })?;
+                ctx.stack_file.set_secret(key, value, &crypter)?;
+            } else {
+                ctx.stack_file.set_plain(key, value)?;
+            }
+            ctx.stack_file.save()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Graph { format: GraphFormat::Dot } => {
+            let ctx = Context::resolve(&cli, false)?;
+            let factory = ctx.factory()?;
+            let program = ctx.program(&factory).await?;
+            print!("{}", ResourceGraph::from_program(&program)?.to_dot());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn stack_outputs(snapshot: &Snapshot, ctx: &Context) -> PropertyMap {
+    let root = Urn::root(&ctx.stack_name, &ctx.workspace.project.name);
+    snapshot.live(&root).map(|r| r.outputs.clone()).unwrap_or_default()
+}
+
+fn report(summary: &crate::engine::RunSummary, snapshot: &Snapshot, json: bool, progress: &Progress) -> Result<ExitCode> {
+    let outputs = snapshot
+        .resources
+        .iter()
+        .find(|r| r.type_token() == crate::model::ROOT_STACK_TYPE)
+        .map(|r| r.outputs.clone())
+        .unwrap_or_default();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&render::run_json(summary, &progress.steps(), &outputs))?);
+    } else {
+        print!("{}", render::run_text(summary, &outputs));
+    }
+    Ok(if summary.succeeded() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}

@@ -1,0 +1,182 @@
+//! The `tapctl` command line: clap parsing, then a resolved context that
+//! knows how to build the program, the provider factory and the stack — the
+//! ripgrep split between raw flags and the machinery they configure.
+//!
+//! Invariant: every error reaches the user once, as `error: …` with the cause
+//! chain, and the process exits non-zero; nothing here talks to a cloud or
+//! writes state except through [`crate::stack::Stack`].
+
+mod commands;
+mod progress;
+mod render;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// tapctl — a Pulumi-compatible infrastructure provisioner.
+#[derive(Debug, Parser)]
+#[command(name = "tapctl", version, about, long_about = None)]
+pub struct Cli {
+    /// The stack to operate on (default: deploy.toml's default_stack).
+    #[arg(long, short = 's', global = true, env = "TAPCTL_STACK")]
+    pub stack: Option<String>,
+    /// Run as if started in this project folder.
+    #[arg(long, global = true, default_value = ".")]
+    pub cwd: PathBuf,
+    /// Which cloud to reconcile against.
+    #[arg(long, global = true, value_enum, default_value_t = Cloud::Aws, env = "TAPCTL_CLOUD")]
+    pub cloud: Cloud,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The cloud behind the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Cloud {
+    /// AWS through the official SDKs (honours AWS_ENDPOINT_URL).
+    Aws,
+    /// The in-memory cloud, persisted under state/ between commands.
+    Memory,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what `up` would do, without changing anything.
+    Preview {
+        /// Show property-level differences.
+        #[arg(long)]
+        diff: bool,
+        /// Print the plan as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Only plan these resources (URNs).
+        #[arg(long = "target")]
+        targets: Vec<String>,
+    },
+    /// Create or update the stack's resources.
+    Up {
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Steps in flight at most (default: deploy.toml's parallel, else 4 × CPUs).
+        #[arg(long, short = 'p')]
+        parallel: Option<usize>,
+        /// Only update these resources (URNs).
+        #[arg(long = "target")]
+        targets: Vec<String>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Show property-level differences in the plan.
+        #[arg(long)]
+        diff: bool,
+    },
+    /// Delete every resource of the stack.
+    Destroy {
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Steps in flight at most.
+        #[arg(long, short = 'p')]
+        parallel: Option<usize>,
+    },
+    /// Read every resource and record what changed outside tapctl.
+    Refresh {
+        /// Do not ask for confirmation (refresh only changes the state).
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Stack outputs, state export/import, listing.
+    #[command(subcommand)]
+    Stack(StackCommand),
+    /// Clear a stale lock left by a run that died.
+    Cancel,
+    /// Read and write stack config.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Print the resource graph.
+    Graph {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+    },
+}
+
+/// `tapctl stack …`
+#[derive(Debug, Subcommand)]
+pub enum StackCommand {
+    /// Print the stack's outputs.
+    Output {
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+        /// Show secret values in plaintext.
+        #[arg(long)]
+        show_secrets: bool,
+    },
+    /// Print the state as a Pulumi deployment (`pulumi stack import` reads it).
+    Export,
+    /// Replace the state with a deployment file (from `stack export` or `pulumi stack export`).
+    Import {
+        /// The deployment file.
+        file: PathBuf,
+    },
+    /// List the project's stacks.
+    Ls,
+}
+
+/// `tapctl config …`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print one config value.
+    Get {
+        /// Namespaced key, e.g. tap:environment.
+        key: String,
+    },
+    /// Set one config value.
+    Set {
+        /// Namespaced key, e.g. tap:environment.
+        key: String,
+        /// The value.
+        value: String,
+        /// Encrypt the value with the stack's passphrase.
+        #[arg(long)]
+        secret: bool,
+    },
+}
+
+/// Graph output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz.
+    Dot,
+}
+
+/// Runs the CLI and returns the process's exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TAPCTL_LOG").unwrap_or_else(|_| "warn".into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

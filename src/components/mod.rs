@@ -1,0 +1,34 @@
+//! Components: typed `…Args` in, child resources and typed outputs out.
+//!
+//! Invariant: components never read config or the environment — the program
+//! turns stack config into Args — and every name they give a cloud resource
+//! comes from [`Naming`], so it follows one convention and fits the service's
+//! length limit.
+
+pub mod cidr;
+pub mod naming;
+pub mod networking;
+pub mod security;
+
+use crate::model::ProgramError;
+
+pub use cidr::Ipv4Cidr;
+pub use naming::{Naming, Tags};
+pub use networking::{Networking, NetworkingArgs};
+pub use security::{Security, SecurityArgs};
+
+/// A component could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ComponentError {
+    /// A registration failed.
+    #[error(transparent)]
+    Program(#[from] ProgramError),
+    /// An argument is invalid.
+    #[error("{component}: {problem}")]
+    Invalid {
+        /// The component.
+        component: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+}

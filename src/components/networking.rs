@@ -1,0 +1,226 @@
+//! Networking: a VPC across 2–3 availability zones with a public and a
+//! private subnet in each, an internet gateway, a NAT gateway per zone (so one
+//! zone's outage does not cut the others off), route tables, and the RDS
+//! subnet group over the private subnets.
+
+use crate::model::{Component, Program, PropertyMap, Resource, ResourceOptions, Value};
+
+use super::{ComponentError, Ipv4Cidr, Naming, Tags};
+
+/// What the networking component needs.
+#[derive(Debug, Clone)]
+pub struct NetworkingArgs {
+    /// The VPC's block; must leave room for six subnets (prefix /16 to /24).
+    pub vpc_cidr: Ipv4Cidr,
+    /// The zones to spread over (2 or 3).
+    pub availability_zones: Vec<String>,
+    /// Physical names.
+    pub naming: Naming,
+    /// Common tags.
+    pub tags: Tags,
+}
+
+/// The networking component's outputs.
+#[derive(Debug, Clone)]
+pub struct Networking {
+    /// The component resource.
+    pub component: Component,
+    /// The VPC.
+    pub vpc: Resource,
+    /// `vpc.id`.
+    pub vpc_id: Value,
+    /// Public subnet ids, one per zone (for the ALB and NAT gateways).
+    pub public_subnet_ids: Vec<Value>,
+    /// Private subnet ids, one per zone (for tasks and the database).
+    pub private_subnet_ids: Vec<Value>,
+    /// The RDS subnet group's name.
+    pub db_subnet_group_name: Value,
+}
+
+const TYPE: &str = "tap:components:Networking";
+
+impl Networking {
+    /// Registers the networking resources under `parent`.
+    pub fn new(program: &mut Program, parent: &Component, name: &str, args: NetworkingArgs) -> Result<Networking, ComponentError> {
+        let zones = args.availability_zones.len();
+        if !(2..=3).contains(&zones) {
+            return Err(ComponentError::Invalid {
+                component: TYPE,
+                problem: format!("needs 2 or 3 availability zones, got {zones}"),
+            });
+        }
+        let prefix = args.vpc_cidr.prefix();
+        if !(16..=24).contains(&prefix) {
+            return Err(ComponentError::Invalid {
+                component: TYPE,
+                problem: format!("VPC CIDR {} must have a prefix from /16 to /24 to hold six subnets", args.vpc_cidr),
+            });
+        }
+        let subnet_prefix = prefix + 3;
+        let me = program.component(parent, TYPE, name)?;
+        let n = &args.naming;
+        let t = &args.tags;
+        let res = |program: &mut Program, token: &str, logical: &str, inputs: Vec<(&str, Value)>, opts: ResourceOptions| {
+            let inputs: PropertyMap = inputs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+            program.resource(&me, token, logical, inputs, opts)
+        };
+
+        let vpc_name = n.name("vpc", 255);
+        let vpc = res(
+            program,
+            "aws:ec2/vpc:Vpc",
+            "vpc",
+            vec![
+                ("cidrBlock", args.vpc_cidr.to_string().into()),
+                ("enableDnsHostnames", true.into()),
+                ("enableDnsSupport", true.into()),
+                ("tags", t.named(&vpc_name)),
+            ],
+            ResourceOptions::default(),
+        )?;
+        let igw_name = n.name("igw", 255);
+        let igw = res(
+            program,
+            "aws:ec2/internetGateway:InternetGateway",
+            "igw",
+            vec![("vpcId", vpc.id()), ("tags", t.named(&igw_name))],
+            ResourceOptions::default(),
+        )?;
+
+        let public_rt_name = n.name("public-rt", 255);
+        let public_rt = res(
+            program,
+            "aws:ec2/routeTable:RouteTable",
+            "public-rt",
+            vec![("vpcId", vpc.id()), ("tags", t.named(&public_rt_name))],
+            ResourceOptions::default(),
+        )?;
+        res(
+            program,
+            "aws:ec2/route:Route",
+            "public-default-route",
+            vec![
+                ("routeTableId", public_rt.id()),
+                ("destinationCidrBlock", "0.0.0.0/0".into()),
+                ("gatewayId", igw.id()),
+            ],
+            ResourceOptions::default(),
+        )?;
+
+        let mut public_subnet_ids = Vec::new();
+        let mut private_subnet_ids = Vec::new();
+        for (i, az) in args.availability_zones.iter().enumerate() {
+            let i32_ = i as u32;
+            let letter = az.chars().last().unwrap_or('x');
+            let public_cidr = args.vpc_cidr.subnet(subnet_prefix, i32_).expect("prefix checked above");
+            let private_cidr = args.vpc_cidr.subnet(subnet_prefix, i32_ + 4).expect("prefix checked above");
+            let public_name = n.name(&format!("public-{letter}"), 255);
+            let public = res(
+                program,
+                "aws:ec2/subnet:Subnet",
+                &format!("public-{letter}"),
+                vec![
+                    ("vpcId", vpc.id()),
+                    ("cidrBlock", public_cidr.to_string().into()),
+                    ("availabilityZone", az.into()),
+                    ("mapPublicIpOnLaunch", true.into()),
+                    ("tags", t.named(&public_name)),
+                ],
+                ResourceOptions::default(),
+            )?;
+            let private_name = n.name(&format!("private-{letter}"), 255);
+            let private = res(
+                program,
+                "aws:ec2/subnet:Subnet",
+                &format!("private-{letter}"),
+                vec![
+                    ("vpcId", vpc.id()),
+                    ("cidrBlock", private_cidr.to_string().into()),
+                    ("availabilityZone", az.into()),
+                    ("mapPublicIpOnLaunch", false.into()),
+                    ("tags", t.named(&private_name)),
+                ],
+                ResourceOptions::default(),
+            )?;
+            res(
+                program,
+                "aws:ec2/routeTableAssociation:RouteTableAssociation",
+                &format!("public-{letter}-rta"),
+                vec![("subnetId", public.id()), ("routeTableId", public_rt.id())],
+                ResourceOptions::default(),
+            )?;
+            let eip_name = n.name(&format!("nat-eip-{letter}"), 255);
+            let eip = res(
+                program,
+                "aws:ec2/eip:Eip",
+                &format!("nat-eip-{letter}"),
+                vec![("domain", "vpc".into()), ("tags", t.named(&eip_name))],
+                ResourceOptions::default(),
+            )?;
+            // The NAT gateway needs the internet gateway attached first.
+            let nat_name = n.name(&format!("nat-{letter}"), 255);
+            let nat = res(
+                program,
+                "aws:ec2/natGateway:NatGateway",
+                &format!("nat-{letter}"),
+                vec![
+                    ("allocationId", eip.id()),
+                    ("subnetId", public.id()),
+                    ("tags", t.named(&nat_name)),
+                ],
+                ResourceOptions::default().depends_on(igw.urn()),
+            )?;
+            let rt_name = n.name(&format!("private-rt-{letter}"), 255);
+            let rt = res(
+                program,
+                "aws:ec2/routeTable:RouteTable",
+                &format!("private-rt-{letter}"),
+                vec![("vpcId", vpc.id()), ("tags", t.named(&rt_name))],
+                ResourceOptions::default(),
+            )?;
+            res(
+                program,
+                "aws:ec2/route:Route",
+                &format!("private-default-route-{letter}"),
+                vec![
+                    ("routeTableId", rt.id()),
+                    ("destinationCidrBlock", "0.0.0.0/0".into()),
+                    ("natGatewayId", nat.id()),
+                ],
+                ResourceOptions::default(),
+            )?;
+            res(
+                program,
+                "aws:ec2/routeTableAssociation:RouteTableAssociation",
+                &format!("private-{letter}-rta"),
+                vec![("subnetId", private.id()), ("routeTableId", rt.id())],
+                ResourceOptions::default(),
+            )?;
+            public_subnet_ids.push(public.id());
+            private_subnet_ids.push(private.id());
+        }
+
+        let sng_name = n.name("db-subnets", 255);
+        let subnet_group = res(
+            program,
+            "aws:rds/subnetGroup:SubnetGroup",
+            "db-subnet-group",
+            vec![
+                ("name", sng_name.clone().into()),
+                ("description", format!("Private subnets for the {} database", n.environment()).into()),
+                ("subnetIds", Value::Array(private_subnet_ids.clone())),
+                ("tags", t.named(&sng_name)),
+            ],
+            ResourceOptions::default(),
+        )?;
+
+        Ok(Networking {
+            component: me,
+            vpc_id: vpc.id(),
+            vpc,
+            public_subnet_ids,
+            private_subnet_ids,
+            db_subnet_group_name: subnet_group.output("name"),
+        })
+    }
+}

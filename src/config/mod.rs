@@ -1,0 +1,498 @@
+//! Project and stack configuration files.
+//!
+//! `deploy.toml` plays Pulumi.yaml's role (project name, program, default
+//! stack, backend, parallelism); `stacks/<stack>.toml` plays
+//! Pulumi.<stack>.yaml's (`encryptionsalt` and a `[config]` table of
+//! namespaced keys, secrets as `{ secure = "v1:…" }`).
+//!
+//! Invariant: a stack file is rewritten only through [`StackFile::save`]
+//! (atomic, comments kept), and secret values are held decrypted only in
+//! [`crate::model::Value::Secret`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml_edit::{DocumentMut, InlineTable, Item, Table};
+
+use crate::model::Value;
+use crate::state::{Crypter, SecretsError};
+
+/// Errors in configuration files and values.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// No project file where one was expected.
+    #[error("no deploy.toml in {}: run tapctl from the project folder or pass --cwd <folder>", .0.display())]
+    NoProject(PathBuf),
+    /// A file that is not valid TOML or has the wrong shape.
+    #[error("{}: {detail}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A stack with no stack file.
+    #[error("stack `{stack}` does not exist: there is no {}; known stacks: {known}", path.display())]
+    UnknownStack {
+        /// The stack.
+        stack: String,
+        /// Where its file would be.
+        path: PathBuf,
+        /// Stacks that do exist.
+        known: String,
+    },
+    /// A config key without a namespace.
+    #[error("config key `{0}` must be namespaced like `tap:environment` or `aws:region`")]
+    BadKey(String),
+    /// A config key the program does not know.
+    #[error("unknown config key `{key}`{hint}; the program reads: {known}")]
+    UnknownKey {
+        /// The key.
+        key: String,
+        /// "did you mean …" when there is a close match.
+        hint: String,
+        /// Keys the program reads.
+        known: String,
+    },
+    /// A config value of the wrong type or range.
+    #[error("config `{key}`: {problem}")]
+    BadValue {
+        /// The key.
+        key: String,
+        /// What is wrong and how to fix it.
+        problem: String,
+    },
+    /// A secret could not be encrypted or decrypted.
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+}
+
+fn io(path: &Path, source: std::io::Error) -> ConfigError {
+    ConfigError::Io { path: path.to_path_buf(), source }
+}
+
+/// `deploy.toml`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectFile {
+    /// Project name (the URN's project part).
+    pub name: String,
+    /// Which built-in program to run.
+    pub program: String,
+    /// What the project is.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The stack used when `--stack` is not given.
+    #[serde(default = "default_stack")]
+    pub default_stack: String,
+    /// Where state lives: `file://<dir>` (relative to the project folder).
+    #[serde(default = "default_backend")]
+    pub backend: String,
+    /// Steps in flight at most (default 4 × CPUs).
+    #[serde(default)]
+    pub parallel: Option<usize>,
+}
+
+fn default_stack() -> String {
+    "dev".into()
+}
+
+fn default_backend() -> String {
+    "file://state".into()
+}
+
+/// A project folder: `deploy.toml`, `stacks/`, `state/`.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    root: PathBuf,
+    /// The parsed project file.
+    pub project: ProjectFile,
+}
+
+impl Workspace {
+    /// Opens the project in `root`.
+    pub fn open(root: &Path) -> Result<Workspace, ConfigError> {
+        let path = root.join("deploy.toml");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ConfigError::NoProject(root.to_path_buf())),
+            Err(e) => return Err(io(&path, e)),
+        };
+        let project: ProjectFile =
+            toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.clone(), detail: e.to_string() })?;
+        if project.name.is_empty() || !project.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(ConfigError::Parse {
+                path,
+                detail: format!("project name `{}` must be letters, digits, `-` or `_`", project.name),
+            });
+        }
+        if project.parallel == Some(0) {
+            return Err(ConfigError::Parse { path, detail: "parallel must be at least 1".into() });
+        }
+        Ok(Workspace { root: root.to_path_buf(), project })
+    }
+
+    /// The project folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The state directory named by the `file://` backend URL.
+    pub fn state_dir(&self) -> Result<PathBuf, ConfigError> {
+        match self.project.backend.strip_prefix("file://") {
+            Some(dir) if !dir.is_empty() => Ok(self.root.join(dir)),
+            _ => Err(ConfigError::Parse {
+                path: self.root.join("deploy.toml"),
+                detail: format!("backend `{}` is not supported; use file://<dir>, e.g. file://state", self.project.backend),
+            }),
+        }
+    }
+
+    /// Path of a stack's file.
+    pub fn stack_path(&self, stack: &str) -> PathBuf {
+        self.root.join("stacks").join(format!("{stack}.toml"))
+    }
+
+    /// Stacks that have a stack file.
+    pub fn stack_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.root.join("stacks"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| e.file_name().to_string_lossy().strip_suffix(".toml").map(str::to_string))
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Loads a stack's file; the stack must exist.
+    pub fn stack(&self, stack: &str) -> Result<StackFile, ConfigError> {
+        let path = self.stack_path(stack);
+        if !path.exists() {
+            return Err(ConfigError::UnknownStack {
+                stack: stack.into(),
+                path,
+                known: self.stack_names().join(", "),
+            });
+        }
+        StackFile::load(&path)
+    }
+}
+
+/// One stack's file, kept as an editable document.
+#[derive(Debug, Clone)]
+pub struct StackFile {
+    path: PathBuf,
+    doc: DocumentMut,
+}
+
+/// A config value as stored: plain, or encrypted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stored {
+    /// A plain value.
+    Plain(Value),
+    /// `{ secure = "v1:…" }`.
+    Secure(String),
+}
+
+impl StackFile {
+    /// Reads and checks a stack file.
+    pub fn load(path: &Path) -> Result<StackFile, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| io(path, e))?;
+        let doc: DocumentMut =
+            text.parse().map_err(|e: toml_edit::TomlError| ConfigError::Parse { path: path.to_path_buf(), detail: e.to_string() })?;
+        let file = StackFile { path: path.to_path_buf(), doc };
+        for (key, _) in file.doc.iter() {
+            if key != "encryptionsalt" && key != "config" {
+                return Err(ConfigError::Parse {
+                    path: path.to_path_buf(),
+                    detail: format!("unknown top-level key `{key}`: a stack file holds `encryptionsalt` and a [config] table"),
+                });
+            }
+        }
+        if file.doc.get("config").is_some_and(|c| !c.is_table_like()) {
+            return Err(ConfigError::Parse { path: path.to_path_buf(), detail: "`config` must be a table".into() });
+        }
+        file.entries()?;
+        Ok(file)
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The `encryptionsalt`, if secrets were ever set.
+    pub fn encryption_salt(&self) -> Option<&str> {
+        self.doc.get("encryptionsalt").and_then(Item::as_str)
+    }
+
+    /// Records the `encryptionsalt`.
+    pub fn set_encryption_salt(&mut self, salt: &str) {
+        self.doc["encryptionsalt"] = toml_edit::value(salt);
+    }
+
+    /// Every config entry as stored.
+    pub fn entries(&self) -> Result<BTreeMap<String, Stored>, ConfigError> {
+        let mut out = BTreeMap::new();
+        let Some(table) = self.doc.get("config").and_then(Item::as_table_like) else { return Ok(out) };
+        for (key, item) in table.iter() {
+            check_key(key)?;
+            let bad = |problem: &str| ConfigError::BadValue { key: key.to_string(), problem: problem.to_string() };
+            let stored = match item.as_value() {
+                Some(toml_edit::Value::InlineTable(t)) if t.contains_key("secure") => {
+                    let ct = t.get("secure").and_then(|v| v.as_str()).ok_or_else(|| bad("`secure` must be a string"))?;
+                    Stored::Secure(ct.to_string())
+                }
+                Some(v) => Stored::Plain(toml_to_value(v).ok_or_else(|| bad("dates are not supported config values"))?),
+                None => match item.as_table_like() {
+                    Some(_) => return Err(bad("use an inline value (`key = …`), not a sub-table")),
+                    None => return Err(bad("unsupported value")),
+                },
+            };
+            out.insert(key.to_string(), stored);
+        }
+        Ok(out)
+    }
+
+    /// Every config value, secrets decrypted into [`Value::Secret`].
+    pub fn values(&self, crypter: Option<&Crypter>) -> Result<BTreeMap<String, Value>, ConfigError> {
+        self.entries()?
+            .into_iter()
+            .map(|(k, stored)| {
+                let v = match stored {
+                    Stored::Plain(v) => v,
+                    Stored::Secure(ct) => {
+                        let c = crypter.ok_or(SecretsError::MissingPassphrase)?;
+                        Value::secret(Value::String(c.decrypt(&ct)?))
+                    }
+                };
+                Ok((k, v))
+            })
+            .collect()
+    }
+
+    /// Sets a plain value (parsed as a number or boolean when it looks like one).
+    pub fn set_plain(&mut self, key: &str, raw: &str) -> Result<(), ConfigError> {
+        check_key(key)?;
+        let v: toml_edit::Value = if let Ok(n) = raw.parse::<i64>() {
+            n.into()
+        } else if let Ok(b) = raw.parse::<bool>() {
+            b.into()
+        } else if let (Ok(f), true) = (raw.parse::<f64>(), raw.contains('.')) {
+            f.into()
+        } else {
+            raw.into()
+        };
+        self.config_table()[key] = Item::Value(v);
+        Ok(())
+    }
+
+    /// Sets a secret value, encrypted with `crypter`.
+    pub fn set_secret(&mut self, key: &str, plaintext: &str, crypter: &Crypter) -> Result<(), ConfigError> {
+        check_key(key)?;
+        let mut t = InlineTable::new();
+        t.insert("secure", crypter.encrypt(plaintext).into());
+        self.config_table()[key] = Item::Value(toml_edit::Value::InlineTable(t));
+        Ok(())
+    }
+
+    fn config_table(&mut self) -> &mut Table {
+        if !self.doc.contains_table("config") {
+            self.doc["config"] = Item::Table(Table::new());
+        }
+        self.doc["config"].as_table_mut().expect("config was just made a table")
+    }
+
+    /// Writes the file atomically, keeping its comments and layout.
+    pub fn save(&self) -> Result<(), ConfigError> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let write = || -> std::io::Result<()> {
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+            std::io::Write::write_all(&mut tmp, self.doc.to_string().as_bytes())?;
+            tmp.as_file().sync_all()?;
+            tmp.persist(&self.path).map_err(|e| e.error)?;
+            Ok(())
+        };
+        write().map_err(|e| io(&self.path, e))
+    }
+}
+
+fn check_key(key: &str) -> Result<(), ConfigError> {
+    match key.split_once(':') {
+        Some((ns, k)) if !ns.is_empty() && !k.is_empty() && !k.contains(':') => Ok(()),
+        _ => Err(ConfigError::BadKey(key.to_string())),
+    }
+}
+
+fn toml_to_value(v: &toml_edit::Value) -> Option<Value> {
+    Some(match v {
+        toml_edit::Value::String(s) => Value::String(s.value().clone()),
+        toml_edit::Value::Integer(i) => Value::Number(*i.value() as f64),
+        toml_edit::Value::Float(f) => Value::Number(*f.value()),
+        toml_edit::Value::Boolean(b) => Value::Bool(*b.value()),
+        toml_edit::Value::Array(a) => Value::Array(a.iter().map(toml_to_value).collect::<Option<_>>()?),
+        toml_edit::Value::InlineTable(t) => {
+            Value::Object(t.iter().map(|(k, v)| Some((k.to_string(), toml_to_value(v)?))).collect::<Option<_>>()?)
+        }
+        toml_edit::Value::Datetime(_) => return None,
+    })
+}
+
+/// A stack's config as a program reads it: typed getters whose errors name
+/// the key, and a record of which keys were read so that the rest can be
+/// reported as unknown (likely typos).
+#[derive(Debug, Clone, Default)]
+pub struct StackConfig {
+    values: BTreeMap<String, Value>,
+    read: std::cell::RefCell<Vec<String>>,
+}
+
+impl StackConfig {
+    /// Config from decoded values.
+    pub fn new(values: BTreeMap<String, Value>) -> StackConfig {
+        StackConfig { values, read: Default::default() }
+    }
+
+    fn note(&self, key: &str) -> Option<&Value> {
+        let mut read = self.read.borrow_mut();
+        if !read.iter().any(|k| k == key) {
+            read.push(key.to_string());
+        }
+        self.values.get(key)
+    }
+
+    /// A raw value.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.note(key)
+    }
+
+    /// A string, or `default`.
+    pub fn string(&self, key: &str, default: &str) -> Result<String, ConfigError> {
+        match self.note(key) {
+            None => Ok(default.to_string()),
+            Some(v) => v.as_str().map(str::to_string).ok_or_else(|| ConfigError::BadValue {
+                key: key.into(),
+                problem: format!("expected a string, found {}", v.display()),
+            }),
+        }
+    }
+
+    /// An optional string.
+    pub fn optional_string(&self, key: &str) -> Result<Option<String>, ConfigError> {
+        match self.note(key) {
+            None => Ok(None),
+            Some(_) => self.string(key, "").map(Some),
+        }
+    }
+
+    /// An integer within `range`, or `default`.
+    pub fn integer(&self, key: &str, default: i64, range: std::ops::RangeInclusive<i64>) -> Result<i64, ConfigError> {
+        let n = match self.note(key) {
+            None => default,
+            Some(v) => {
+                let n = v.as_f64().or_else(|| v.as_str().and_then(|s| s.parse().ok())).ok_or_else(|| ConfigError::BadValue {
+                    key: key.into(),
+                    problem: format!("expected an integer, found {}", v.display()),
+                })?;
+                if n.fract() != 0.0 {
+                    return Err(ConfigError::BadValue { key: key.into(), problem: format!("expected an integer, found {n}") });
+                }
+                n as i64
+            }
+        };
+        if !range.contains(&n) {
+            return Err(ConfigError::BadValue {
+                key: key.into(),
+                problem: format!("{n} is out of range; use a value from {} to {}", range.start(), range.end()),
+            });
+        }
+        Ok(n)
+    }
+
+    /// A boolean, or `default`.
+    pub fn boolean(&self, key: &str, default: bool) -> Result<bool, ConfigError> {
+        match self.note(key) {
+            None => Ok(default),
+            Some(v) => v.as_bool().or_else(|| v.as_str().and_then(|s| s.parse().ok())).ok_or_else(|| ConfigError::BadValue {
+                key: key.into(),
+                problem: format!("expected true or false, found {}", v.display()),
+            }),
+        }
+    }
+
+    /// Fails on the first key that was never read: a likely typo.
+    pub fn reject_unread(&self) -> Result<(), ConfigError> {
+        let read = self.read.borrow();
+        let Some(key) = self.values.keys().find(|k| !read.contains(k)) else { return Ok(()) };
+        let closest = read.iter().min_by_key(|r| edit_distance(r, key)).filter(|r| edit_distance(r, key) <= 3);
+        Err(ConfigError::UnknownKey {
+            key: key.clone(),
+            hint: closest.map(|c| format!(" (did you mean `{c}`?)")).unwrap_or_default(),
+            known: read.join(", "),
+        })
+    }
+}
+
+/// Levenshtein distance, for "did you mean".
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stack_files_round_trip_with_comments_and_reject_bad_shapes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dev.toml");
+        std::fs::write(&path, "# dev stack\n[config]\n\"aws:region\" = \"us-east-1\" # keep\n\"tap:cpu\" = 256\n").unwrap();
+        let mut f = StackFile::load(&path).unwrap();
+        f.set_plain("tap:desiredCount", "3").unwrap();
+        f.save().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("# dev stack") && text.contains("# keep"));
+        let v = StackFile::load(&path).unwrap().values(None).unwrap();
+        assert_eq!(v["tap:desiredCount"], Value::from(3));
+        assert_eq!(v["aws:region"], Value::from("us-east-1"));
+
+        std::fs::write(&path, "[config]\nregion = \"x\"\n").unwrap();
+        assert!(matches!(StackFile::load(&path), Err(ConfigError::BadKey(_))));
+        std::fs::write(&path, "[config\n").unwrap();
+        assert!(matches!(StackFile::load(&path), Err(ConfigError::Parse { .. })));
+        std::fs::write(&path, "confg = 1\n").unwrap();
+        assert!(matches!(StackFile::load(&path), Err(ConfigError::Parse { .. })));
+    }
+
+    #[test]
+    fn typed_getters_name_the_key_and_unread_keys_suggest_a_fix() {
+        let c = StackConfig::new(BTreeMap::from([
+            ("tap:cpu".to_string(), Value::from("lots")),
+            ("tap:desiredCont".to_string(), Value::from(2)),
+        ]));
+        let e = c.integer("tap:cpu", 256, 256..=4096).unwrap_err().to_string();
+        assert!(e.contains("tap:cpu") && e.contains("integer"), "{e}");
+        c.integer("tap:desiredCount", 2, 1..=10).unwrap();
+        let e = c.reject_unread().unwrap_err().to_string();
+        assert!(e.contains("tap:desiredCont") && e.contains("did you mean `tap:desiredCount`"), "{e}");
+    }
+}

@@ -1,0 +1,169 @@
+//! One stack's run: lock, load (replaying an interrupted run's journal),
+//! plan, execute, compact. This is the library's entry point for embedding
+//! tapctl; the CLI only adds prompts and rendering around it.
+
+use crate::engine::{Engine, EngineError, Event, RunOptions, RunSummary};
+use crate::model::{Program, Urn};
+use crate::plan::Plan;
+use crate::state::{Crypter, LocalBackend, LockedStack, Persister, Snapshot, StateError};
+
+/// Why a stack operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    /// State could not be read, locked or written.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The engine refused or stopped.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The program holds secrets but no passphrase is configured.
+    #[error("the program uses secret values, so the state needs encrypting: set TAPCTL_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE)")]
+    NeedPassphrase,
+    /// The user declined the plan.
+    #[error("the plan was not confirmed; nothing was changed")]
+    Declined,
+}
+
+/// A stack's state in a backend, with the means to decrypt it.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    backend: LocalBackend,
+    name: String,
+    crypter: Option<Crypter>,
+    encryption_salt: Option<String>,
+}
+
+/// What a mutating operation did.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The plan shown before running.
+    pub plan: Plan,
+    /// What the run did.
+    pub summary: RunSummary,
+    /// The state as compacted after the run.
+    pub snapshot: Snapshot,
+}
+
+impl Stack {
+    /// The stack `name` in `backend`; `crypter`/`encryption_salt` come from the
+    /// stack file (both `None` for a stack without secrets).
+    pub fn new(backend: LocalBackend, name: &str, crypter: Option<Crypter>, encryption_salt: Option<String>) -> Stack {
+        Stack { backend, name: name.to_string(), crypter, encryption_salt }
+    }
+
+    /// The stack's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> &LocalBackend {
+        &self.backend
+    }
+
+    /// The current state (an interrupted run's journal replayed in memory).
+    pub fn snapshot(&self) -> Result<Snapshot, StackError> {
+        Ok(self.backend.load(&self.name, self.crypter.as_ref())?.snapshot)
+    }
+
+    /// The plan for `program`: reads state, writes nothing, calls no cloud.
+    pub fn preview(&self, engine: &Engine, program: &Program, targets: &[Urn]) -> Result<Plan, StackError> {
+        let snapshot = self.snapshot()?;
+        Ok(engine.preview(program, &snapshot, targets)?)
+    }
+
+    /// Runs `program`: plans, asks `confirm`, then executes and compacts.
+    pub async fn up(
+        &self,
+        engine: &Engine,
+        program: &Program,
+        opts: &RunOptions,
+        confirm: impl FnOnce(&Plan) -> bool,
+    ) -> Result<Outcome, StackError> {
+        if self.crypter.is_none() && program.resources().iter().any(|r| r.inputs.values().any(|v| v.contains_secret())) {
+            return Err(StackError::NeedPassphrase);
+        }
+        let (locked, snapshot) = self.lock_and_recover("up", opts)?;
+        let plan = engine.preview(program, &snapshot, &opts.targets)?;
+        if !confirm(&plan) {
+            return Err(StackError::Declined);
+        }
+        let persister = self.persister(&locked, snapshot)?;
+        let result = engine.up(program, &persister, opts).await;
+        self.finish(locked, persister, plan, result)
+    }
+
+    /// Deletes everything the stack manages.
+    pub async fn destroy(&self, engine: &Engine, opts: &RunOptions, confirm: impl FnOnce(&Plan) -> bool) -> Result<Outcome, StackError> {
+        let (locked, snapshot) = self.lock_and_recover("destroy", opts)?;
+        let plan = engine.preview_destroy(&snapshot)?;
+        if !confirm(&plan) {
+            return Err(StackError::Declined);
+        }
+        let persister = self.persister(&locked, snapshot)?;
+        let result = engine.destroy(&persister, opts).await;
+        self.finish(locked, persister, plan, result)
+    }
+
+    /// Reads every resource and records out-of-band changes.
+    pub async fn refresh(&self, engine: &Engine, opts: &RunOptions) -> Result<Outcome, StackError> {
+        let (locked, snapshot) = self.lock_and_recover("refresh", opts)?;
+        let persister = self.persister(&locked, snapshot)?;
+        let result = engine.refresh(&persister, opts).await;
+        self.finish(locked, persister, Plan::default(), result)
+    }
+
+    /// Replaces the stack's state with `snapshot` (validated first).
+    pub fn import(&self, snapshot: &Snapshot) -> Result<(), StackError> {
+        snapshot.validate()?;
+        if self.crypter.is_none() && snapshot.contains_secrets() {
+            return Err(StackError::NeedPassphrase);
+        }
+        let locked = self.backend.lock(&self.name, "stack import")?;
+        self.backend.compact(&locked, snapshot, self.crypter.as_ref(), self.encryption_salt.as_deref())?;
+        Ok(())
+    }
+
+    /// Takes the lock and folds an interrupted run's journal into the
+    /// checkpoint, so this run starts from a clean, compacted state.
+    fn lock_and_recover(&self, command: &str, opts: &RunOptions) -> Result<(LockedStack, Snapshot), StackError> {
+        let locked = self.backend.lock(&self.name, command)?;
+        let loaded = self.backend.load(&self.name, self.crypter.as_ref())?;
+        if loaded.replay.applied > 0 || loaded.replay.torn_tail {
+            (opts.events)(&Event::Notice(format!(
+                "recovered {} journal entr{} from an interrupted run{}",
+                loaded.replay.applied,
+                if loaded.replay.applied == 1 { "y" } else { "ies" },
+                if loaded.replay.torn_tail { " (its last, unfinished entry was dropped)" } else { "" }
+            )));
+            self.backend.compact(&locked, &loaded.snapshot, self.crypter.as_ref(), self.encryption_salt.as_deref())?;
+        }
+        for p in &loaded.snapshot.pending {
+            (opts.events)(&Event::Notice(format!(
+                "an interrupted run left a pending {} of {}",
+                p.kind.as_str().trim_end_matches("ing"),
+                p.resource.urn
+            )));
+        }
+        Ok((locked, loaded.snapshot))
+    }
+
+    fn persister(&self, locked: &LockedStack, snapshot: Snapshot) -> Result<Persister, StackError> {
+        Ok(Persister::new(snapshot, self.backend.open_journal(locked)?, self.crypter.clone()))
+    }
+
+    /// Compacts whatever the run recorded — also when it failed, so the
+    /// checkpoint always reflects every completed step.
+    fn finish(
+        &self,
+        locked: LockedStack,
+        persister: Persister,
+        plan: Plan,
+        result: Result<RunSummary, EngineError>,
+    ) -> Result<Outcome, StackError> {
+        let snapshot = persister.finish();
+        self.backend.compact(&locked, &snapshot, self.crypter.as_ref(), self.encryption_salt.as_deref())?;
+        let summary = result?;
+        Ok(Outcome { plan, summary, snapshot })
+    }
+}
