@@ -382,13 +382,17 @@ fn now() -> String {
     chrono::Utc::now().to_rfc3339()
 }
 
-/// Outputs whose same-named input was secret stay secret.
+/// Outputs stay secret when their same-named input was secret — and, unlike
+/// Pulumi, so does any other output that echoes a secret input's value (an
+/// AWS provider's `tagsAll` repeats `tags`), so no secret reaches state.
 fn mark_secrets(outputs: PropertyMap, inputs: &PropertyMap) -> PropertyMap {
+    let secrets: Vec<String> =
+        inputs.values().flat_map(Value::secret_strings).filter(|s| !s.is_empty()).collect();
     outputs
         .into_iter()
         .map(|(k, v)| {
-            let secret = inputs.get(&k).is_some_and(Value::contains_secret);
-            (k, if secret { Value::secret(v) } else { v })
+            let secret = inputs.get(&k).is_some_and(Value::contains_secret) || secrets.iter().any(|s| v.mentions(s));
+            (k, if secret && !matches!(v, Value::Secret(_)) { Value::secret(v) } else { v })
         })
         .collect()
 }

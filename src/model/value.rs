@@ -54,11 +54,48 @@ pub enum Value {
 }
 
 impl Value {
-    /// Wraps a value as a secret.
+    /// Wraps a value as a secret. Secrets inside it are unwrapped: everything
+    /// in a secret is secret, and one wrapper keeps encodings canonical.
     pub fn secret(v: impl Into<Value>) -> Value {
-        match v.into() {
-            s @ Value::Secret(_) => s,
-            other => Value::Secret(Box::new(other)),
+        Value::Secret(Box::new(v.into().without_secret_markers()))
+    }
+
+    fn without_secret_markers(self) -> Value {
+        match self {
+            Value::Secret(inner) => inner.without_secret_markers(),
+            Value::Array(a) => Value::Array(a.into_iter().map(Value::without_secret_markers).collect()),
+            Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, v.without_secret_markers())).collect()),
+            other => other,
+        }
+    }
+
+    /// Every string inside secrets in this value (what must never be written in plaintext).
+    pub fn secret_strings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.collect_secret_strings(false, &mut out);
+        out
+    }
+
+    fn collect_secret_strings(&self, inside: bool, out: &mut Vec<String>) {
+        match self {
+            Value::String(s) if inside => out.push(s.clone()),
+            Value::Secret(inner) => inner.collect_secret_strings(true, out),
+            Value::Array(a) | Value::Concat(a) => a.iter().for_each(|v| v.collect_secret_strings(inside, out)),
+            Value::Object(o) => o.values().for_each(|v| v.collect_secret_strings(inside, out)),
+            Value::JsonString(inner) => inner.collect_secret_strings(inside, out),
+            Value::Number(n) if inside => out.push(n.to_string()),
+            _ => {}
+        }
+    }
+
+    /// Whether any string in this value contains `needle`.
+    pub fn mentions(&self, needle: &str) -> bool {
+        match self {
+            Value::String(s) => s.contains(needle),
+            Value::Secret(inner) | Value::JsonString(inner) => inner.mentions(needle),
+            Value::Array(a) | Value::Concat(a) => a.iter().any(|v| v.mentions(needle)),
+            Value::Object(o) => o.iter().any(|(k, v)| k.contains(needle) || v.mentions(needle)),
+            _ => false,
         }
     }
 

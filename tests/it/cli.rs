@@ -1,0 +1,199 @@
+//! The `tapctl` binary end to end on the in-memory cloud (assert_cmd): the
+//! preview → up → no-op preview → change → destroy cycle, the other
+//! commands, and bad input that must fail clearly with a non-zero exit.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value as Json;
+
+/// A copy of the repository's project (deploy.toml, stacks/) in a temp dir.
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(root.join("deploy.toml"), dir.path().join("deploy.toml")).unwrap();
+    std::fs::create_dir(dir.path().join("stacks")).unwrap();
+    for stack in ["dev", "prod"] {
+        let name = format!("stacks/{stack}.toml");
+        std::fs::copy(root.join(&name), dir.path().join(&name)).unwrap();
+    }
+    dir
+}
+
+fn tapctl(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("tapctl").unwrap();
+    cmd.arg("--cwd").arg(dir).arg("--cloud").arg("memory");
+    cmd.env_remove("TAPCTL_CONFIG_PASSPHRASE").env_remove("PULUMI_CONFIG_PASSPHRASE").env_remove("TAPCTL_STACK");
+    cmd.env_remove("TAPCTL_ENVIRONMENT_SUFFIX").env_remove("TAPCTL_CLOUD");
+    cmd
+}
+
+fn json_of(cmd: &mut Command) -> Json {
+    let out = cmd.assert().success().get_output().stdout.clone();
+    serde_json::from_slice(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out)))
+}
+
+fn summary(v: &Json) -> [u64; 5] {
+    let s = &v["changeSummary"];
+    ["create", "update", "replace", "delete", "same"].map(|k| s[k].as_u64().unwrap_or_else(|| panic!("missing {k}")))
+}
+
+fn cloud_objects(dir: &Path) -> usize {
+    let path: PathBuf = dir.join("state/dev.memory-cloud.json");
+    let v: Json = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    v["objects"].as_object().unwrap().len()
+}
+
+#[test]
+fn preview_up_noop_change_destroy_through_the_cli() {
+    let dir = project();
+    let d = dir.path();
+    let plan = json_of(tapctl(d).args(["preview", "--json"]));
+    let [create, ..] = summary(&plan);
+    assert!(create > 40, "{plan}");
+    assert_eq!(plan["steps"][0]["op"], "create");
+    assert!(plan["steps"][0]["urn"].as_str().unwrap().starts_with("urn:pulumi:dev::tap::"));
+    tapctl(d).arg("preview").assert().success().stdout(predicate::str::contains(format!("+ {create} to create")));
+
+    tapctl(d).args(["up", "--yes"]).assert().success().stdout(predicate::str::contains(format!("+ {create} created")));
+    assert!(d.join("state/dev.json").exists());
+    assert_eq!(summary(&json_of(tapctl(d).args(["preview", "--json"]))), [0, 0, 0, 0, create]);
+
+    let outputs = json_of(tapctl(d).args(["stack", "output", "--json"]));
+    assert!(outputs["vpcId"].as_str().unwrap().starts_with("vpc-"), "{outputs}");
+
+    tapctl(d).args(["config", "set", "tap:containerPort", "8080"]).assert().success();
+    tapctl(d).args(["config", "get", "tap:containerPort"]).assert().success().stdout("8080\n");
+    let plan = json_of(tapctl(d).args(["preview", "--json"]));
+    assert_eq!(summary(&plan), [0, 2, 0, 0, create - 2], "the two rules carrying the port change");
+    tapctl(d).args(["preview", "--diff"]).assert().success().stdout(predicate::str::contains("~ fromPort: 80 => 8080"));
+    let run = json_of(tapctl(d).args(["up", "--yes", "--json", "--parallel", "3"]));
+    assert_eq!(summary(&run)[1], 2);
+
+    let export = json_of(tapctl(d).args(["stack", "export"]));
+    assert_eq!(export["version"], 3);
+    assert_eq!(export["deployment"]["resources"].as_array().unwrap().len() as u64, create);
+    std::fs::write(d.join("export.json"), export.to_string()).unwrap();
+    tapctl(d).args(["stack", "import"]).arg(d.join("export.json")).assert().success();
+    assert_eq!(summary(&json_of(tapctl(d).args(["preview", "--json"])))[4], create);
+
+    tapctl(d).args(["graph", "--format", "dot"]).assert().success().stdout(predicate::str::starts_with("digraph"));
+    tapctl(d).args(["stack", "ls"]).assert().success().stdout(predicate::str::contains("dev*").and(predicate::str::contains("prod")));
+
+    tapctl(d).args(["destroy", "--yes"]).assert().success().stdout(predicate::str::contains(format!("- {create} deleted")));
+    assert_eq!(cloud_objects(d), 0);
+    assert_eq!(summary(&json_of(tapctl(d).args(["preview", "--json"])))[0], create);
+}
+
+#[test]
+fn up_without_yes_and_without_a_terminal_changes_nothing() {
+    let dir = project();
+    tapctl(dir.path())
+        .arg("up")
+        .write_stdin("")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("pass --yes"));
+    assert!(!dir.path().join("state/dev.memory-cloud.json").exists() || cloud_objects(dir.path()) == 0);
+}
+
+#[test]
+fn a_stale_lock_is_reported_and_cleared_by_cancel() {
+    let dir = project();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("state")).unwrap();
+    std::fs::write(
+        d.join("state/dev.lock"),
+        r#"{"pid": 4194300, "host": "ci-runner", "started": "2026-11-01T00:00:00Z", "command": "up"}"#,
+    )
+    .unwrap();
+    tapctl(d)
+        .args(["up", "--yes"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("stale lock").and(predicate::str::contains("4194300")).and(predicate::str::contains("tapctl cancel")));
+    tapctl(d).arg("cancel").assert().success().stdout(predicate::str::contains("PID 4194300"));
+    tapctl(d).args(["up", "--yes"]).assert().success();
+}
+
+#[test]
+fn secret_config_is_encrypted_and_needs_the_passphrase() {
+    let dir = project();
+    let d = dir.path();
+    tapctl(d)
+        .args(["config", "set", "tap:apiToken", "tok-plaintext-123", "--secret"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("TAPCTL_CONFIG_PASSPHRASE"));
+    tapctl(d)
+        .env("TAPCTL_CONFIG_PASSPHRASE", "pass-1")
+        .args(["config", "set", "tap:apiToken", "tok-plaintext-123", "--secret"])
+        .assert()
+        .success();
+    let file = std::fs::read_to_string(d.join("stacks/dev.toml")).unwrap();
+    assert!(file.contains("encryptionsalt") && file.contains("secure = \"v1:") && !file.contains("tok-plaintext-123"), "{file}");
+    tapctl(d)
+        .env("TAPCTL_CONFIG_PASSPHRASE", "pass-1")
+        .args(["config", "get", "tap:apiToken"])
+        .assert()
+        .success()
+        .stdout("tok-plaintext-123\n");
+    tapctl(d)
+        .env("TAPCTL_CONFIG_PASSPHRASE", "wrong")
+        .args(["config", "get", "tap:apiToken"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("incorrect passphrase"));
+    tapctl(d).arg("preview").assert().failure().stderr(predicate::str::contains("passphrase"));
+}
+
+#[test]
+fn bad_input_fails_with_a_message_that_names_the_problem() {
+    let dir = project();
+    let d = dir.path();
+    let stack_file = d.join("stacks/dev.toml");
+    let original = std::fs::read_to_string(&stack_file).unwrap();
+    let cases: Vec<(&str, Box<dyn Fn()>, Vec<&str>, &str)> = vec![
+        ("unknown stack", Box::new(|| {}), vec!["--stack", "staging", "preview"], "stack `staging` does not exist"),
+        ("bad stack name", Box::new(|| {}), vec!["--stack", "../etc", "preview"], "not a valid stack name"),
+        (
+            "malformed CIDR",
+            Box::new(|| std::fs::write(&stack_file, original.replace("10.0.0.0/16", "10.0.0.0/33")).unwrap()),
+            vec!["preview"],
+            "tap:vpcCidr",
+        ),
+        (
+            "typo in a key",
+            Box::new(|| std::fs::write(&stack_file, format!("{original}\"tap:containerPrt\" = 80\n")).unwrap()),
+            vec!["preview"],
+            "did you mean `tap:containerPort`",
+        ),
+        (
+            "malformed TOML",
+            Box::new(|| std::fs::write(&stack_file, "[config\n").unwrap()),
+            vec!["preview"],
+            "dev.toml",
+        ),
+        (
+            "port out of range",
+            Box::new(|| std::fs::write(&stack_file, original.replace("= 80", "= 70000")).unwrap()),
+            vec!["preview"],
+            "tap:containerPort",
+        ),
+        ("zero parallelism", Box::new(|| std::fs::write(&stack_file, &original).unwrap()), vec!["up", "--yes", "--parallel", "0"], "at least 1"),
+        ("bad target", Box::new(|| {}), vec!["preview", "--target", "vpc"], "--target"),
+    ];
+    for (what, setup, args, says) in cases {
+        setup();
+        tapctl(d).args(&args).assert().failure().stderr(predicate::str::contains(says).and(predicate::str::starts_with("error: "))).code(1);
+        let _ = what;
+    }
+    tapctl(d).args(["preview", "--no-such-flag"]).assert().failure().code(2);
+    let empty = tempfile::tempdir().unwrap();
+    tapctl(empty.path()).arg("preview").assert().failure().stderr(predicate::str::contains("no deploy.toml"));
+    std::fs::write(empty.path().join("deploy.toml"), "name = \"x\"\nprogram = \"nope\"\n").unwrap();
+    std::fs::create_dir(empty.path().join("stacks")).unwrap();
+    std::fs::write(empty.path().join("stacks/dev.toml"), "").unwrap();
+    tapctl(empty.path()).arg("preview").assert().failure().stderr(predicate::str::contains("unknown program `nope`"));
+}

@@ -1,0 +1,91 @@
+//! Helpers shared by the integration tests.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use tapctl::config::StackConfig;
+use tapctl::engine::{Engine, Event, EventSink, RunOptions};
+use tapctl::model::{Program, PropertyMap, ResourceOptions, Value};
+use tapctl::programs::{self, ProgramContext};
+use tapctl::provider::memory::MemoryCloud;
+use tapctl::stack::Stack;
+use tapctl::state::LocalBackend;
+
+/// The flagship program for `stack` with extra config entries.
+pub fn flagship(stack: &str, config: &[(&str, Value)]) -> Program {
+    let mut values: BTreeMap<String, Value> = BTreeMap::from([("aws:region".to_string(), Value::from("us-east-1"))]);
+    for (k, v) in config {
+        values.insert(k.to_string(), v.clone());
+    }
+    let config = StackConfig::new(values);
+    let zones = vec!["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()];
+    programs::build(
+        "blue-green",
+        &ProgramContext { project: "tap", stack, config: &config, availability_zones: zones, environment_suffix: None },
+    )
+    .expect("flagship builds")
+}
+
+/// A small program: a VPC, `subnets` subnets and an IAM role that depends on nothing.
+pub fn small(stack: &str, subnets: usize, tag: &str) -> Program {
+    let mut p = Program::new("demo", stack, PropertyMap::from([("region".to_string(), Value::from("us-east-1"))]));
+    let root = p.root();
+    let vpc = p
+        .resource(
+            &root,
+            "aws:ec2/vpc:Vpc",
+            "vpc",
+            props(&[("cidrBlock", "10.0.0.0/16".into()), ("tags", Value::object([("Team", tag)]))]),
+            ResourceOptions::default(),
+        )
+        .unwrap();
+    for i in 0..subnets {
+        p.resource(
+            &root,
+            "aws:ec2/subnet:Subnet",
+            &format!("subnet-{i}"),
+            props(&[("vpcId", vpc.id()), ("cidrBlock", format!("10.0.{i}.0/24").into())]),
+            ResourceOptions::default(),
+        )
+        .unwrap();
+    }
+    p.resource(
+        &root,
+        "aws:iam/role:Role",
+        "role",
+        props(&[("name", "demo-role".into()), ("assumeRolePolicy", "{}".into())]),
+        ResourceOptions::default(),
+    )
+    .unwrap();
+    p
+}
+
+/// A property map from pairs.
+pub fn props(pairs: &[(&str, Value)]) -> PropertyMap {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+}
+
+/// An engine over a fresh in-memory cloud.
+pub fn memory_engine(cloud: MemoryCloud) -> (Engine, Arc<MemoryCloud>) {
+    let cloud = Arc::new(cloud);
+    (Engine::new(Arc::new(cloud.clone())), cloud)
+}
+
+/// A stack without secrets in `dir`.
+pub fn stack_in(dir: &Path, name: &str) -> Stack {
+    Stack::new(LocalBackend::new(dir), name, None, None)
+}
+
+/// Run options that record every event.
+pub fn recording(parallel: usize) -> (RunOptions, Arc<Mutex<Vec<Event>>>) {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink_events = events.clone();
+    let sink: EventSink = Arc::new(move |e: &Event| sink_events.lock().unwrap().push(e.clone()));
+    (RunOptions { parallel, events: sink, ..RunOptions::default() }, events)
+}
+
+/// Confirms every plan.
+pub fn yes(_: &tapctl::Plan) -> bool {
+    true
+}

@@ -1,0 +1,12 @@
+//! tapctl's integration tests, in one binary (each test binary links the
+//! whole crate and the AWS SDK, so they are modules here rather than files in
+//! `tests/`).
+
+#[cfg(feature = "aws")]
+mod aws;
+mod cli;
+mod common;
+mod engine;
+#[cfg(feature = "aws")]
+mod moto;
+mod state;
