@@ -2,7 +2,7 @@
 //! (5432), each rule its own resource so rules change without replacing a
 //! group, and the ECS task execution and task roles.
 
-use crate::model::{Component, Program, PropertyMap, Resource, ResourceOptions, Value};
+use crate::model::{Component, Program, ProgramError, PropertyMap, Resource, ResourceOptions, Value};
 
 use super::{ComponentError, Naming, Tags};
 
@@ -57,6 +57,78 @@ fn assume_role_policy(service: &str) -> Value {
     ])))
 }
 
+/// Registers this component's children with its naming and tags.
+struct Children<'a> {
+    program: &'a mut Program,
+    parent: Component,
+    naming: &'a Naming,
+    tags: &'a Tags,
+}
+
+/// Where a rule's traffic comes from or goes to.
+enum Peer {
+    Anywhere,
+    Group(Value),
+}
+
+impl Children<'_> {
+    fn add(&mut self, token: &str, logical: &str, inputs: Vec<(&str, Value)>) -> Result<Resource, ProgramError> {
+        let inputs: PropertyMap = inputs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        self.program.resource(&self.parent, token, logical, inputs, ResourceOptions::default())
+    }
+
+    fn group(&mut self, logical: &str, description: &str, vpc_id: &Value) -> Result<Resource, ProgramError> {
+        let name = self.naming.name(logical, 255);
+        let tags = self.tags.named(&name);
+        self.add(
+            "aws:ec2/securityGroup:SecurityGroup",
+            logical,
+            vec![("name", name.into()), ("description", description.into()), ("vpcId", vpc_id.clone()), ("tags", tags)],
+        )
+    }
+
+    fn rule(&mut self, ingress: bool, logical: &str, group: &Resource, port: u16, peer: Peer, description: &str) -> Result<Resource, ProgramError> {
+        let token = if ingress {
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+        } else {
+            "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+        };
+        let peer = match peer {
+            Peer::Anywhere => ("cidrIpv4", Value::from("0.0.0.0/0")),
+            Peer::Group(id) => ("referencedSecurityGroupId", id),
+        };
+        let tags = self.tags.named(&self.naming.name(logical, 255));
+        self.add(
+            token,
+            logical,
+            vec![
+                ("securityGroupId", group.id()),
+                ("ipProtocol", "tcp".into()),
+                ("fromPort", port.into()),
+                ("toPort", port.into()),
+                peer,
+                ("description", description.into()),
+                ("tags", tags),
+            ],
+        )
+    }
+
+    fn role(&mut self, logical: &str, description: &str) -> Result<Resource, ProgramError> {
+        let name = self.naming.name(logical, 64);
+        let tags = self.tags.named(&name);
+        self.add(
+            "aws:iam/role:Role",
+            logical,
+            vec![
+                ("name", name.into()),
+                ("assumeRolePolicy", assume_role_policy("ecs-tasks.amazonaws.com")),
+                ("description", description.into()),
+                ("tags", tags),
+            ],
+        )
+    }
+}
+
 impl Security {
     /// Registers the security resources under `parent`.
     pub fn new(program: &mut Program, parent: &Component, name: &str, args: SecurityArgs) -> Result<Security, ComponentError> {
@@ -64,126 +136,27 @@ impl Security {
             return Err(ComponentError::Invalid { component: TYPE, problem: "ports must be from 1 to 65535".into() });
         }
         let me = program.component(parent, TYPE, name)?;
-        let n = &args.naming;
-        let t = &args.tags;
-        let mut res = |token: &str, logical: &str, inputs: Vec<(&str, Value)>| {
-            let inputs: PropertyMap = inputs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-            program.resource(&me, token, logical, inputs, ResourceOptions::default())
-        };
-        let group = |res: &mut dyn FnMut(&str, &str, Vec<(&str, Value)>) -> Result<Resource, crate::model::ProgramError>,
-                         logical: &str,
-                         description: &str| {
-            let name = n.name(logical, 255);
-            res(
-                "aws:ec2/securityGroup:SecurityGroup",
-                logical,
-                vec![
-                    ("name", name.clone().into()),
-                    ("description", description.into()),
-                    ("vpcId", args.vpc_id.clone()),
-                    ("tags", t.named(&name)),
-                ],
-            )
-        };
-        let alb = group(&mut res, "alb-sg", "Internet-facing ALB: HTTP and HTTPS from anywhere")?;
-        let ecs = group(&mut res, "ecs-sg", "ECS tasks: container port from the ALB only")?;
-        let db = group(&mut res, "db-sg", "Aurora: PostgreSQL from the ECS tasks only")?;
+        let mut c = Children { program, parent: me.clone(), naming: &args.naming, tags: &args.tags };
+        let vpc = &args.vpc_id;
+        let alb = c.group("alb-sg", "Internet-facing ALB: HTTP and HTTPS from anywhere", vpc)?;
+        let ecs = c.group("ecs-sg", "ECS tasks: container port from the ALB only", vpc)?;
+        let db = c.group("db-sg", "Aurora: PostgreSQL from the ECS tasks only", vpc)?;
+        let (app, pg) = (args.container_port, args.db_port);
+        c.rule(true, "alb-http-in", &alb, 80, Peer::Anywhere, "HTTP from the internet")?;
+        c.rule(true, "alb-https-in", &alb, 443, Peer::Anywhere, "HTTPS from the internet")?;
+        c.rule(false, "alb-to-ecs", &alb, app, Peer::Group(ecs.id()), "To the ECS tasks")?;
+        c.rule(true, "ecs-from-alb", &ecs, app, Peer::Group(alb.id()), "Container port from the ALB")?;
+        c.rule(false, "ecs-https-out", &ecs, 443, Peer::Anywhere, "HTTPS for images, logs and secrets")?;
+        c.rule(false, "ecs-to-db", &ecs, pg, Peer::Group(db.id()), "PostgreSQL to the database")?;
+        c.rule(true, "db-from-ecs", &db, pg, Peer::Group(ecs.id()), "PostgreSQL from the ECS tasks")?;
 
-        let rule = |res: &mut dyn FnMut(&str, &str, Vec<(&str, Value)>) -> Result<Resource, crate::model::ProgramError>,
-                    token: &str,
-                    logical: &str,
-                    group: &Resource,
-                    port: Option<u16>,
-                    protocol: &str,
-                    peer: (&str, Value),
-                    description: &str| {
-            let mut inputs = vec![
-                ("securityGroupId", group.id()),
-                ("ipProtocol", Value::from(protocol)),
-                ("description", Value::from(description)),
-                peer,
-                ("tags", t.named(&n.name(logical, 255))),
-            ];
-            if let Some(p) = port {
-                inputs.push(("fromPort", p.into()));
-                inputs.push(("toPort", p.into()));
-            }
-            res(token, logical, inputs)
-        };
-        const INGRESS: &str = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
-        const EGRESS: &str = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
-        let anywhere = || ("cidrIpv4", Value::from("0.0.0.0/0"));
-        rule(&mut res, INGRESS, "alb-http-in", &alb, Some(80), "tcp", anywhere(), "HTTP from the internet")?;
-        rule(&mut res, INGRESS, "alb-https-in", &alb, Some(443), "tcp", anywhere(), "HTTPS from the internet")?;
-        rule(
-            &mut res,
-            EGRESS,
-            "alb-to-ecs",
-            &alb,
-            Some(args.container_port),
-            "tcp",
-            ("referencedSecurityGroupId", ecs.id()),
-            "To the ECS tasks",
-        )?;
-        rule(
-            &mut res,
-            INGRESS,
-            "ecs-from-alb",
-            &ecs,
-            Some(args.container_port),
-            "tcp",
-            ("referencedSecurityGroupId", alb.id()),
-            "Container port from the ALB",
-        )?;
-        rule(&mut res, EGRESS, "ecs-https-out", &ecs, Some(443), "tcp", anywhere(), "HTTPS for images, logs and secrets")?;
-        rule(
-            &mut res,
-            EGRESS,
-            "ecs-to-db",
-            &ecs,
-            Some(args.db_port),
-            "tcp",
-            ("referencedSecurityGroupId", db.id()),
-            "PostgreSQL to the database",
-        )?;
-        rule(
-            &mut res,
-            INGRESS,
-            "db-from-ecs",
-            &db,
-            Some(args.db_port),
-            "tcp",
-            ("referencedSecurityGroupId", ecs.id()),
-            "PostgreSQL from the ECS tasks",
-        )?;
-
-        let exec_name = n.name("task-exec-role", 64);
-        let task_execution_role = res(
-            "aws:iam/role:Role",
-            "task-execution-role",
-            vec![
-                ("name", exec_name.clone().into()),
-                ("assumeRolePolicy", assume_role_policy("ecs-tasks.amazonaws.com")),
-                ("description", "ECS task execution: image pulls, logs, the database secret".into()),
-                ("tags", t.named(&exec_name)),
-            ],
-        )?;
-        res(
+        let task_execution_role = c.role("task-execution-role", "ECS task execution: image pulls, logs, the database secret")?;
+        c.add(
             "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
             "task-execution-managed-policy",
             vec![("role", task_execution_role.output("name")), ("policyArn", ECS_TASK_EXECUTION_POLICY_ARN.into())],
         )?;
-        let task_name = n.name("task-role", 64);
-        let task_role = res(
-            "aws:iam/role:Role",
-            "task-role",
-            vec![
-                ("name", task_name.clone().into()),
-                ("assumeRolePolicy", assume_role_policy("ecs-tasks.amazonaws.com")),
-                ("description", "The application's own permissions".into()),
-                ("tags", t.named(&task_name)),
-            ],
-        )?;
+        let task_role = c.role("task-role", "The application's own permissions")?;
 
         Ok(Security {
             component: me,

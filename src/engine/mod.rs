@@ -128,7 +128,7 @@ impl std::fmt::Debug for Engine {
 
 /// Per-run shared state for the apply phase.
 struct ApplyRun<'a> {
-    start: &'a Snapshot,
+    start: HashMap<&'a Urn, &'a StateResource>,
     persister: &'a Persister,
     providers: Mutex<Providers>,
     live: Mutex<HashMap<Urn, (Option<String>, PropertyMap)>>,
@@ -205,7 +205,7 @@ impl Engine {
         let prerequisites: Vec<Vec<usize>> =
             order.iter().map(|u| graph.dependencies(u).iter().map(|d| index[d]).collect()).collect();
         let run = ApplyRun {
-            start: &start,
+            start: start.live_resources().map(|r| (&r.urn, r)).collect(),
             persister,
             providers: Mutex::new(self.providers(Some(program), &start)?),
             live: Mutex::new(HashMap::new()),
@@ -508,7 +508,7 @@ impl ApplyRun<'_> {
 
     /// Runs one desired resource's step.
     async fn apply(&self, d: &DesiredResource) -> Result<StepOp, StepError> {
-        let old = self.start.live(&d.urn);
+        let old = self.start.get(&d.urn).copied();
         if !self.targeted(&d.urn) && d.type_token() != ROOT_STACK_TYPE {
             if let Some(old) = old {
                 self.remember(&d.urn, old.id.clone(), old.outputs.clone());

@@ -46,7 +46,7 @@ impl ResourceGraph {
     /// Builds and checks a graph from `(urn, dependencies)` pairs, where
     /// dependencies include the parent. The order of `nodes` breaks ties in the
     /// topological order, so registration order is kept where the edges allow.
-    pub fn build<'a>(nodes: impl IntoIterator<Item = (Urn, Vec<Urn>)>) -> Result<ResourceGraph, GraphError> {
+    pub fn build(nodes: impl IntoIterator<Item = (Urn, Vec<Urn>)>) -> Result<ResourceGraph, GraphError> {
         let mut g = ResourceGraph::default();
         let nodes: Vec<(Urn, Vec<Urn>)> = nodes.into_iter().collect();
         for (urn, _) in &nodes {

@@ -7,7 +7,7 @@
 
 pub mod diff;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -249,13 +249,13 @@ pub type Providers = HashMap<Urn, Arc<dyn Provider>>;
 pub fn preview_lookup(
     r: &OutputRef,
     decisions: &HashMap<Urn, Decision>,
-    snapshot: &Snapshot,
+    live: &HashMap<&Urn, &StateResource>,
 ) -> Result<Value, (Urn, String)> {
     match decisions.get(&r.urn) {
         Some(d) if matches!(d.op, StepOp::Create | StepOp::Replace) => Ok(Value::Unknown),
         Some(d) if d.op == StepOp::Update && d.inputs.contains_key(&r.property) => Ok(d.inputs[&r.property].clone()),
         _ => {
-            let Some(old) = snapshot.live(&r.urn) else { return Ok(Value::Unknown) };
+            let Some(old) = live.get(&r.urn) else { return Ok(Value::Unknown) };
             if let Some(v) = old.outputs.get(&r.property) {
                 return Ok(v.clone());
             }
@@ -277,11 +277,14 @@ pub fn preview(
     providers: &Providers,
     targets: &[Urn],
 ) -> Result<Plan, PlanError> {
+    // Indexes keep preview linear in the stack's size.
+    let live: HashMap<&Urn, &StateResource> = snapshot.live_resources().map(|r| (&r.urn, r)).collect();
+    let wanted: HashSet<&Urn> = desired.iter().map(|d| &d.urn).collect();
     let mut decisions: HashMap<Urn, Decision> = HashMap::new();
     let mut steps = Vec::new();
     let targeted = |u: &Urn| targets.is_empty() || targets.contains(u);
     for d in desired {
-        let old = snapshot.live(&d.urn);
+        let old = live.get(&d.urn).copied();
         if !targeted(&d.urn) {
             if old.is_none() && d.type_token() != ROOT_STACK_TYPE {
                 continue;
@@ -290,7 +293,7 @@ pub fn preview(
             continue;
         }
         for dep in d.dependencies() {
-            if !targeted(&dep) && snapshot.live(&dep).is_none() {
+            if !targeted(&dep) && !live.contains_key(&dep) {
                 return Err(PlanError::TargetDependency { target: d.urn.clone(), dependency: dep });
             }
         }
@@ -300,7 +303,7 @@ pub fn preview(
             .iter()
             .map(|(k, v)| {
                 let value = v.resolve(&mut |r| {
-                    preview_lookup(r, &decisions, snapshot).unwrap_or_else(|e| {
+                    preview_lookup(r, &decisions, &live).unwrap_or_else(|e| {
                         missing.get_or_insert(e);
                         Value::Unknown
                     })
@@ -323,7 +326,7 @@ pub fn preview(
         decisions.insert(d.urn.clone(), decision);
     }
     for old in snapshot.resources.iter().rev() {
-        let gone = old.delete || !desired.iter().any(|d| d.urn == old.urn);
+        let gone = old.delete || !wanted.contains(&old.urn);
         if !gone || !targeted(&old.urn) {
             continue;
         }
@@ -342,7 +345,7 @@ pub fn preview(
         });
     }
     for t in targets {
-        if !desired.iter().any(|d| &d.urn == t) && snapshot.live(t).is_none() {
+        if !wanted.contains(t) && !live.contains_key(t) {
             return Err(PlanError::UnknownTarget(t.to_string()));
         }
     }

@@ -40,6 +40,9 @@ pub enum Op {
     Delete,
 }
 
+/// A latency model: how long `op` on a token takes.
+pub type LatencyFn = Arc<dyn Fn(&str, Op) -> Duration + Send + Sync>;
+
 /// How long each call takes.
 #[derive(Clone, Default)]
 pub enum Latency {
@@ -49,7 +52,7 @@ pub enum Latency {
     /// Every call takes this long.
     Fixed(Duration),
     /// Per token and operation.
-    Custom(Arc<dyn Fn(&str, Op) -> Duration + Send + Sync>),
+    Custom(LatencyFn),
 }
 
 impl std::fmt::Debug for Latency {

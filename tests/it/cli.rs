@@ -79,9 +79,17 @@ fn preview_up_noop_change_destroy_through_the_cli() {
     assert_eq!(summary(&json_of(tapctl(d).args(["preview", "--json"])))[4], create);
 
     tapctl(d).args(["graph", "--format", "dot"]).assert().success().stdout(predicate::str::starts_with("digraph"));
-    tapctl(d).args(["stack", "ls"]).assert().success().stdout(predicate::str::contains("dev*").and(predicate::str::contains("prod")));
+    tapctl(d)
+        .args(["stack", "ls"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("dev*").and(predicate::str::contains("prod")));
 
-    tapctl(d).args(["destroy", "--yes"]).assert().success().stdout(predicate::str::contains(format!("- {create} deleted")));
+    tapctl(d)
+        .args(["destroy", "--yes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!("- {create} deleted")));
     assert_eq!(cloud_objects(d), 0);
     assert_eq!(summary(&json_of(tapctl(d).args(["preview", "--json"])))[0], create);
 }
@@ -89,12 +97,7 @@ fn preview_up_noop_change_destroy_through_the_cli() {
 #[test]
 fn up_without_yes_and_without_a_terminal_changes_nothing() {
     let dir = project();
-    tapctl(dir.path())
-        .arg("up")
-        .write_stdin("")
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains("pass --yes"));
+    tapctl(dir.path()).arg("up").write_stdin("").assert().failure().stderr(predicate::str::contains("pass --yes"));
     assert!(!dir.path().join("state/dev.memory-cloud.json").exists() || cloud_objects(dir.path()) == 0);
 }
 
@@ -108,11 +111,11 @@ fn a_stale_lock_is_reported_and_cleared_by_cancel() {
         r#"{"pid": 4194300, "host": "ci-runner", "started": "2026-11-01T00:00:00Z", "command": "up"}"#,
     )
     .unwrap();
-    tapctl(d)
-        .args(["up", "--yes"])
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains("stale lock").and(predicate::str::contains("4194300")).and(predicate::str::contains("tapctl cancel")));
+    tapctl(d).args(["up", "--yes"]).assert().failure().stderr(
+        predicate::str::contains("stale lock")
+            .and(predicate::str::contains("4194300"))
+            .and(predicate::str::contains("tapctl cancel")),
+    );
     tapctl(d).arg("cancel").assert().success().stdout(predicate::str::contains("PID 4194300"));
     tapctl(d).args(["up", "--yes"]).assert().success();
 }
@@ -132,7 +135,10 @@ fn secret_config_is_encrypted_and_needs_the_passphrase() {
         .assert()
         .success();
     let file = std::fs::read_to_string(d.join("stacks/dev.toml")).unwrap();
-    assert!(file.contains("encryptionsalt") && file.contains("secure = \"v1:") && !file.contains("tok-plaintext-123"), "{file}");
+    assert!(
+        file.contains("encryptionsalt") && file.contains("secure = \"v1:") && !file.contains("tok-plaintext-123"),
+        "{file}"
+    );
     tapctl(d)
         .env("TAPCTL_CONFIG_PASSPHRASE", "pass-1")
         .args(["config", "get", "tap:apiToken"])
@@ -148,13 +154,17 @@ fn secret_config_is_encrypted_and_needs_the_passphrase() {
     tapctl(d).arg("preview").assert().failure().stderr(predicate::str::contains("passphrase"));
 }
 
+/// Puts the project into the state a bad-input case needs.
+type Setup<'a> = Box<dyn Fn() + 'a>;
+
 #[test]
 fn bad_input_fails_with_a_message_that_names_the_problem() {
     let dir = project();
     let d = dir.path();
     let stack_file = d.join("stacks/dev.toml");
     let original = std::fs::read_to_string(&stack_file).unwrap();
-    let cases: Vec<(&str, Box<dyn Fn()>, Vec<&str>, &str)> = vec![
+    // (what, how to break the project, arguments, what stderr must say)
+    let cases: Vec<(&str, Setup, Vec<&str>, &str)> = vec![
         ("unknown stack", Box::new(|| {}), vec!["--stack", "staging", "preview"], "stack `staging` does not exist"),
         ("bad stack name", Box::new(|| {}), vec!["--stack", "../etc", "preview"], "not a valid stack name"),
         (
@@ -169,24 +179,29 @@ fn bad_input_fails_with_a_message_that_names_the_problem() {
             vec!["preview"],
             "did you mean `tap:containerPort`",
         ),
-        (
-            "malformed TOML",
-            Box::new(|| std::fs::write(&stack_file, "[config\n").unwrap()),
-            vec!["preview"],
-            "dev.toml",
-        ),
+        ("malformed TOML", Box::new(|| std::fs::write(&stack_file, "[config\n").unwrap()), vec!["preview"], "dev.toml"),
         (
             "port out of range",
             Box::new(|| std::fs::write(&stack_file, original.replace("= 80", "= 70000")).unwrap()),
             vec!["preview"],
             "tap:containerPort",
         ),
-        ("zero parallelism", Box::new(|| std::fs::write(&stack_file, &original).unwrap()), vec!["up", "--yes", "--parallel", "0"], "at least 1"),
+        (
+            "zero parallelism",
+            Box::new(|| std::fs::write(&stack_file, &original).unwrap()),
+            vec!["up", "--yes", "--parallel", "0"],
+            "at least 1",
+        ),
         ("bad target", Box::new(|| {}), vec!["preview", "--target", "vpc"], "--target"),
     ];
     for (what, setup, args, says) in cases {
         setup();
-        tapctl(d).args(&args).assert().failure().stderr(predicate::str::contains(says).and(predicate::str::starts_with("error: "))).code(1);
+        tapctl(d)
+            .args(&args)
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(says).and(predicate::str::starts_with("error: ")))
+            .code(1);
         let _ = what;
     }
     tapctl(d).args(["preview", "--no-such-flag"]).assert().failure().code(2);

@@ -30,7 +30,11 @@ async fn flagship_goes_up_shows_no_changes_updates_once_and_destroys_cleanly() {
     assert_eq!(cloud.objects().len(), custom);
 
     let again = stack.preview(&engine, &flagship("dev", &[]), &[]).unwrap();
-    assert!(!again.summary().has_changes(), "{:?}", again.steps.iter().filter(|s| s.op != StepOp::Same).collect::<Vec<_>>());
+    assert!(
+        !again.summary().has_changes(),
+        "{:?}",
+        again.steps.iter().filter(|s| s.op != StepOp::Same).collect::<Vec<_>>()
+    );
 
     // One changed input, one update.
     let small_change = small("dev", 3, "blue");
@@ -164,7 +168,12 @@ async fn cancelling_stops_new_steps_and_leaves_consistent_state() {
     assert!(!out.summary.skipped.is_empty());
     out.snapshot.validate().unwrap();
     assert!(out.snapshot.pending.is_empty(), "in-flight steps were allowed to finish");
-    let recorded = out.snapshot.resources.iter().filter(|r| r.custom && r.id.is_some() && !r.urn.type_token().starts_with("pulumi:")).count();
+    let recorded = out
+        .snapshot
+        .resources
+        .iter()
+        .filter(|r| r.custom && r.id.is_some() && !r.urn.type_token().starts_with("pulumi:"))
+        .count();
     assert_eq!(recorded, cloud.objects().len(), "every cloud object is recorded");
     let out = stack.up(&engine, &program, &RunOptions::default(), yes).await.unwrap();
     assert!(out.summary.succeeded());
@@ -180,7 +189,13 @@ async fn force_new_changes_replace_create_before_delete_and_protect_refuses() {
         let mut p = tapctl::Program::new("demo", "dev", props(&[("region", "us-east-1".into())]));
         let root = p.root();
         let vpc = p
-            .resource(&root, "aws:ec2/vpc:Vpc", "vpc", props(&[("cidrBlock", cidr.into())]), ResourceOptions::default().protect(protect))
+            .resource(
+                &root,
+                "aws:ec2/vpc:Vpc",
+                "vpc",
+                props(&[("cidrBlock", cidr.into())]),
+                ResourceOptions::default().protect(protect),
+            )
             .unwrap();
         p.resource(
             &root,
@@ -227,7 +242,11 @@ async fn ignore_changes_and_replace_on_changes_are_honoured() {
             &root,
             "aws:ec2/vpc:Vpc",
             "vpc",
-            props(&[("cidrBlock", "10.0.0.0/16".into()), ("enableDnsHostnames", dns.into()), ("tags", Value::object([("Team", team)]))]),
+            props(&[
+                ("cidrBlock", "10.0.0.0/16".into()),
+                ("enableDnsHostnames", dns.into()),
+                ("tags", Value::object([("Team", team)])),
+            ]),
             opts,
         )
         .unwrap();
@@ -298,10 +317,22 @@ async fn a_cycle_is_refused_naming_its_urns() {
     let root = p.root();
     let a_urn = Urn::parse("urn:pulumi:dev::demo::aws:ec2/vpc:Vpc::a").unwrap();
     let b = p
-        .resource(&root, "aws:ec2/vpc:Vpc", "b", props(&[("cidrBlock", "10.0.0.0/16".into())]), ResourceOptions::default().depends_on(&a_urn))
+        .resource(
+            &root,
+            "aws:ec2/vpc:Vpc",
+            "b",
+            props(&[("cidrBlock", "10.0.0.0/16".into())]),
+            ResourceOptions::default().depends_on(&a_urn),
+        )
         .unwrap();
-    p.resource(&root, "aws:ec2/vpc:Vpc", "a", props(&[("cidrBlock", "10.1.0.0/16".into())]), ResourceOptions::default().depends_on(b.urn()))
-        .unwrap();
+    p.resource(
+        &root,
+        "aws:ec2/vpc:Vpc",
+        "a",
+        props(&[("cidrBlock", "10.1.0.0/16".into())]),
+        ResourceOptions::default().depends_on(b.urn()),
+    )
+    .unwrap();
     let (engine, _) = memory_engine(MemoryCloud::new());
     let err = engine.preview(&p, &Default::default(), &[]).unwrap_err().to_string();
     assert!(err.contains("dependency cycle") && err.contains("::a") && err.contains("::b"), "{err}");

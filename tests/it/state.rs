@@ -54,8 +54,13 @@ async fn a_crash_at_every_step_boundary_recovers_to_the_same_end_state() {
         assert!(loaded.replay.applied > 0);
         loaded.snapshot.validate().unwrap();
         assert!(loaded.snapshot.pending.is_empty(), "boundary {k}: no step was in flight");
-        let recorded: Vec<String> =
-            loaded.snapshot.resources.iter().filter(|r| r.custom && !r.urn.type_token().starts_with("pulumi:")).filter_map(|r| r.id.clone()).collect();
+        let recorded: Vec<String> = loaded
+            .snapshot
+            .resources
+            .iter()
+            .filter(|r| r.custom && !r.urn.type_token().starts_with("pulumi:"))
+            .filter_map(|r| r.id.clone())
+            .collect();
         assert_eq!(recorded.len(), cloud.objects().len(), "boundary {k}: journal and cloud agree");
 
         let engine = tapctl::Engine::new(Arc::new(cloud.clone()));
@@ -96,7 +101,8 @@ async fn a_second_run_fails_at_once_naming_the_holder_and_stale_locks_need_cance
     let (engine, _) = memory_engine(MemoryCloud::new());
     let backend = LocalBackend::new(dir.path());
     let held = backend.lock("dev", "up").unwrap();
-    let err = stack_in(dir.path(), "dev").up(&engine, &small("dev", 1, "x"), &RunOptions::default(), yes).await.unwrap_err();
+    let err =
+        stack_in(dir.path(), "dev").up(&engine, &small("dev", 1, "x"), &RunOptions::default(), yes).await.unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, StackError::State(StateError::Locked { .. })), "{msg}");
     assert!(msg.contains(&format!("PID {}", std::process::id())) && msg.contains("tapctl cancel"), "{msg}");
@@ -108,7 +114,8 @@ async fn a_second_run_fails_at_once_naming_the_holder_and_stale_locks_need_cance
         r#"{"pid": 999999, "host": "elsewhere", "started": "2026-01-01T00:00:00Z", "command": "up"}"#,
     )
     .unwrap();
-    let err = stack_in(dir.path(), "dev").up(&engine, &small("dev", 1, "x"), &RunOptions::default(), yes).await.unwrap_err();
+    let err =
+        stack_in(dir.path(), "dev").up(&engine, &small("dev", 1, "x"), &RunOptions::default(), yes).await.unwrap_err();
     assert!(err.to_string().contains("stale lock") && err.to_string().contains("999999"), "{err}");
     let cleared = backend.clear_stale_lock("dev").unwrap().unwrap();
     assert_eq!(cleared.pid, 999999);
@@ -131,7 +138,10 @@ async fn damaged_or_foreign_checkpoints_are_refused_and_left_untouched() {
     ];
     for (text, says) in cases {
         std::fs::write(&path, &text).unwrap();
-        let err = stack_in(dir.path(), "dev").up(&engine, &small("dev", 1, "x"), &RunOptions::default(), yes).await.unwrap_err();
+        let err = stack_in(dir.path(), "dev")
+            .up(&engine, &small("dev", 1, "x"), &RunOptions::default(), yes)
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains(says), "expected `{says}` in: {err}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "the damaged file is never overwritten");
     }
@@ -158,10 +168,12 @@ async fn state_uses_pulumi_tokens_and_input_names_only() {
     let (engine, _) = memory_engine(MemoryCloud::new());
     stack_in(dir.path(), "dev").up(&engine, &flagship("dev", &[]), &RunOptions::default(), yes).await.unwrap();
     let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/pulumi-aws/schema-7.48.0.json")).unwrap(),
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/pulumi-aws/schema-7.48.0.json"))
+            .unwrap(),
     )
     .unwrap();
-    let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("dev.json")).unwrap()).unwrap();
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("dev.json")).unwrap()).unwrap();
     let resources = state["checkpoint"]["latest"]["resources"].as_array().unwrap();
     let mut checked = 0;
     for r in resources {
@@ -202,7 +214,10 @@ async fn secrets_are_encrypted_in_state_journal_and_backup() {
             &root,
             "aws:ec2/vpc:Vpc",
             "vpc",
-            props(&[("cidrBlock", "10.0.0.0/16".into()), ("tags", Value::object([("Team", Value::from(team)), ("Token", Value::secret(secret))]))]),
+            props(&[
+                ("cidrBlock", "10.0.0.0/16".into()),
+                ("tags", Value::object([("Team", Value::from(team)), ("Token", Value::secret(secret))])),
+            ]),
             Default::default(),
         )
         .unwrap();
@@ -213,7 +228,11 @@ async fn secrets_are_encrypted_in_state_journal_and_backup() {
     // A crash mid-run leaves a journal: check it too.
     let backend = LocalBackend::new(dir.path());
     let locked = backend.lock("dev", "up").unwrap();
-    let persister = Persister::new(backend.load("dev", Some(&crypter)).unwrap().snapshot, backend.open_journal(&locked).unwrap(), Some(crypter.clone()));
+    let persister = Persister::new(
+        backend.load("dev", Some(&crypter)).unwrap().snapshot,
+        backend.open_journal(&locked).unwrap(),
+        Some(crypter.clone()),
+    );
     engine.up(&build("c"), &persister, &RunOptions::default()).await.unwrap();
     drop(persister);
     drop(locked);
@@ -221,7 +240,9 @@ async fn secrets_are_encrypted_in_state_journal_and_backup() {
         let text = std::fs::read_to_string(dir.path().join(file)).unwrap();
         assert!(!text.contains(secret), "{file} leaks the secret");
     }
-    assert!(std::fs::read_to_string(dir.path().join("dev.journal")).unwrap().contains("1b47061264138c4ac30d75fd1eb44270"));
+    assert!(std::fs::read_to_string(dir.path().join("dev.journal"))
+        .unwrap()
+        .contains("1b47061264138c4ac30d75fd1eb44270"));
     let loaded = backend.load("dev", Some(&crypter)).unwrap().snapshot;
     let vpc = loaded.resources.iter().find(|r| r.urn.name() == "vpc").unwrap();
     assert_eq!(vpc.inputs["tags"].as_object().unwrap()["Token"], Value::secret(secret));
