@@ -5,7 +5,11 @@
 //! comes from [`Naming`], so it follows one convention and fits the service's
 //! length limit.
 
+mod children;
 pub mod cidr;
+pub mod database;
+pub mod ecs;
+pub mod monitoring;
 pub mod naming;
 pub mod networking;
 pub mod security;
@@ -13,6 +17,9 @@ pub mod security;
 use crate::model::ProgramError;
 
 pub use cidr::Ipv4Cidr;
+pub use database::{Database, DatabaseArgs, DatabaseProfile};
+pub use ecs::{Ecs, EcsArgs};
+pub use monitoring::{Monitoring, MonitoringArgs, WatchedService};
 pub use naming::{Naming, Tags};
 pub use networking::{Networking, NetworkingArgs};
 pub use security::{Security, SecurityArgs};

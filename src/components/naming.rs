@@ -34,7 +34,9 @@ impl Naming {
             return full;
         }
         let hash: String = sha2::Sha256::digest(full.as_bytes()).iter().take(3).map(|b| format!("{b:02x}")).collect();
-        let fixed = self.join("").len() + hash.len() + 1;
+        // Everything but the component part: the other parts with their
+        // hyphens, the hash and the hyphen before it.
+        let fixed = self.join("x").len() - 1 + hash.len() + 1;
         let room = limit.saturating_sub(fixed);
         let short: String = component.chars().take(room).collect();
         let short = short.trim_end_matches('-');
@@ -42,9 +44,9 @@ impl Naming {
         name.chars().take(limit).collect::<String>().trim_end_matches('-').to_string()
     }
 
-    /// The minimum length a name can have under this convention (for validation).
+    /// The length of a name whose component part is empty (for validation).
     pub fn fixed_len(&self) -> usize {
-        self.join("").len()
+        self.join("x").len() - 1
     }
 
     fn join(&self, component: &str) -> String {

@@ -3,8 +3,9 @@
 //! zone's outage does not cut the others off), route tables, and the RDS
 //! subnet group over the private subnets.
 
-use crate::model::{Component, Program, PropertyMap, Resource, ResourceOptions, Value};
+use crate::model::{Component, Program, Resource, ResourceOptions, Value};
 
+use super::children::Children;
 use super::{ComponentError, Ipv4Cidr, Naming, Tags};
 
 /// What the networking component needs.
@@ -58,45 +59,24 @@ impl Networking {
         }
         let subnet_prefix = prefix + 3;
         let me = program.component(parent, TYPE, name)?;
-        let n = &args.naming;
-        let t = &args.tags;
-        let res = |program: &mut Program, token: &str, logical: &str, inputs: Vec<(&str, Value)>, opts: ResourceOptions| {
-            let inputs: PropertyMap = inputs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-            program.resource(&me, token, logical, inputs, opts)
-        };
-
-        let vpc_name = n.name("vpc", 255);
-        let vpc = res(
-            program,
+        let mut c = Children { program, parent: me.clone(), naming: &args.naming, tags: &args.tags };
+        let vpc_name = c.name("vpc", 255);
+        let vpc = c.add(
             "aws:ec2/vpc:Vpc",
             "vpc",
             vec![
                 ("cidrBlock", args.vpc_cidr.to_string().into()),
                 ("enableDnsHostnames", true.into()),
                 ("enableDnsSupport", true.into()),
-                ("tags", t.named(&vpc_name)),
+                ("tags", c.tags(&vpc_name)),
             ],
-            ResourceOptions::default(),
         )?;
-        let igw_name = n.name("igw", 255);
-        let igw = res(
-            program,
-            "aws:ec2/internetGateway:InternetGateway",
-            "igw",
-            vec![("vpcId", vpc.id()), ("tags", t.named(&igw_name))],
-            ResourceOptions::default(),
-        )?;
-
-        let public_rt_name = n.name("public-rt", 255);
-        let public_rt = res(
-            program,
-            "aws:ec2/routeTable:RouteTable",
-            "public-rt",
-            vec![("vpcId", vpc.id()), ("tags", t.named(&public_rt_name))],
-            ResourceOptions::default(),
-        )?;
-        res(
-            program,
+        let igw_tags = c.tags(&c.name("igw", 255));
+        let igw = c.add("aws:ec2/internetGateway:InternetGateway", "igw", vec![("vpcId", vpc.id()), ("tags", igw_tags)])?;
+        let public_rt_tags = c.tags(&c.name("public-rt", 255));
+        let public_rt =
+            c.add("aws:ec2/routeTable:RouteTable", "public-rt", vec![("vpcId", vpc.id()), ("tags", public_rt_tags)])?;
+        c.add(
             "aws:ec2/route:Route",
             "public-default-route",
             vec![
@@ -104,114 +84,79 @@ impl Networking {
                 ("destinationCidrBlock", "0.0.0.0/0".into()),
                 ("gatewayId", igw.id()),
             ],
-            ResourceOptions::default(),
         )?;
 
         let mut public_subnet_ids = Vec::new();
         let mut private_subnet_ids = Vec::new();
         for (i, az) in args.availability_zones.iter().enumerate() {
-            let i32_ = i as u32;
+            let index = i as u32;
             let letter = az.chars().last().unwrap_or('x');
-            let public_cidr = args.vpc_cidr.subnet(subnet_prefix, i32_).expect("prefix checked above");
-            let private_cidr = args.vpc_cidr.subnet(subnet_prefix, i32_ + 4).expect("prefix checked above");
-            let public_name = n.name(&format!("public-{letter}"), 255);
-            let public = res(
-                program,
-                "aws:ec2/subnet:Subnet",
-                &format!("public-{letter}"),
-                vec![
-                    ("vpcId", vpc.id()),
-                    ("cidrBlock", public_cidr.to_string().into()),
-                    ("availabilityZone", az.into()),
-                    ("mapPublicIpOnLaunch", true.into()),
-                    ("tags", t.named(&public_name)),
-                ],
-                ResourceOptions::default(),
-            )?;
-            let private_name = n.name(&format!("private-{letter}"), 255);
-            let private = res(
-                program,
-                "aws:ec2/subnet:Subnet",
-                &format!("private-{letter}"),
-                vec![
-                    ("vpcId", vpc.id()),
-                    ("cidrBlock", private_cidr.to_string().into()),
-                    ("availabilityZone", az.into()),
-                    ("mapPublicIpOnLaunch", false.into()),
-                    ("tags", t.named(&private_name)),
-                ],
-                ResourceOptions::default(),
-            )?;
-            res(
-                program,
+            // Public blocks first, private ones from the second half of the VPC.
+            let public_cidr = args.vpc_cidr.subnet(subnet_prefix, index).expect("prefix checked above");
+            let private_cidr = args.vpc_cidr.subnet(subnet_prefix, index + 4).expect("prefix checked above");
+            let subnet = |c: &mut Children<'_>, kind: &str, cidr: String, public: bool| {
+                let logical = format!("{kind}-{letter}");
+                let tags = c.tags(&c.name(&logical, 255));
+                c.add(
+                    "aws:ec2/subnet:Subnet",
+                    &logical,
+                    vec![
+                        ("vpcId", vpc.id()),
+                        ("cidrBlock", cidr.into()),
+                        ("availabilityZone", az.into()),
+                        ("mapPublicIpOnLaunch", public.into()),
+                        ("tags", tags),
+                    ],
+                )
+            };
+            let public = subnet(&mut c, "public", public_cidr.to_string(), true)?;
+            let private = subnet(&mut c, "private", private_cidr.to_string(), false)?;
+            c.add(
                 "aws:ec2/routeTableAssociation:RouteTableAssociation",
                 &format!("public-{letter}-rta"),
                 vec![("subnetId", public.id()), ("routeTableId", public_rt.id())],
-                ResourceOptions::default(),
             )?;
-            let eip_name = n.name(&format!("nat-eip-{letter}"), 255);
-            let eip = res(
-                program,
-                "aws:ec2/eip:Eip",
-                &format!("nat-eip-{letter}"),
-                vec![("domain", "vpc".into()), ("tags", t.named(&eip_name))],
-                ResourceOptions::default(),
-            )?;
-            // The NAT gateway needs the internet gateway attached first.
-            let nat_name = n.name(&format!("nat-{letter}"), 255);
-            let nat = res(
-                program,
+            let eip_tags = c.tags(&c.name(&format!("nat-eip-{letter}"), 255));
+            let eip = c.add("aws:ec2/eip:Eip", &format!("nat-eip-{letter}"), vec![("domain", "vpc".into()), ("tags", eip_tags)])?;
+            // A NAT gateway per zone, so one zone's outage does not cut off the
+            // others; it needs the internet gateway attached first.
+            let nat_tags = c.tags(&c.name(&format!("nat-{letter}"), 255));
+            let nat = c.add_with(
                 "aws:ec2/natGateway:NatGateway",
                 &format!("nat-{letter}"),
-                vec![
-                    ("allocationId", eip.id()),
-                    ("subnetId", public.id()),
-                    ("tags", t.named(&nat_name)),
-                ],
+                vec![("allocationId", eip.id()), ("subnetId", public.id()), ("tags", nat_tags)],
                 ResourceOptions::default().depends_on(igw.urn()),
             )?;
-            let rt_name = n.name(&format!("private-rt-{letter}"), 255);
-            let rt = res(
-                program,
+            let rt_tags = c.tags(&c.name(&format!("private-rt-{letter}"), 255));
+            let rt = c.add(
                 "aws:ec2/routeTable:RouteTable",
                 &format!("private-rt-{letter}"),
-                vec![("vpcId", vpc.id()), ("tags", t.named(&rt_name))],
-                ResourceOptions::default(),
+                vec![("vpcId", vpc.id()), ("tags", rt_tags)],
             )?;
-            res(
-                program,
+            c.add(
                 "aws:ec2/route:Route",
                 &format!("private-default-route-{letter}"),
-                vec![
-                    ("routeTableId", rt.id()),
-                    ("destinationCidrBlock", "0.0.0.0/0".into()),
-                    ("natGatewayId", nat.id()),
-                ],
-                ResourceOptions::default(),
+                vec![("routeTableId", rt.id()), ("destinationCidrBlock", "0.0.0.0/0".into()), ("natGatewayId", nat.id())],
             )?;
-            res(
-                program,
+            c.add(
                 "aws:ec2/routeTableAssociation:RouteTableAssociation",
                 &format!("private-{letter}-rta"),
                 vec![("subnetId", private.id()), ("routeTableId", rt.id())],
-                ResourceOptions::default(),
             )?;
             public_subnet_ids.push(public.id());
             private_subnet_ids.push(private.id());
         }
 
-        let sng_name = n.name("db-subnets", 255);
-        let subnet_group = res(
-            program,
+        let sng_name = c.name("db-subnets", 255);
+        let subnet_group = c.add(
             "aws:rds/subnetGroup:SubnetGroup",
             "db-subnet-group",
             vec![
                 ("name", sng_name.clone().into()),
-                ("description", format!("Private subnets for the {} database", n.environment()).into()),
+                ("description", format!("Private subnets for the {} database", args.naming.environment()).into()),
                 ("subnetIds", Value::Array(private_subnet_ids.clone())),
-                ("tags", t.named(&sng_name)),
+                ("tags", c.tags(&sng_name)),
             ],
-            ResourceOptions::default(),
         )?;
 
         Ok(Networking {

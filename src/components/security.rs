@@ -2,8 +2,9 @@
 //! (5432), each rule its own resource so rules change without replacing a
 //! group, and the ECS task execution and task roles.
 
-use crate::model::{Component, Program, ProgramError, PropertyMap, Resource, ResourceOptions, Value};
+use crate::model::{Component, Program, ProgramError, Resource, Value};
 
+use super::children::Children;
 use super::{ComponentError, Naming, Tags};
 
 /// The AWS managed policy ECS needs to pull images and write logs.
@@ -43,28 +44,6 @@ pub struct Security {
 
 const TYPE: &str = "tap:components:Security";
 
-fn assume_role_policy(service: &str) -> Value {
-    Value::JsonString(Box::new(Value::object([
-        ("Version", Value::from("2012-10-17")),
-        (
-            "Statement",
-            Value::array([Value::object([
-                ("Effect", Value::from("Allow")),
-                ("Principal", Value::object([("Service", service)])),
-                ("Action", Value::from("sts:AssumeRole")),
-            ])]),
-        ),
-    ])))
-}
-
-/// Registers this component's children with its naming and tags.
-struct Children<'a> {
-    program: &'a mut Program,
-    parent: Component,
-    naming: &'a Naming,
-    tags: &'a Tags,
-}
-
 /// Where a rule's traffic comes from or goes to.
 enum Peer {
     Anywhere,
@@ -72,14 +51,9 @@ enum Peer {
 }
 
 impl Children<'_> {
-    fn add(&mut self, token: &str, logical: &str, inputs: Vec<(&str, Value)>) -> Result<Resource, ProgramError> {
-        let inputs: PropertyMap = inputs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-        self.program.resource(&self.parent, token, logical, inputs, ResourceOptions::default())
-    }
-
     fn group(&mut self, logical: &str, description: &str, vpc_id: &Value) -> Result<Resource, ProgramError> {
-        let name = self.naming.name(logical, 255);
-        let tags = self.tags.named(&name);
+        let name = self.name(logical, 255);
+        let tags = self.tags(&name);
         self.add(
             "aws:ec2/securityGroup:SecurityGroup",
             logical,
@@ -97,7 +71,7 @@ impl Children<'_> {
             Peer::Anywhere => ("cidrIpv4", Value::from("0.0.0.0/0")),
             Peer::Group(id) => ("referencedSecurityGroupId", id),
         };
-        let tags = self.tags.named(&self.naming.name(logical, 255));
+        let tags = self.tags(&self.name(logical, 255));
         self.add(
             token,
             logical,
@@ -107,21 +81,6 @@ impl Children<'_> {
                 ("fromPort", port.into()),
                 ("toPort", port.into()),
                 peer,
-                ("description", description.into()),
-                ("tags", tags),
-            ],
-        )
-    }
-
-    fn role(&mut self, logical: &str, description: &str) -> Result<Resource, ProgramError> {
-        let name = self.naming.name(logical, 64);
-        let tags = self.tags.named(&name);
-        self.add(
-            "aws:iam/role:Role",
-            logical,
-            vec![
-                ("name", name.into()),
-                ("assumeRolePolicy", assume_role_policy("ecs-tasks.amazonaws.com")),
                 ("description", description.into()),
                 ("tags", tags),
             ],
@@ -150,13 +109,13 @@ impl Security {
         c.rule(false, "ecs-to-db", &ecs, pg, Peer::Group(db.id()), "PostgreSQL to the database")?;
         c.rule(true, "db-from-ecs", &db, pg, Peer::Group(ecs.id()), "PostgreSQL from the ECS tasks")?;
 
-        let task_execution_role = c.role("task-execution-role", "ECS task execution: image pulls, logs, the database secret")?;
+        let task_execution_role = c.role("task-execution-role", "ecs-tasks.amazonaws.com", "ECS task execution: image pulls, logs, the database secret")?;
         c.add(
             "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
             "task-execution-managed-policy",
             vec![("role", task_execution_role.output("name")), ("policyArn", ECS_TASK_EXECUTION_POLICY_ARN.into())],
         )?;
-        let task_role = c.role("task-role", "The application's own permissions")?;
+        let task_role = c.role("task-role", "ecs-tasks.amazonaws.com", "The application's own permissions")?;
 
         Ok(Security {
             component: me,

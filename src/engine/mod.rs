@@ -440,11 +440,7 @@ impl ApplyRun<'_> {
             .iter()
             .map(|(k, v)| {
                 let value = v.resolve(&mut |r| {
-                    let found = live.get(&r.urn).and_then(|(id, outputs)| {
-                        outputs.get(&r.property).cloned().or_else(|| {
-                            (r.property == "id").then(|| id.clone().map(Value::String)).flatten()
-                        })
-                    });
+                    let found = live.get(&r.urn).and_then(|(id, outputs)| r.read(id.as_deref(), outputs));
                     found.unwrap_or_else(|| {
                         missing.get_or_insert((r.urn.clone(), r.property.clone()));
                         Value::Unknown
@@ -643,7 +639,7 @@ impl ApplyRun<'_> {
                 .map(|(k, v)| {
                     let resolved = v.resolve(&mut |r| {
                         live.get(&r.urn)
-                            .and_then(|(id, o)| o.get(&r.property).cloned().or_else(|| (r.property == "id").then(|| id.clone().map(Value::String)).flatten()))
+                            .and_then(|(id, o)| r.read(id.as_deref(), o))
                             .unwrap_or(Value::Unknown)
                     });
                     (k.clone(), resolved)

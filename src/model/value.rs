@@ -21,8 +21,51 @@ pub const UNKNOWN_SENTINEL: &str = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 pub struct OutputRef {
     /// The resource whose output is referenced.
     pub urn: Urn,
-    /// The output property, e.g. `id`, `arn`, `dnsName`.
+    /// The output property, e.g. `id`, `arn`, `dnsName`, or a path into one,
+    /// e.g. `masterUserSecrets[0].secretArn`.
     pub property: String,
+}
+
+impl OutputRef {
+    /// Reads the referenced value from a resource's id and outputs. A value
+    /// inside a secret is secret.
+    pub fn read(&self, id: Option<&str>, outputs: &PropertyMap) -> Option<Value> {
+        let mut segments = self.property.split('.');
+        let first = segments.next()?;
+        let (key, mut indexes) = split_indexes(first);
+        let mut secret = false;
+        let mut current = match outputs.get(key) {
+            Some(v) => v.clone(),
+            None if key == "id" && self.property == "id" => return id.map(|i| Value::String(i.to_string())),
+            None => return None,
+        };
+        loop {
+            for index in indexes {
+                current = step(current, &mut secret, |v| v.as_array().and_then(|a| a.get(index)).cloned())?;
+            }
+            let Some(segment) = segments.next() else { break };
+            let (key, next) = split_indexes(segment);
+            current = step(current, &mut secret, |v| v.as_object().and_then(|o| o.get(key)).cloned())?;
+            indexes = next;
+        }
+        Some(if secret { Value::secret(current) } else { current })
+    }
+}
+
+fn step(v: Value, secret: &mut bool, f: impl Fn(&Value) -> Option<Value>) -> Option<Value> {
+    *secret |= matches!(v, Value::Secret(_));
+    f(&v)
+}
+
+/// `name[0][1]` → (`name`, [0, 1]).
+fn split_indexes(segment: &str) -> (&str, Vec<usize>) {
+    let key_end = segment.find('[').unwrap_or(segment.len());
+    let indexes = segment[key_end..]
+        .split(['[', ']'])
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    (&segment[..key_end], indexes)
 }
 
 /// A property value. Its `Debug` form redacts secrets, so it is safe in logs.
@@ -450,6 +493,21 @@ mod tests {
         let s = c.resolve(&mut |_| Value::secret("x"));
         assert!(matches!(s, Value::Secret(_)));
         assert_eq!(s.as_str(), Some("ax"));
+    }
+
+    #[test]
+    fn output_refs_read_nested_paths_and_keep_secrets_secret() {
+        let outputs: PropertyMap = [
+            ("masterUserSecrets".to_string(), Value::array([Value::object([("secretArn", "arn:s")])])),
+            ("conn".to_string(), Value::secret(Value::object([("password", "pw")]))),
+        ]
+        .into_iter()
+        .collect();
+        let r = |p: &str| OutputRef { urn: vpc(), property: p.into() };
+        assert_eq!(r("masterUserSecrets[0].secretArn").read(None, &outputs), Some(Value::from("arn:s")));
+        assert_eq!(r("conn.password").read(None, &outputs), Some(Value::secret("pw")));
+        assert_eq!(r("id").read(Some("vpc-1"), &outputs), Some(Value::from("vpc-1")));
+        assert_eq!(r("masterUserSecrets[3].secretArn").read(None, &outputs), None);
     }
 
     #[test]

@@ -256,13 +256,7 @@ pub fn preview_lookup(
         Some(d) if d.op == StepOp::Update && d.inputs.contains_key(&r.property) => Ok(d.inputs[&r.property].clone()),
         _ => {
             let Some(old) = live.get(&r.urn) else { return Ok(Value::Unknown) };
-            if let Some(v) = old.outputs.get(&r.property) {
-                return Ok(v.clone());
-            }
-            match (&old.id, r.property.as_str()) {
-                (Some(id), "id") => Ok(Value::String(id.clone())),
-                _ => Err((r.urn.clone(), r.property.clone())),
-            }
+            r.read(old.id.as_deref(), &old.outputs).ok_or_else(|| (r.urn.clone(), r.property.clone()))
         }
     }
 }

@@ -1,10 +1,14 @@
-//! The flagship program: the blue-green ECS/Aurora stack of seed 000.
-//!
-//! It currently wires the Networking and Security components; Database, Ecs
-//! and Monitoring arrive with the flagship issue and consume their outputs.
+//! The flagship program: the blue-green ECS/Aurora stack of seed 000, with
+//! the corrections its failure list makes. Config is read and validated here
+//! — every key named in its error — and turned into each component's typed
+//! Args; components never see config.
 
-use crate::components::{Ipv4Cidr, Naming, Networking, NetworkingArgs, Security, SecurityArgs, Tags};
-use crate::config::ConfigError;
+use crate::components::ecs::check_fargate_size;
+use crate::components::{
+    Database, DatabaseArgs, DatabaseProfile, Ecs, EcsArgs, Ipv4Cidr, Monitoring, MonitoringArgs, Naming, Networking,
+    NetworkingArgs, Security, SecurityArgs, Tags, WatchedService,
+};
+use crate::config::{ConfigError, StackConfig};
 use crate::model::{Program, PropertyMap, Value};
 
 use super::{region, BuildError, ProgramContext};
@@ -12,63 +16,292 @@ use super::{region, BuildError, ProgramContext};
 /// The program's name in `deploy.toml`.
 pub const NAME: &str = "blue-green";
 
+/// The tightest AWS name limit the stack's names must fit (ALB and target groups).
+const TIGHTEST_NAME_LIMIT: usize = 32;
+
+fn bad(key: &str, problem: impl Into<String>) -> BuildError {
+    ConfigError::BadValue { key: key.into(), problem: problem.into() }.into()
+}
+
+fn uint(c: &StackConfig, key: &str, default: i64, range: std::ops::RangeInclusive<i64>) -> Result<u32, ConfigError> {
+    c.integer(key, default, range).map(|n| n as u32)
+}
+
+fn number(c: &StackConfig, key: &str, default: f64) -> Result<f64, ConfigError> {
+    match c.get(key) {
+        None => Ok(default),
+        Some(v) => v.as_f64().ok_or_else(|| ConfigError::BadValue { key: key.into(), problem: format!("expected a number, found {}", v.display()) }),
+    }
+}
+
+/// The stack's settings, read from config and checked as a whole.
+struct Settings {
+    region: String,
+    environment: String,
+    suffix: String,
+    vpc_cidr: Ipv4Cidr,
+    image: String,
+    container_port: u16,
+    cpu: u32,
+    memory: u32,
+    desired_count: u32,
+    blue_weight: u32,
+    green_weight: u32,
+    min_capacity: u32,
+    max_capacity: u32,
+    scale_target_cpu: u32,
+    scale_target_memory: u32,
+    db_name: String,
+    db_username: String,
+    db_instance_count: u32,
+    db_min_capacity: f64,
+    db_max_capacity: f64,
+    alert_email: Option<String>,
+    log_retention_days: u32,
+    deletion_protection: bool,
+    extra_tags: Vec<(String, String)>,
+}
+
+impl Settings {
+    fn read(ctx: &ProgramContext<'_>) -> Result<Settings, BuildError> {
+        let c = ctx.config;
+        let region = region(c)?;
+        let environment = c.string("tap:environment", ctx.stack)?;
+        let prod = environment == "prod";
+        let suffix = match &ctx.environment_suffix {
+            Some(s) => s.clone(),
+            None => c.string("tap:environmentSuffix", ctx.stack)?,
+        };
+        let vpc_cidr: Ipv4Cidr = c.string("tap:vpcCidr", "10.0.0.0/16")?.parse().map_err(|p: String| bad("tap:vpcCidr", p))?;
+        if !(16..=24).contains(&vpc_cidr.prefix()) {
+            return Err(bad("tap:vpcCidr", format!("{vpc_cidr} leaves no room for six subnets; use a prefix from /16 to /24, e.g. 10.0.0.0/16")));
+        }
+        let s = Settings {
+            region,
+            vpc_cidr,
+            image: c.string("tap:containerImage", "public.ecr.aws/nginx/nginx:stable")?,
+            container_port: uint(c, "tap:containerPort", 80, 1..=65535)? as u16,
+            cpu: uint(c, "tap:cpu", if prod { 512 } else { 256 }, 256..=16384)?,
+            memory: uint(c, "tap:memory", if prod { 1024 } else { 512 }, 512..=122880)?,
+            desired_count: uint(c, "tap:desiredCount", if prod { 3 } else { 1 }, 0..=1000)?,
+            blue_weight: uint(c, "tap:blueWeight", 100, 0..=100)?,
+            green_weight: uint(c, "tap:greenWeight", 0, 0..=100)?,
+            min_capacity: uint(c, "tap:minCapacity", if prod { 2 } else { 1 }, 0..=1000)?,
+            max_capacity: uint(c, "tap:maxCapacity", if prod { 10 } else { 4 }, 1..=1000)?,
+            scale_target_cpu: uint(c, "tap:scaleTargetCpu", 70, 1..=100)?,
+            scale_target_memory: uint(c, "tap:scaleTargetMemory", 80, 1..=100)?,
+            db_name: c.string("tap:dbName", "appdb")?,
+            db_username: c.string("tap:dbUsername", "dbadmin")?,
+            db_instance_count: uint(c, "tap:dbInstanceCount", if prod { 2 } else { 1 }, 1..=15)?,
+            db_min_capacity: number(c, "tap:dbMinCapacity", 0.5)?,
+            db_max_capacity: number(c, "tap:dbMaxCapacity", if prod { 16.0 } else { 2.0 })?,
+            alert_email: c.optional_string("tap:alertEmail")?.filter(|e| !e.is_empty()),
+            log_retention_days: uint(c, "tap:logRetentionDays", if prod { 30 } else { 7 }, 1..=3653)?,
+            deletion_protection: c.boolean("tap:deletionProtection", prod)?,
+            extra_tags: match c.get("tap:tags") {
+                None => Vec::new(),
+                Some(v) => v
+                    .as_object()
+                    .ok_or_else(|| bad("tap:tags", "expected a table of tag names to strings, e.g. { Team = \"payments\" }"))?
+                    .iter()
+                    .map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())).ok_or_else(|| bad("tap:tags", format!("tag `{k}` must be a string"))))
+                    .collect::<Result<_, _>>()?,
+            },
+            environment,
+            suffix,
+        };
+        s.check()?;
+        Ok(s)
+    }
+
+    /// Cross-key rules, each naming the keys to fix.
+    fn check(&self) -> Result<(), BuildError> {
+        if self.blue_weight + self.green_weight != 100 {
+            return Err(bad(
+                "tap:blueWeight",
+                format!("tap:blueWeight ({}) and tap:greenWeight ({}) must sum to 100", self.blue_weight, self.green_weight),
+            ));
+        }
+        if self.min_capacity > self.max_capacity {
+            return Err(bad("tap:minCapacity", format!("{} is above tap:maxCapacity ({})", self.min_capacity, self.max_capacity)));
+        }
+        if !(self.min_capacity..=self.max_capacity).contains(&self.desired_count) {
+            return Err(bad(
+                "tap:desiredCount",
+                format!("{} is outside tap:minCapacity..tap:maxCapacity ({}..{})", self.desired_count, self.min_capacity, self.max_capacity),
+            ));
+        }
+        check_fargate_size(self.cpu, self.memory).map_err(|p| bad("tap:memory", p))?;
+        if !(self.db_min_capacity >= 0.0 && self.db_min_capacity <= self.db_max_capacity && self.db_max_capacity <= 256.0) {
+            return Err(bad(
+                "tap:dbMinCapacity",
+                format!("need 0 <= tap:dbMinCapacity ({}) <= tap:dbMaxCapacity ({}) <= 256", self.db_min_capacity, self.db_max_capacity),
+            ));
+        }
+        let identifier = |key: &str, v: &str| {
+            let ok = v.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && v.len() <= 63 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if ok { Ok(()) } else { Err(bad(key, format!("`{v}` must start with a letter and hold only letters, digits and _ (at most 63)"))) }
+        };
+        identifier("tap:dbName", &self.db_name)?;
+        identifier("tap:dbUsername", &self.db_username)?;
+        if self.image.trim().is_empty() || self.image.contains(char::is_whitespace) {
+            return Err(bad("tap:containerImage", format!("`{}` is not an image reference", self.image)));
+        }
+        Ok(())
+    }
+}
+
 /// Builds the stack's resources from its config.
 pub fn build(ctx: &ProgramContext<'_>) -> Result<Program, BuildError> {
-    let c = ctx.config;
-    let region = region(c)?;
-    let environment = c.string("tap:environment", ctx.stack)?;
-    let suffix = match &ctx.environment_suffix {
-        Some(s) => s.clone(),
-        None => c.string("tap:environmentSuffix", ctx.stack)?,
-    };
-    let vpc_cidr: Ipv4Cidr = c
-        .string("tap:vpcCidr", "10.0.0.0/16")?
-        .parse()
-        .map_err(|problem| ConfigError::BadValue { key: "tap:vpcCidr".into(), problem })?;
-    if !(16..=24).contains(&vpc_cidr.prefix()) {
-        return Err(ConfigError::BadValue {
-            key: "tap:vpcCidr".into(),
-            problem: format!("{vpc_cidr} leaves no room for six subnets; use a prefix from /16 to /24, e.g. 10.0.0.0/16"),
-        }
-        .into());
-    }
-    let container_port = c.integer("tap:containerPort", 80, 1..=65535)? as u16;
-    c.reject_unread()?;
+    let s = Settings::read(ctx)?;
+    // Read before rejecting unread keys: the CLI writes outputs there.
+    ctx.config.optional_string("tap:outputFile")?;
+    ctx.config.reject_unread()?;
 
     if ctx.availability_zones.len() < 2 {
-        return Err(ConfigError::BadValue {
-            key: "aws:region".into(),
-            problem: format!(
-                "{region} offers {} availability zone(s); the stack needs at least 2 for a highly available network — pick another region",
+        return Err(bad(
+            "aws:region",
+            format!(
+                "{} offers {} availability zone(s); the stack needs at least 2 for a highly available network — pick another region",
+                s.region,
                 ctx.availability_zones.len()
             ),
-        }
-        .into());
+        ));
+    }
+    let naming = Naming::new(ctx.project, &s.environment, &s.suffix);
+    // Every name keeps project, environment and suffix whole; they must leave
+    // room for a component part and a hash under the tightest limit.
+    if naming.fixed_len() + 8 > TIGHTEST_NAME_LIMIT {
+        return Err(bad(
+            "tap:environmentSuffix",
+            format!(
+                "project `{}`, environment `{}` and suffix `{}` leave no room in a {TIGHTEST_NAME_LIMIT}-character ALB or target group name; shorten the suffix or the environment",
+                ctx.project, s.environment, s.suffix
+            ),
+        ));
     }
     let zones: Vec<String> = ctx.availability_zones.iter().take(3).cloned().collect();
-    let naming = Naming::new(ctx.project, &environment, &suffix);
-    let tags = Tags::new(ctx.project, &environment, &[]);
+    let tags = Tags::new(ctx.project, &s.environment, &s.extra_tags);
+    let prod = s.environment == "prod";
 
-    let mut program = Program::new(ctx.project, ctx.stack, PropertyMap::from([("region".to_string(), Value::from(region))]));
+    let mut program = Program::new(ctx.project, ctx.stack, PropertyMap::from([("region".to_string(), Value::from(s.region.as_str()))]));
     let root = program.root();
     let stack = program.component(&root, "tap:stack:TapStack", &format!("{}-{}", ctx.project, ctx.stack))?;
     let networking = Networking::new(
         &mut program,
         &stack,
         "networking",
-        NetworkingArgs { vpc_cidr, availability_zones: zones, naming: naming.clone(), tags: tags.clone() },
+        NetworkingArgs { vpc_cidr: s.vpc_cidr, availability_zones: zones, naming: naming.clone(), tags: tags.clone() },
     )?;
     let security = Security::new(
         &mut program,
         &stack,
         "security",
-        SecurityArgs { vpc_id: networking.vpc_id.clone(), container_port, db_port: 5432, naming, tags },
+        SecurityArgs {
+            vpc_id: networking.vpc_id.clone(),
+            container_port: s.container_port,
+            db_port: 5432,
+            naming: naming.clone(),
+            tags: tags.clone(),
+        },
     )?;
+    let database = Database::new(
+        &mut program,
+        &stack,
+        "database",
+        DatabaseArgs {
+            subnet_group_name: networking.db_subnet_group_name.clone(),
+            security_group_id: security.db_security_group_id.clone(),
+            db_name: s.db_name.clone(),
+            username: s.db_username.clone(),
+            instance_count: s.db_instance_count,
+            min_capacity: s.db_min_capacity,
+            max_capacity: s.db_max_capacity,
+            profile: DatabaseProfile {
+                backup_retention_days: if prod { 30 } else { 7 },
+                final_snapshot: prod,
+                deletion_protection: s.deletion_protection,
+                insights_and_monitoring: s.environment != "dev",
+            },
+            naming: naming.clone(),
+            tags: tags.clone(),
+        },
+    )?;
+    let ecs = Ecs::new(
+        &mut program,
+        &stack,
+        "ecs",
+        EcsArgs {
+            vpc_id: networking.vpc_id.clone(),
+            public_subnet_ids: networking.public_subnet_ids.clone(),
+            private_subnet_ids: networking.private_subnet_ids.clone(),
+            alb_security_group_id: security.alb_security_group_id.clone(),
+            ecs_security_group_id: security.ecs_security_group_id.clone(),
+            task_execution_role: security.task_execution_role.clone(),
+            task_role: security.task_role.clone(),
+            db_endpoint: database.cluster_endpoint.clone(),
+            db_secret_arn: database.master_secret_arn.clone(),
+            db_name: s.db_name.clone(),
+            region: s.region.clone(),
+            image: s.image.clone(),
+            container_port: s.container_port,
+            cpu: s.cpu,
+            memory: s.memory,
+            desired_count: s.desired_count,
+            blue_weight: s.blue_weight,
+            green_weight: s.green_weight,
+            min_capacity: s.min_capacity,
+            max_capacity: s.max_capacity,
+            scale_target_cpu: s.scale_target_cpu,
+            scale_target_memory: s.scale_target_memory,
+            log_retention_days: s.log_retention_days,
+            deletion_protection: s.deletion_protection,
+            naming: naming.clone(),
+            tags: tags.clone(),
+        },
+    )?;
+    let monitoring = Monitoring::new(
+        &mut program,
+        &stack,
+        "monitoring",
+        MonitoringArgs {
+            alert_email: s.alert_email.clone(),
+            cluster_name: ecs.cluster_name.clone(),
+            services: ecs
+                .colours
+                .iter()
+                .map(|c| WatchedService {
+                    colour: c.colour.to_string(),
+                    service_name: c.service_name.clone(),
+                    target_group_arn_suffix: c.target_group.output("arnSuffix"),
+                })
+                .collect(),
+            alb_arn_suffix: ecs.alb.output("arnSuffix"),
+            db_cluster_identifier: database.cluster_identifier.clone(),
+            cpu_alarm_threshold: 80,
+            alb_5xx_threshold: 10,
+            db_connections_threshold: 100,
+            region: s.region.clone(),
+            naming,
+            tags,
+        },
+    )?;
+
     program.export("vpcId", networking.vpc_id.clone());
     program.export("publicSubnetIds", Value::Array(networking.public_subnet_ids.clone()));
     program.export("privateSubnetIds", Value::Array(networking.private_subnet_ids.clone()));
-    program.export("dbSubnetGroupName", networking.db_subnet_group_name.clone());
-    program.export("albSecurityGroupId", security.alb_security_group_id.clone());
-    program.export("taskExecutionRoleArn", security.task_execution_role.arn());
+    program.export("albDnsName", ecs.alb_dns_name.clone());
+    program.export("listenerArn", ecs.listener.arn());
+    for c in &ecs.colours {
+        program.export(&format!("{}TargetGroupArn", c.colour), c.target_group.arn());
+        program.export(&format!("{}ServiceName", c.colour), c.service_name.clone());
+    }
+    program.export("clusterName", ecs.cluster_name.clone());
+    program.export("dbEndpoint", database.cluster_endpoint.clone());
+    program.export("dbReaderEndpoint", database.reader_endpoint.clone());
+    program.export("dbSecretArn", database.master_secret_arn.clone());
+    program.export("snsTopicArn", monitoring.topic.arn());
+    program.export("dashboardName", monitoring.dashboard_name.clone());
+    program.export("trafficWeights", Value::object([("blue", s.blue_weight), ("green", s.green_weight)]));
     Ok(program)
 }

@@ -445,7 +445,7 @@ impl MemoryCloud {
             all.insert(URN_TAG.into(), Json::String(ctx.urn.to_string()));
             props.insert("tagsAll".into(), Json::Object(all));
         }
-        for (out, value) in computed_outputs(kind.outputs, &name, region) {
+        for (out, value) in computed_outputs(&ctx.token, kind.outputs, &props.clone(), &name, region) {
             props.entry(out).or_insert(value);
         }
         w.index_references(&id, &props);
@@ -457,20 +457,31 @@ impl MemoryCloud {
 }
 
 /// Outputs real AWS computes that programs commonly consume.
-fn computed_outputs(outputs: &[&str], name: &str, region: &str) -> Vec<(String, Json)> {
+fn computed_outputs(token: &str, outputs: &[&str], inputs: &Map<String, Json>, name: &str, region: &str) -> Vec<(String, Json)> {
     let mut out = Vec::new();
     for o in outputs {
         let v = match *o {
-            "dnsName" => format!("{name}-1234567890.{region}.elb.amazonaws.com"),
-            "endpoint" => format!("{name}.cluster-abcdefghijkl.{region}.rds.amazonaws.com"),
-            "readerEndpoint" => format!("{name}.cluster-ro-abcdefghijkl.{region}.rds.amazonaws.com"),
-            "arnSuffix" => format!("app/{name}/0123456789abcdef"),
-            "zoneId" => "Z35SXDOTRQ7X7K".to_string(),
-            "publicIp" => "203.0.113.10".to_string(),
-            "ownerId" => ACCOUNT_ID.to_string(),
+            "dnsName" => Json::String(format!("{name}-1234567890.{region}.elb.amazonaws.com")),
+            "endpoint" => Json::String(format!("{name}.cluster-abcdefghijkl.{region}.rds.amazonaws.com")),
+            "readerEndpoint" => Json::String(format!("{name}.cluster-ro-abcdefghijkl.{region}.rds.amazonaws.com")),
+            "arnSuffix" if token == "aws:lb/targetGroup:TargetGroup" => {
+                Json::String(format!("targetgroup/{name}/0123456789abcdef"))
+            }
+            "arnSuffix" => Json::String(format!("app/{name}/0123456789abcdef")),
+            "zoneId" => Json::String("Z35SXDOTRQ7X7K".into()),
+            "publicIp" => Json::String("203.0.113.10".into()),
+            "ownerId" => Json::String(ACCOUNT_ID.into()),
+            // Aurora keeps the master password in a secret it manages.
+            "masterUserSecrets" if inputs.get("manageMasterUserPassword") == Some(&Json::Bool(true)) => {
+                serde_json::json!([{
+                    "secretArn": format!("arn:aws:secretsmanager:{region}:{ACCOUNT_ID}:secret:rds!cluster-{name}-AbCdEf"),
+                    "secretStatus": "active",
+                    "kmsKeyId": format!("arn:aws:kms:{region}:{ACCOUNT_ID}:key/aws-rds"),
+                }])
+            }
             _ => continue,
         };
-        out.push((o.to_string(), Json::String(v)));
+        out.push((o.to_string(), v));
     }
     out
 }

@@ -63,13 +63,22 @@ fn preview_up_noop_change_destroy_through_the_cli() {
     let outputs = json_of(tapctl(d).args(["stack", "output", "--json"]));
     assert!(outputs["vpcId"].as_str().unwrap().starts_with("vpc-"), "{outputs}");
 
-    tapctl(d).args(["config", "set", "tap:containerPort", "8080"]).assert().success();
-    tapctl(d).args(["config", "get", "tap:containerPort"]).assert().success().stdout("8080\n");
+    // Shifting traffic is one in-place update of the listener.
+    tapctl(d).args(["config", "set", "tap:blueWeight", "90"]).assert().success();
+    tapctl(d).args(["config", "set", "tap:greenWeight", "10"]).assert().success();
+    tapctl(d).args(["config", "get", "tap:greenWeight"]).assert().success().stdout("10\n");
     let plan = json_of(tapctl(d).args(["preview", "--json"]));
-    assert_eq!(summary(&plan), [0, 2, 0, 0, create - 2], "the two rules carrying the port change");
-    tapctl(d).args(["preview", "--diff"]).assert().success().stdout(predicate::str::contains("~ fromPort: 80 => 8080"));
+    assert_eq!(summary(&plan), [0, 1, 0, 0, create - 1], "{plan}");
+    let step = plan["steps"].as_array().unwrap().iter().find(|s| s["op"] == "update").unwrap();
+    assert_eq!(step["type"], "aws:lb/listener:Listener");
+    tapctl(d)
+        .args(["preview", "--diff"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("~ defaultActions[0].forward.targetGroups[1].weight: 0 => 10"));
     let run = json_of(tapctl(d).args(["up", "--yes", "--json", "--parallel", "3"]));
-    assert_eq!(summary(&run)[1], 2);
+    assert_eq!(summary(&run)[1], 1);
+    assert_eq!(run["outputs"]["trafficWeights"]["green"], 10);
 
     let export = json_of(tapctl(d).args(["stack", "export"]));
     assert_eq!(export["version"], 3);
@@ -182,9 +191,33 @@ fn bad_input_fails_with_a_message_that_names_the_problem() {
         ("malformed TOML", Box::new(|| std::fs::write(&stack_file, "[config\n").unwrap()), vec!["preview"], "dev.toml"),
         (
             "port out of range",
-            Box::new(|| std::fs::write(&stack_file, original.replace("= 80", "= 70000")).unwrap()),
+            Box::new(|| std::fs::write(&stack_file, original.replace("Port\" = 80", "Port\" = 70000")).unwrap()),
             vec!["preview"],
             "tap:containerPort",
+        ),
+        (
+            "weights not summing to 100",
+            Box::new(|| std::fs::write(&stack_file, original.replace("\"tap:greenWeight\" = 0", "\"tap:greenWeight\" = 5")).unwrap()),
+            vec!["preview"],
+            "must sum to 100",
+        ),
+        (
+            "min capacity above max",
+            Box::new(|| std::fs::write(&stack_file, original.replace("\"tap:minCapacity\" = 1", "\"tap:minCapacity\" = 6")).unwrap()),
+            vec!["preview"],
+            "tap:minCapacity",
+        ),
+        (
+            "a Fargate size AWS does not run",
+            Box::new(|| std::fs::write(&stack_file, original.replace("\"tap:memory\" = 512", "\"tap:memory\" = 4096")).unwrap()),
+            vec!["preview"],
+            "Fargate does not run 256 CPU with 4096 MiB",
+        ),
+        (
+            "a suffix that cannot fit a target group name",
+            Box::new(|| std::fs::write(&stack_file, format!("{original}\"tap:environmentSuffix\" = \"a-very-long-pull-request-suffix\"\n")).unwrap()),
+            vec!["preview"],
+            "tap:environmentSuffix",
         ),
         (
             "zero parallelism",

@@ -1,0 +1,238 @@
+//! Monitoring: an SNS topic (with an email subscription when an address is
+//! configured), CloudWatch alarms with explicit names — CPU per colour, ALB
+//! 5xx, unhealthy hosts per target group, database connections — and a
+//! dashboard of the same metrics.
+
+use crate::model::{Component, Program, Resource, Value};
+
+use super::children::Children;
+use super::{ComponentError, Naming, Tags};
+
+/// One colour's service, as the alarms see it.
+#[derive(Debug, Clone)]
+pub struct WatchedService {
+    /// `blue` or `green`.
+    pub colour: String,
+    /// The ECS service name.
+    pub service_name: String,
+    /// The target group's ARN suffix (CloudWatch's `TargetGroup` dimension).
+    pub target_group_arn_suffix: Value,
+}
+
+/// What the monitoring component needs.
+#[derive(Debug, Clone)]
+pub struct MonitoringArgs {
+    /// Where alarms notify by email, if anywhere.
+    pub alert_email: Option<String>,
+    /// The ECS cluster name.
+    pub cluster_name: String,
+    /// Blue and green.
+    pub services: Vec<WatchedService>,
+    /// The ALB's ARN suffix (CloudWatch's `LoadBalancer` dimension).
+    pub alb_arn_suffix: Value,
+    /// The Aurora cluster identifier.
+    pub db_cluster_identifier: String,
+    /// Alarm threshold for average CPU per service (%).
+    pub cpu_alarm_threshold: u32,
+    /// Alarm threshold for ALB 5xx responses per minute.
+    pub alb_5xx_threshold: u32,
+    /// Alarm threshold for database connections.
+    pub db_connections_threshold: u32,
+    /// The region (for the dashboard's widgets).
+    pub region: String,
+    /// Physical names.
+    pub naming: Naming,
+    /// Common tags.
+    pub tags: Tags,
+}
+
+/// The monitoring component's outputs.
+#[derive(Debug, Clone)]
+pub struct Monitoring {
+    /// The component resource.
+    pub component: Component,
+    /// The alert topic.
+    pub topic: Resource,
+    /// The names of the alarms a traffic shift watches (5xx, unhealthy hosts).
+    pub shift_alarm_names: Vec<String>,
+    /// Every alarm's name.
+    pub alarm_names: Vec<String>,
+    /// The dashboard's name.
+    pub dashboard_name: String,
+}
+
+const TYPE: &str = "tap:components:Monitoring";
+
+struct Alarm<'a> {
+    logical: String,
+    description: String,
+    namespace: &'a str,
+    metric: &'a str,
+    statistic: &'a str,
+    threshold: u32,
+    periods: u32,
+    dimensions: Value,
+}
+
+impl Monitoring {
+    /// Registers the monitoring resources under `parent`.
+    pub fn new(program: &mut Program, parent: &Component, name: &str, args: MonitoringArgs) -> Result<Monitoring, ComponentError> {
+        if let Some(email) = &args.alert_email {
+            let ok = email.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.'));
+            if !ok {
+                return Err(ComponentError::Invalid { component: TYPE, problem: format!("`{email}` is not an email address") });
+            }
+        }
+        let me = program.component(parent, TYPE, name)?;
+        let mut c = Children { program, parent: me.clone(), naming: &args.naming, tags: &args.tags };
+        let topic_name = c.name("alerts", 256);
+        let topic = c.add("aws:sns/topic:Topic", "alerts", vec![("name", topic_name.clone().into()), ("tags", c.tags(&topic_name))])?;
+        if let Some(email) = &args.alert_email {
+            c.add(
+                "aws:sns/topicSubscription:TopicSubscription",
+                "alerts-email",
+                vec![("topic", topic.arn()), ("protocol", "email".into()), ("endpoint", email.clone().into())],
+            )?;
+        }
+
+        let mut alarms = Vec::new();
+        for s in &args.services {
+            alarms.push(Alarm {
+                logical: format!("{}-cpu-high", s.colour),
+                description: format!("{} service average CPU above {}%", s.colour, args.cpu_alarm_threshold),
+                namespace: "AWS/ECS",
+                metric: "CPUUtilization",
+                statistic: "Average",
+                threshold: args.cpu_alarm_threshold,
+                periods: 2,
+                dimensions: Value::object([("ClusterName", args.cluster_name.as_str()), ("ServiceName", s.service_name.as_str())]),
+            });
+        }
+        alarms.push(Alarm {
+            logical: "alb-5xx".into(),
+            description: format!("the load balancer answered more than {} 5xx per minute", args.alb_5xx_threshold),
+            namespace: "AWS/ApplicationELB",
+            metric: "HTTPCode_ELB_5XX_Count",
+            statistic: "Sum",
+            threshold: args.alb_5xx_threshold,
+            periods: 1,
+            dimensions: Value::object([("LoadBalancer", args.alb_arn_suffix.clone())]),
+        });
+        for s in &args.services {
+            alarms.push(Alarm {
+                logical: format!("{}-unhealthy-hosts", s.colour),
+                description: format!("{} target group has unhealthy targets", s.colour),
+                namespace: "AWS/ApplicationELB",
+                metric: "UnHealthyHostCount",
+                statistic: "Maximum",
+                threshold: 0,
+                periods: 2,
+                dimensions: Value::object([
+                    ("TargetGroup", s.target_group_arn_suffix.clone()),
+                    ("LoadBalancer", args.alb_arn_suffix.clone()),
+                ]),
+            });
+        }
+        alarms.push(Alarm {
+            logical: "db-connections-high".into(),
+            description: format!("more than {} database connections", args.db_connections_threshold),
+            namespace: "AWS/RDS",
+            metric: "DatabaseConnections",
+            statistic: "Average",
+            threshold: args.db_connections_threshold,
+            periods: 2,
+            dimensions: Value::object([("DBClusterIdentifier", args.db_cluster_identifier.as_str())]),
+        });
+
+        let mut alarm_names = Vec::new();
+        let mut shift_alarm_names = Vec::new();
+        for a in alarms {
+            let alarm_name = c.name(&a.logical, 255);
+            c.add(
+                "aws:cloudwatch/metricAlarm:MetricAlarm",
+                &a.logical,
+                vec![
+                    ("name", alarm_name.clone().into()),
+                    ("alarmDescription", a.description.into()),
+                    ("namespace", a.namespace.into()),
+                    ("metricName", a.metric.into()),
+                    ("statistic", a.statistic.into()),
+                    ("period", 60.into()),
+                    ("evaluationPeriods", a.periods.into()),
+                    ("threshold", a.threshold.into()),
+                    ("comparisonOperator", "GreaterThanThreshold".into()),
+                    ("treatMissingData", "notBreaching".into()),
+                    ("dimensions", a.dimensions),
+                    ("alarmActions", Value::Array(vec![topic.arn()])),
+                    ("okActions", Value::Array(vec![topic.arn()])),
+                    ("tags", c.tags(&alarm_name)),
+                ],
+            )?;
+            if a.metric == "HTTPCode_ELB_5XX_Count" || a.metric == "UnHealthyHostCount" {
+                shift_alarm_names.push(alarm_name.clone());
+            }
+            alarm_names.push(alarm_name);
+        }
+
+        let dashboard_name = c.name("overview", 255);
+        let widget = |title: &str, metrics: Vec<Value>| {
+            Value::object([
+                ("type", Value::from("metric")),
+                ("width", Value::from(12)),
+                ("height", Value::from(6)),
+                (
+                    "properties",
+                    Value::object([
+                        ("title", Value::from(title)),
+                        ("region", Value::from(args.region.as_str())),
+                        ("period", Value::from(60)),
+                        ("stat", Value::from("Average")),
+                        ("metrics", Value::Array(metrics)),
+                    ]),
+                ),
+            ])
+        };
+        let mut widgets = Vec::new();
+        let cpu: Vec<Value> = args
+            .services
+            .iter()
+            .map(|s| {
+                Value::array([
+                    Value::from("AWS/ECS"),
+                    Value::from("CPUUtilization"),
+                    Value::from("ClusterName"),
+                    Value::from(args.cluster_name.as_str()),
+                    Value::from("ServiceName"),
+                    Value::from(s.service_name.as_str()),
+                ])
+            })
+            .collect();
+        widgets.push(widget("Service CPU", cpu));
+        widgets.push(widget(
+            "Load balancer 5xx and requests",
+            vec![
+                Value::array([Value::from("AWS/ApplicationELB"), Value::from("HTTPCode_ELB_5XX_Count"), Value::from("LoadBalancer"), args.alb_arn_suffix.clone()]),
+                Value::array([Value::from("AWS/ApplicationELB"), Value::from("RequestCount"), Value::from("LoadBalancer"), args.alb_arn_suffix.clone()]),
+            ],
+        ));
+        widgets.push(widget(
+            "Database connections",
+            vec![Value::array([
+                Value::from("AWS/RDS"),
+                Value::from("DatabaseConnections"),
+                Value::from("DBClusterIdentifier"),
+                Value::from(args.db_cluster_identifier.as_str()),
+            ])],
+        ));
+        c.add(
+            "aws:cloudwatch/dashboard:Dashboard",
+            "overview",
+            vec![
+                ("dashboardName", dashboard_name.clone().into()),
+                ("dashboardBody", Value::JsonString(Box::new(Value::object([("widgets", Value::Array(widgets))])))),
+            ],
+        )?;
+
+        Ok(Monitoring { component: me, topic, shift_alarm_names, alarm_names, dashboard_name })
+    }
+}
