@@ -7,6 +7,7 @@ mod aws;
 mod cli;
 mod common;
 mod engine;
+mod flagship;
 #[cfg(feature = "aws")]
 mod moto;
 mod state;
