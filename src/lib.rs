@@ -16,6 +16,7 @@ pub mod graph;
 pub mod model;
 pub mod plan;
 pub mod programs;
+pub mod shift;
 pub mod provider;
 pub mod stack;
 pub mod state;

@@ -74,6 +74,9 @@ pub enum Command {
         /// Show property-level differences in the plan.
         #[arg(long)]
         diff: bool,
+        /// Write secret outputs in plaintext to the `tap:outputFile` file.
+        #[arg(long)]
+        show_secrets: bool,
     },
     /// Delete every resource of the stack.
     Destroy {
@@ -98,6 +101,19 @@ pub enum Command {
     /// Read and write stack config.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Move traffic between blue and green step by step, watching alarms,
+    /// rolling back when one fires or on Ctrl-C.
+    Shift {
+        /// The colour to move traffic to.
+        #[arg(long, value_enum)]
+        to: ShiftTo,
+        /// The target colour's share after each step, in percent.
+        #[arg(long, value_delimiter = ',', default_value = "10,50,100")]
+        steps: Vec<u32>,
+        /// How long to watch the alarms after each step (e.g. 60s, 2m, 500ms).
+        #[arg(long, default_value = "60s")]
+        interval: String,
+    },
     /// Print the resource graph.
     Graph {
         /// Output format.
@@ -147,6 +163,15 @@ pub enum ConfigCommand {
         #[arg(long)]
         secret: bool,
     },
+}
+
+/// Where `shift` moves traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShiftTo {
+    /// The blue service.
+    Blue,
+    /// The green service.
+    Green,
 }
 
 /// Graph output formats.

@@ -11,7 +11,8 @@ use crate::components::{
 use crate::config::{ConfigError, StackConfig};
 use crate::model::{Program, PropertyMap, Value};
 
-use super::{region, BuildError, ProgramContext};
+use super::{region, BuildError, Built, ProgramContext, Traffic};
+use crate::shift::Weights;
 
 /// The program's name in `deploy.toml`.
 pub const NAME: &str = "blue-green";
@@ -152,7 +153,7 @@ impl Settings {
 }
 
 /// Builds the stack's resources from its config.
-pub fn build(ctx: &ProgramContext<'_>) -> Result<Program, BuildError> {
+pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
     let s = Settings::read(ctx)?;
     // Read before rejecting unread keys: the CLI writes outputs there.
     ctx.config.optional_string("tap:outputFile")?;
@@ -303,5 +304,10 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Program, BuildError> {
     program.export("snsTopicArn", monitoring.topic.arn());
     program.export("dashboardName", monitoring.dashboard_name.clone());
     program.export("trafficWeights", Value::object([("blue", s.blue_weight), ("green", s.green_weight)]));
-    Ok(program)
+    let traffic = Traffic {
+        listener: ecs.listener.urn().clone(),
+        watch_alarms: monitoring.shift_alarm_names.clone(),
+        weights: Weights { blue: s.blue_weight, green: s.green_weight },
+    };
+    Ok(Built { program, traffic: Some(traffic) })
 }

@@ -41,6 +41,26 @@ pub enum BuildError {
     UnknownProgram(String),
 }
 
+/// A built program and what `tapctl shift` needs to move its traffic.
+#[derive(Debug, Clone)]
+pub struct Built {
+    /// The resources.
+    pub program: Program,
+    /// The blue-green traffic controls, for programs that have them.
+    pub traffic: Option<Traffic>,
+}
+
+/// Where a program's blue/green traffic split lives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Traffic {
+    /// The listener whose forward weights split the traffic.
+    pub listener: crate::model::Urn,
+    /// The alarms a shift watches between steps (5xx, unhealthy hosts).
+    pub watch_alarms: Vec<String>,
+    /// The weights the config asks for now.
+    pub weights: crate::shift::Weights,
+}
+
 /// The built-in programs.
 pub const PROGRAMS: &[&str] = &[blue_green::NAME];
 
@@ -59,7 +79,7 @@ pub fn region(config: &StackConfig) -> Result<String, ConfigError> {
 }
 
 /// Builds the program `name`.
-pub fn build(name: &str, ctx: &ProgramContext<'_>) -> Result<Program, BuildError> {
+pub fn build(name: &str, ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
     match name {
         blue_green::NAME => blue_green::build(ctx),
         other => Err(BuildError::UnknownProgram(other.to_string())),

@@ -19,7 +19,7 @@ use serde_json::{Map, Value as Json};
 
 use super::retry::RetryPolicy;
 use super::{
-    check_by_catalog, diff_by_catalog, kind, unsupported, CallContext, Created, DiffResult, ErrorKind, IdStyle,
+    AlarmSource, check_by_catalog, diff_by_catalog, kind, unsupported, CallContext, Created, DiffResult, ErrorKind, IdStyle,
     Provider, ProviderError, ProviderFactory, URN_TAG,
 };
 use crate::model::{PropertyMap, Value};
@@ -137,6 +137,9 @@ impl CloudObject {
 struct World {
     next: u64,
     objects: BTreeMap<String, CloudObject>,
+    /// CloudWatch alarm states by alarm name (absent = `OK`).
+    #[serde(default)]
+    alarm_states: BTreeMap<String, String>,
     /// id → ids of objects whose properties mention it.
     #[serde(skip)]
     referenced_by: HashMap<String, BTreeSet<String>>,
@@ -305,6 +308,12 @@ impl MemoryCloud {
     /// Ids of the objects tagged with `urn`.
     pub fn find_by_urn(&self, urn: &str) -> Vec<String> {
         self.world().objects.iter().filter(|(_, o)| o.urn_tag() == Some(urn)).map(|(id, _)| id.clone()).collect()
+    }
+
+    /// Sets a CloudWatch alarm's state (`OK`, `ALARM`, …), as SetAlarmState does.
+    pub fn set_alarm_state(&self, alarm_name: &str, state: &str) {
+        self.world().alarm_states.insert(alarm_name.to_string(), state.to_string());
+        self.save();
     }
 
     /// Changes an object's property out of band (drift, for tests).
@@ -488,6 +497,17 @@ fn computed_outputs(token: &str, outputs: &[&str], inputs: &Map<String, Json>, n
 
 fn to_values(props: &Map<String, Json>) -> PropertyMap {
     props.iter().map(|(k, v)| (k.clone(), Value::from_plain_json(v))).collect()
+}
+
+#[async_trait]
+impl AlarmSource for MemoryCloud {
+    async fn firing(&self, names: &[String]) -> Result<Vec<String>, ProviderError> {
+        let w = self.world();
+        let exists = |name: &String| {
+            w.objects.values().any(|o| o.token == "aws:cloudwatch/metricAlarm:MetricAlarm" && o.properties.get("name").and_then(Json::as_str) == Some(name))
+        };
+        Ok(names.iter().filter(|n| exists(n) && w.alarm_states.get(*n).is_some_and(|s| s == "ALARM")).cloned().collect())
+    }
 }
 
 /// One region's view of a [`MemoryCloud`]; what a provider resource configures.

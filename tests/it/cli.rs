@@ -80,6 +80,23 @@ fn preview_up_noop_change_destroy_through_the_cli() {
     assert_eq!(summary(&run)[1], 1);
     assert_eq!(run["outputs"]["trafficWeights"]["green"], 10);
 
+    // Progressive shift to green, recorded in the stack config: no changes afterwards.
+    tapctl(d)
+        .args(["shift", "--to", "green", "--steps", "50,100", "--interval", "0s"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Shift complete: blue 0% / green 100%"));
+    assert!(std::fs::read_to_string(d.join("stacks/dev.toml")).unwrap().contains("\"tap:greenWeight\" = 100"));
+    assert_eq!(summary(&json_of(tapctl(d).args(["preview", "--json"]))), [0, 0, 0, 0, create]);
+    tapctl(d).args(["shift", "--to", "blue", "--steps", "50,20"]).assert().failure().stderr(predicate::str::contains("--steps"));
+
+    // Outputs for CI/CD.
+    tapctl(d).args(["config", "set", "tap:outputFile", "out/outputs.json"]).assert().success();
+    tapctl(d).args(["up", "--yes"]).assert().success();
+    let written: Json = serde_json::from_str(&std::fs::read_to_string(d.join("out/outputs.json")).unwrap()).unwrap();
+    assert_eq!(written["vpcId"], outputs["vpcId"]);
+    assert!(written["albDnsName"].as_str().unwrap().contains("elb.amazonaws.com"));
+
     let export = json_of(tapctl(d).args(["stack", "export"]));
     assert_eq!(export["version"], 3);
     assert_eq!(export["deployment"]["resources"].as_array().unwrap().len() as u64, create);

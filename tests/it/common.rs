@@ -25,6 +25,7 @@ pub fn flagship(stack: &str, config: &[(&str, Value)]) -> Program {
         &ProgramContext { project: "tap", stack, config: &config, availability_zones: zones, environment_suffix: None },
     )
     .expect("flagship builds")
+    .program
 }
 
 /// A small program: a VPC, `subnets` subnets and an IAM role that depends on nothing.

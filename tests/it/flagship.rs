@@ -181,7 +181,83 @@ async fn fewer_than_two_zones_is_refused_before_any_call() {
             environment_suffix: None,
         },
     )
+    .map(|b| b.program)
     .unwrap_err()
     .to_string();
     assert!(err.contains("aws:region") && err.contains("at least 2"), "{err}");
+}
+
+struct TestSwitch<'a> {
+    stack: &'a tapctl::stack::Stack,
+    engine: &'a tapctl::Engine,
+    listener: tapctl::Urn,
+    /// Forces this alarm into ALARM after the first step (a bad deploy).
+    trip: Option<(std::sync::Arc<MemoryCloud>, String)>,
+    steps: std::sync::Mutex<Vec<tapctl::shift::Weights>>,
+}
+
+#[async_trait::async_trait]
+impl tapctl::shift::TrafficSwitch for TestSwitch<'_> {
+    async fn set(&self, w: tapctl::shift::Weights) -> Result<(), String> {
+        let program = flagship("dev", &[("tap:blueWeight", w.blue.into()), ("tap:greenWeight", w.green.into())]);
+        let opts = RunOptions { targets: vec![self.listener.clone()], ..RunOptions::default() };
+        let out = self.stack.up(self.engine, &program, &opts, yes).await.map_err(|e| e.to_string())?;
+        assert_eq!(out.summary.changes.update, 1, "a step updates the listener and nothing else");
+        assert_eq!(out.summary.changes.create + out.summary.changes.replace + out.summary.changes.delete, 0);
+        let mut steps = self.steps.lock().unwrap();
+        steps.push(w);
+        if let Some((cloud, alarm)) = &self.trip {
+            cloud.set_alarm_state(alarm, "ALARM");
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_shift_moves_only_the_listener_and_rolls_back_when_an_alarm_fires() {
+    use tapctl::shift::{run, Colour, ShiftOutcome, ShiftPlan, Weights};
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, cloud) = memory_engine(MemoryCloud::new());
+    let stack = stack_in(dir.path(), "dev");
+    let built = |cfg: &[(&str, Value)]| {
+        let config = tapctl::config::StackConfig::new(
+            std::iter::once(("aws:region".to_string(), Value::from("us-east-1"))).chain(cfg.iter().map(|(k, v)| (k.to_string(), v.clone()))).collect(),
+        );
+        tapctl::programs::build(
+            "blue-green",
+            &tapctl::programs::ProgramContext {
+                project: "tap",
+                stack: "dev",
+                config: &config,
+                availability_zones: vec!["us-east-1a".into(), "us-east-1b".into()],
+                environment_suffix: None,
+            },
+        )
+        .unwrap()
+    };
+    let traffic = built(&[]).traffic.unwrap();
+    stack.up(&engine, &flagship("dev", &[]), &RunOptions::default(), yes).await.unwrap();
+    let blue = Weights { blue: 100, green: 0 };
+    let plan = ShiftPlan::new(Colour::Green, vec![10, 50, 100], std::time::Duration::ZERO).unwrap();
+    let alarm = traffic.watch_alarms.iter().find(|a| a.contains("5xx")).unwrap().clone();
+    let switch = TestSwitch {
+        stack: &stack,
+        engine: &engine,
+        listener: traffic.listener.clone(),
+        trip: Some((cloud.clone(), alarm.clone())),
+        steps: Default::default(),
+    };
+    let out = run(&plan, blue, &switch, cloud.as_ref(), &traffic.watch_alarms, &tapctl::Cancel::new(), &tapctl::engine::no_events()).await.unwrap();
+    let ShiftOutcome::RolledBack { to, reason } = out else { panic!("{out:?}") };
+    assert_eq!(to, blue);
+    assert!(reason.contains(&alarm), "{reason}");
+    assert_eq!(*switch.steps.lock().unwrap(), vec![Weights { blue: 90, green: 10 }, blue]);
+    let listener = stack.snapshot().unwrap().live(&traffic.listener).unwrap().inputs["defaultActions"].clone();
+    assert!(listener.display().contains("weight: 100"), "state records the restored weights: {}", listener.display());
+
+    // With the alarm quiet again, the full shift completes.
+    cloud.set_alarm_state(&alarm, "OK");
+    let switch = TestSwitch { stack: &stack, engine: &engine, listener: traffic.listener.clone(), trip: None, steps: Default::default() };
+    let out = run(&plan, blue, &switch, cloud.as_ref(), &traffic.watch_alarms, &tapctl::Cancel::new(), &tapctl::engine::no_events()).await.unwrap();
+    assert_eq!(out, ShiftOutcome::Completed(Weights { blue: 0, green: 100 }));
 }
