@@ -84,11 +84,21 @@ impl Stack {
             return Err(StackError::NeedPassphrase);
         }
         let (locked, snapshot) = self.lock_and_recover("up", opts)?;
-        let plan = engine.preview(program, &snapshot, &opts.targets)?;
+        let persister = self.persister(&locked, snapshot)?;
+        if opts.refresh {
+            // Drift repair: record what changed out of band, then plan against it.
+            if let Err(e) = engine.refresh(&persister, opts).await {
+                return self.finish(locked, persister, Plan::default(), Err(e));
+            }
+        }
+        let plan = match engine.preview(program, &persister.snapshot(), &opts.targets) {
+            Ok(plan) => plan,
+            Err(e) => return self.finish(locked, persister, Plan::default(), Err(e)),
+        };
         if !confirm(&plan) {
+            self.finish(locked, persister, plan, Ok(RunSummary::default()))?;
             return Err(StackError::Declined);
         }
-        let persister = self.persister(&locked, snapshot)?;
         let result = engine.up(program, &persister, opts).await;
         self.finish(locked, persister, plan, result)
     }
@@ -161,8 +171,11 @@ impl Stack {
         plan: Plan,
         result: Result<RunSummary, EngineError>,
     ) -> Result<Outcome, StackError> {
+        let changed = persister.recorded() > 0;
         let snapshot = persister.finish();
-        self.backend.compact(&locked, &snapshot, self.crypter.as_ref(), self.encryption_salt.as_deref())?;
+        if changed {
+            self.backend.compact(&locked, &snapshot, self.crypter.as_ref(), self.encryption_salt.as_deref())?;
+        }
         let summary = result?;
         Ok(Outcome { plan, summary, snapshot })
     }

@@ -77,6 +77,10 @@ pub enum Command {
         /// Write secret outputs in plaintext to the `tap:outputFile` file.
         #[arg(long)]
         show_secrets: bool,
+        /// Read every resource first and repair drift (re-create what was
+        /// deleted, put modified properties back), respecting ignoreChanges.
+        #[arg(long)]
+        refresh: bool,
     },
     /// Delete every resource of the stack.
     Destroy {

@@ -58,11 +58,13 @@ pub struct RunOptions {
     pub cancel: Cancel,
     /// Event observer.
     pub events: EventSink,
+    /// Before `up`: read every resource and repair what drifted.
+    pub refresh: bool,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { parallel: default_parallelism(), targets: Vec::new(), cancel: Cancel::new(), events: no_events() }
+        RunOptions { parallel: default_parallelism(), targets: Vec::new(), cancel: Cancel::new(), events: no_events(), refresh: false }
     }
 }
 

@@ -15,12 +15,13 @@ pub struct Persister {
     snapshot: Mutex<Snapshot>,
     journal: JournalWriter,
     crypter: Option<Crypter>,
+    recorded: std::sync::atomic::AtomicUsize,
 }
 
 impl Persister {
     /// Starts recording on top of `snapshot`.
     pub fn new(snapshot: Snapshot, journal: JournalWriter, crypter: Option<Crypter>) -> Persister {
-        Persister { snapshot: Mutex::new(snapshot), journal, crypter }
+        Persister { snapshot: Mutex::new(snapshot), journal, crypter, recorded: Default::default() }
     }
 
     /// Applies `mutation` and waits until its journal line is on disk.
@@ -31,7 +32,13 @@ impl Persister {
             mutation.apply(&mut snapshot);
             durable
         };
+        self.recorded.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         durable.await
+    }
+
+    /// How many mutations were recorded.
+    pub fn recorded(&self) -> usize {
+        self.recorded.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// A copy of the snapshot as recorded so far.

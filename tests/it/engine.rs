@@ -337,3 +337,39 @@ async fn a_cycle_is_refused_naming_its_urns() {
     let err = engine.preview(&p, &Default::default(), &[]).unwrap_err().to_string();
     assert!(err.contains("dependency cycle") && err.contains("::a") && err.contains("::b"), "{err}");
 }
+
+#[tokio::test]
+async fn up_with_refresh_repairs_drift_in_one_run_respecting_ignore_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, cloud) = memory_engine(MemoryCloud::new());
+    let stack = stack_in(dir.path(), "dev");
+    let build = || {
+        let mut p = small("dev", 2, "x");
+        let root = p.root();
+        p.resource(
+            &root,
+            "aws:ec2/vpc:Vpc",
+            "scaled-elsewhere",
+            props(&[("cidrBlock", "10.5.0.0/16".into()), ("tags", Value::object([("Owner", "autoscaler")]))]),
+            ResourceOptions::default().ignore_changes("tags"),
+        )
+        .unwrap();
+        p
+    };
+    let out = stack.up(&engine, &build(), &RunOptions::default(), yes).await.unwrap();
+    let id_of = |name: &str| out.snapshot.resources.iter().find(|r| r.urn.name() == name).unwrap().id.clone().unwrap();
+    cloud.tamper(&id_of("vpc"), "tags", serde_json::json!({"Team": "intruder"}));
+    cloud.tamper(&id_of("scaled-elsewhere"), "tags", serde_json::json!({"Owner": "someone-else"}));
+    assert!(cloud.remove_out_of_band(&id_of("subnet-1")));
+
+    let opts = RunOptions { refresh: true, ..RunOptions::default() };
+    let out = stack.up(&engine, &build(), &opts, yes).await.unwrap();
+    assert!(out.summary.succeeded(), "{:?}", out.summary);
+    assert_eq!((out.summary.changes.update, out.summary.changes.create), (1, 1), "{:?}", out.summary.changes);
+    let vpc = &cloud.objects()[&id_of("vpc")];
+    assert_eq!(vpc.properties["tags"], serde_json::json!({"Team": "x"}), "the modified tag is put back");
+    let ignored = &cloud.objects()[&id_of("scaled-elsewhere")];
+    assert_eq!(ignored.properties["tags"], serde_json::json!({"Owner": "someone-else"}), "ignoreChanges is respected");
+    assert_eq!(cloud.objects().len(), 5, "the deleted subnet is back");
+    assert!(!stack.preview(&engine, &build(), &[]).unwrap().summary().has_changes());
+}
