@@ -9,7 +9,8 @@ use anyhow::{anyhow, bail, Context as _, Result};
 
 use super::progress::Progress;
 use super::render;
-use super::{Cli, Cloud, Command, ConfigCommand, GraphFormat, StackCommand};
+use super::{Cli, Cloud, Command, ConfigCommand, GraphFormat, ShiftTo, StackCommand};
+use crate::shift::{self, parse_interval, Colour, ShiftOutcome, ShiftPlan, TrafficSwitch, Weights};
 use crate::config::{StackConfig, StackFile, Workspace};
 use crate::engine::{default_parallelism, Cancel, CancelLevel, Engine, RunOptions};
 use crate::graph::ResourceGraph;
@@ -17,7 +18,7 @@ use crate::model::{Program, PropertyMap, Urn, Value};
 use crate::plan::Plan;
 use crate::programs::{self, ProgramContext};
 use crate::provider::memory::MemoryCloud;
-use crate::provider::ProviderFactory;
+use crate::provider::{AlarmSource, ProviderFactory};
 use crate::stack::{Stack, StackError};
 use crate::state::secrets::passphrase_from_env;
 use crate::state::{Crypter, LocalBackend, Snapshot, UntypedDeployment, CHECKPOINT_VERSION};
@@ -29,6 +30,8 @@ struct Context {
     stack_file: StackFile,
     crypter: Option<Crypter>,
     cloud: Cloud,
+    /// The in-memory cloud, loaded once so every use shares one instance.
+    memory: std::sync::OnceLock<Arc<MemoryCloud>>,
 }
 
 impl Context {
@@ -52,7 +55,7 @@ impl Context {
             }
             (None, _) => None,
         };
-        Ok(Context { workspace, stack_name, stack_file, crypter, cloud: cli.cloud })
+        Ok(Context { workspace, stack_name, stack_file, crypter, cloud: cli.cloud, memory: Default::default() })
     }
 
     fn state_dir(&self) -> Result<PathBuf> {
@@ -70,20 +73,51 @@ impl Context {
 
     fn factory(&self) -> Result<Arc<dyn ProviderFactory>> {
         match self.cloud {
-            Cloud::Memory => {
-                let dir = self.state_dir()?;
-                std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-                let path = dir.join(format!("{}.memory-cloud.json", self.stack_name));
-                Ok(Arc::new(Arc::new(MemoryCloud::open(&path)?)))
-            }
-            Cloud::Aws => bail!("this build of tapctl has no AWS provider yet; run with --cloud memory"),
+            Cloud::Memory => Ok(Arc::new(self.memory_cloud()?)),
+            #[cfg(feature = "aws")]
+            Cloud::Aws => Ok(Arc::new(crate::provider::aws::AwsFactory::from_env())),
+            #[cfg(not(feature = "aws"))]
+            Cloud::Aws => bail!("this build of tapctl has no AWS provider (built without the `aws` feature); run with --cloud memory"),
         }
+    }
+
+    fn memory_cloud(&self) -> Result<Arc<MemoryCloud>> {
+        if let Some(cloud) = self.memory.get() {
+            return Ok(cloud.clone());
+        }
+        let dir = self.state_dir()?;
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let path = dir.join(format!("{}.memory-cloud.json", self.stack_name));
+        let cloud = Arc::new(MemoryCloud::open(&path)?);
+        Ok(self.memory.get_or_init(|| cloud).clone())
+    }
+
+    /// Where a traffic shift reads alarm states.
+    fn alarm_source(&self) -> Result<Arc<dyn AlarmSource>> {
+        match self.cloud {
+            Cloud::Memory => Ok(self.memory_cloud()?),
+            Cloud::Aws => bail!("watching alarms during a shift needs the AWS CloudWatch client, which this build lacks"),
+        }
+    }
+
+    /// The stack's config values with `overrides` applied.
+    fn config(&self, overrides: &[(&str, Value)]) -> Result<StackConfig> {
+        let mut values = self.stack_file.values(self.crypter.as_ref())?;
+        for (k, v) in overrides {
+            values.insert(k.to_string(), v.clone());
+        }
+        Ok(StackConfig::new(values))
     }
 
     /// Builds the program from the stack's config, discovering the region's
     /// availability zones through the provider.
     async fn program(&self, factory: &Arc<dyn ProviderFactory>) -> Result<Program> {
-        let config = StackConfig::new(self.stack_file.values(self.crypter.as_ref())?);
+        Ok(self.built(factory, &[]).await?.program)
+    }
+
+    /// Builds the program with config `overrides`, keeping what `shift` needs.
+    async fn built(&self, factory: &Arc<dyn ProviderFactory>, overrides: &[(&str, Value)]) -> Result<programs::Built> {
+        let config = self.config(overrides)?;
         let region = programs::region(&config)?;
         let provider = factory.configure(&PropertyMap::from([("region".to_string(), Value::from(region.as_str()))]))?;
         let zones = provider
@@ -167,7 +201,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Up { yes, parallel, targets, json, diff } => {
+        Command::Up { yes, parallel, targets, json, diff, show_secrets, refresh } => {
             let ctx = Context::resolve(&cli, true)?;
             let factory = ctx.factory()?;
             let program = ctx.program(&factory).await?;
@@ -178,6 +212,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 targets: parse_targets(targets)?,
                 cancel: Cancel::new(),
                 events: progress.sink(),
+                refresh: *refresh,
             };
             watch_ctrl_c(&opts.cancel);
             let stack = ctx.stack()?;
@@ -195,18 +230,17 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 .await
                 .map_err(|e| declined_or(e, *yes))?;
             progress.finish();
+            if outcome.summary.succeeded() {
+                write_output_file(&ctx, &outcome.snapshot, *show_secrets)?;
+            }
             report(&outcome.summary, &outcome.snapshot, *json, &progress)
         }
+        Command::Shift { to, steps, interval } => shift(&cli, *to, steps, interval).await,
         Command::Destroy { yes, parallel } => {
             let ctx = Context::resolve(&cli, false)?;
             let engine = Engine::new(ctx.factory()?);
             let progress = Progress::new(false);
-            let opts = RunOptions {
-                parallel: ctx.parallel(*parallel)?,
-                targets: vec![],
-                cancel: Cancel::new(),
-                events: progress.sink(),
-            };
+            let opts = RunOptions { parallel: ctx.parallel(*parallel)?, events: progress.sink(), ..RunOptions::default() };
             watch_ctrl_c(&opts.cancel);
             let outcome = ctx
                 .stack()?
@@ -249,6 +283,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Stack(StackCommand::Import { file }) => {
             let ctx = Context::resolve(&cli, false)?;
+            // Relative paths mean relative to --cwd, as if tapctl started there.
+            let file = &cli.cwd.join(file);
             let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
             let raw: serde_json::Value =
                 serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
@@ -315,6 +351,91 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Moves traffic with `tapctl shift`, each step an `up` of the listener.
+async fn shift(cli: &Cli, to: ShiftTo, steps: &[u32], interval: &str) -> Result<ExitCode> {
+    let ctx = Context::resolve(cli, false)?;
+    let factory = ctx.factory()?;
+    let built = ctx.built(&factory, &[]).await?;
+    let traffic = built
+        .traffic
+        .ok_or_else(|| anyhow!("program `{}` has no blue/green traffic to shift", ctx.workspace.project.program))?;
+    let to = match to {
+        ShiftTo::Blue => Colour::Blue,
+        ShiftTo::Green => Colour::Green,
+    };
+    let plan = ShiftPlan::new(to, steps.to_vec(), parse_interval(interval).map_err(|e| anyhow!("--interval: {e}"))?)?;
+    let progress = Progress::new(false);
+    let cancel = Cancel::new();
+    watch_ctrl_c(&cancel);
+    let switch = CliSwitch {
+        ctx: &ctx,
+        factory: factory.clone(),
+        engine: Engine::new(factory.clone()),
+        stack: ctx.stack()?,
+        listener: traffic.listener.clone(),
+        events: progress.sink(),
+    };
+    let alarms = ctx.alarm_source()?;
+    println!("Shifting stack {} from {} toward {to:?}:", ctx.stack_name, traffic.weights);
+    let outcome = shift::run(&plan, traffic.weights, &switch, alarms.as_ref(), &traffic.watch_alarms, &cancel, &progress.sink()).await?;
+    progress.finish();
+    match outcome {
+        ShiftOutcome::Completed(w) => {
+            println!("Shift complete: {w}. The stack config now records these weights.");
+            Ok(ExitCode::SUCCESS)
+        }
+        ShiftOutcome::RolledBack { to, reason } => {
+            eprintln!("error: the shift was rolled back to {to}: {reason}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// One shift step: an `up` of the listener alone with the new weights, then
+/// the weights written to the stack file so a later `up` shows no changes.
+struct CliSwitch<'a> {
+    ctx: &'a Context,
+    factory: Arc<dyn ProviderFactory>,
+    engine: Engine,
+    stack: Stack,
+    listener: Urn,
+    events: crate::engine::EventSink,
+}
+
+#[async_trait::async_trait]
+impl TrafficSwitch for CliSwitch<'_> {
+    async fn set(&self, w: Weights) -> Result<(), String> {
+        let overrides = [("tap:blueWeight", Value::from(w.blue)), ("tap:greenWeight", Value::from(w.green))];
+        let built = self.ctx.built(&self.factory, &overrides).await.map_err(|e| format!("{e:#}"))?;
+        // Each step gets its own cancel handle: an interrupt stops the shift,
+        // never the step that records a weight change (or its rollback).
+        let opts = RunOptions { targets: vec![self.listener.clone()], events: self.events.clone(), ..RunOptions::default() };
+        let outcome = self.stack.up(&self.engine, &built.program, &opts, |_| true).await.map_err(|e| e.to_string())?;
+        if !outcome.summary.succeeded() {
+            let why: Vec<String> = outcome.summary.failures.iter().map(|(u, e)| format!("{}: {e}", u.name())).collect();
+            return Err(why.join("; "));
+        }
+        let mut file = StackFile::load(self.ctx.stack_file.path()).map_err(|e| e.to_string())?;
+        file.set_plain("tap:blueWeight", &w.blue.to_string()).map_err(|e| e.to_string())?;
+        file.set_plain("tap:greenWeight", &w.green.to_string()).map_err(|e| e.to_string())?;
+        file.save().map_err(|e| e.to_string())
+    }
+}
+
+/// Writes the stack outputs to `tap:outputFile` (for CI/CD), if it is set.
+fn write_output_file(ctx: &Context, snapshot: &Snapshot, show_secrets: bool) -> Result<()> {
+    let Some(path) = ctx.config(&[])?.optional_string("tap:outputFile")? else { return Ok(()) };
+    let path = ctx.workspace.root().join(path);
+    let body = render::outputs(&stack_outputs(snapshot, ctx), true, show_secrets);
+    let dir = path.parent().unwrap_or(ctx.workspace.root());
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(body.as_bytes())?;
+    tmp.persist(&path).with_context(|| format!("writing the outputs to {}", path.display()))?;
+    println!("Outputs written to {}", path.display());
+    Ok(())
 }
 
 fn stack_outputs(snapshot: &Snapshot, ctx: &Context) -> PropertyMap {

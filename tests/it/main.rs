@@ -4,6 +4,7 @@
 
 #[cfg(feature = "aws")]
 mod aws;
+mod bad_input;
 mod cli;
 mod common;
 mod engine;
