@@ -120,7 +120,7 @@ async fn zero_latency(n: usize) {
 
     reset_peak_rss();
     let start = Instant::now();
-    let plan = stack.preview(&engine, &program, &[]).unwrap();
+    let plan = stack.preview(&engine, &program, &[]).await.unwrap();
     assert!(!plan.summary().has_changes());
     line("noop_preview", n, parallel, start.elapsed(), 0.0, 0);
 

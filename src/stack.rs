@@ -66,9 +66,14 @@ impl Stack {
         Ok(self.backend.load(&self.name, self.crypter.as_ref())?.snapshot)
     }
 
-    /// The plan for `program`: reads state, writes nothing, calls no cloud.
-    pub fn preview(&self, engine: &Engine, program: &Program, targets: &[Urn]) -> Result<Plan, StackError> {
-        let snapshot = self.snapshot()?;
+    /// The plan for `program`: reads state, writes nothing, changes nothing
+    /// in the cloud (it only reads there to see what an interrupted run's
+    /// pending creates left, which `up` will adopt).
+    pub async fn preview(&self, engine: &Engine, program: &Program, targets: &[Urn]) -> Result<Plan, StackError> {
+        let mut snapshot = self.snapshot()?;
+        for (mutation, _) in engine.plan_recovery(&snapshot).await? {
+            mutation.apply(&mut snapshot);
+        }
         Ok(engine.preview(program, &snapshot, targets)?)
     }
 
@@ -85,6 +90,9 @@ impl Stack {
         }
         let (locked, snapshot) = self.lock_and_recover("up", opts)?;
         let persister = self.persister(&locked, snapshot)?;
+        if let Err(e) = self.settle_pending(engine, &persister, opts).await {
+            return self.finish(locked, persister, Plan::default(), Err(e));
+        }
         if opts.refresh {
             // Drift repair: record what changed out of band, then plan against it.
             if let Err(e) = engine.refresh(&persister, opts).await {
@@ -106,11 +114,18 @@ impl Stack {
     /// Deletes everything the stack manages.
     pub async fn destroy(&self, engine: &Engine, opts: &RunOptions, confirm: impl FnOnce(&Plan) -> bool) -> Result<Outcome, StackError> {
         let (locked, snapshot) = self.lock_and_recover("destroy", opts)?;
-        let plan = engine.preview_destroy(&snapshot)?;
+        let persister = self.persister(&locked, snapshot)?;
+        if let Err(e) = self.settle_pending(engine, &persister, opts).await {
+            return self.finish(locked, persister, Plan::default(), Err(e));
+        }
+        let plan = match engine.preview_destroy(&persister.snapshot()) {
+            Ok(plan) => plan,
+            Err(e) => return self.finish(locked, persister, Plan::default(), Err(e)),
+        };
         if !confirm(&plan) {
+            self.finish(locked, persister, plan, Ok(RunSummary::default()))?;
             return Err(StackError::Declined);
         }
-        let persister = self.persister(&locked, snapshot)?;
         let result = engine.destroy(&persister, opts).await;
         self.finish(locked, persister, plan, result)
     }
@@ -119,6 +134,9 @@ impl Stack {
     pub async fn refresh(&self, engine: &Engine, opts: &RunOptions) -> Result<Outcome, StackError> {
         let (locked, snapshot) = self.lock_and_recover("refresh", opts)?;
         let persister = self.persister(&locked, snapshot)?;
+        if let Err(e) = self.settle_pending(engine, &persister, opts).await {
+            return self.finish(locked, persister, Plan::default(), Err(e));
+        }
         let result = engine.refresh(&persister, opts).await;
         self.finish(locked, persister, Plan::default(), result)
     }
@@ -148,14 +166,19 @@ impl Stack {
             )));
             self.backend.compact(&locked, &loaded.snapshot, self.crypter.as_ref(), self.encryption_salt.as_deref())?;
         }
-        for p in &loaded.snapshot.pending {
-            (opts.events)(&Event::Notice(format!(
-                "an interrupted run left a pending {} of {}",
-                p.kind.as_str().trim_end_matches("ing"),
-                p.resource.urn
-            )));
-        }
         Ok((locked, loaded.snapshot))
+    }
+
+    /// Adopts, re-reads or drops what an interrupted run left pending, and
+    /// says so; afterwards the state has no pending operations.
+    async fn settle_pending(&self, engine: &Engine, persister: &Persister, opts: &RunOptions) -> Result<RunSummary, EngineError> {
+        for (mutation, note) in engine.plan_recovery(&persister.snapshot()).await? {
+            persister.record(mutation).await?;
+            if !note.is_empty() {
+                (opts.events)(&Event::Notice(note));
+            }
+        }
+        Ok(RunSummary::default())
     }
 
     fn persister(&self, locked: &LockedStack, snapshot: Snapshot) -> Result<Persister, StackError> {

@@ -192,7 +192,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let factory = ctx.factory()?;
             let program = ctx.program(&factory).await?;
             let engine = Engine::new(factory);
-            let plan = ctx.stack()?.preview(&engine, &program, &parse_targets(targets)?)?;
+            let plan = ctx.stack()?.preview(&engine, &program, &parse_targets(targets)?).await?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&render::plan_json(&plan))?);
             } else {

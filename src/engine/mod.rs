@@ -291,6 +291,68 @@ impl Engine {
         Ok(summary)
     }
 
+    /// Works out what to do about the operations an interrupted run left
+    /// pending, reading (never changing) the cloud: a create that reached the
+    /// cloud is adopted — found by its URN tag or unique name — instead of
+    /// being made twice; one that did not is dropped; an interrupted update is
+    /// re-read; an interrupted delete is settled by whether the resource is
+    /// still there. Returns the state mutations, each with what it means.
+    pub async fn plan_recovery(&self, snapshot: &Snapshot) -> Result<Vec<(Mutation, String)>, EngineError> {
+        if snapshot.pending.is_empty() {
+            return Ok(Vec::new());
+        }
+        let providers = self.providers(None, snapshot)?;
+        let mut out = Vec::new();
+        for pending in &snapshot.pending {
+            let rec = &pending.resource;
+            let urn = rec.urn.clone();
+            let Some(provider) = provider_for_record(rec, &providers) else {
+                out.push((Mutation::Abandon(urn), format!("dropped the pending {} of {}: it has no provider", pending.kind.as_str(), rec.urn)));
+                continue;
+            };
+            let ctx = CallContext { urn: urn.clone(), token: rec.type_token().to_string(), timeout: None };
+            let failed = |e: ProviderError| EngineError::Provider { urn: urn.clone(), source: e };
+            match pending.kind {
+                PendingKind::Creating => {
+                    let recorded: HashSet<&str> =
+                        snapshot.resources.iter().filter(|r| r.urn == urn).filter_map(|r| r.id.as_deref()).collect();
+                    let found = provider.find(&ctx, &rec.inputs).await.map_err(failed)?;
+                    let mut candidates = found.into_iter().filter(|c| !recorded.contains(c.id.as_str()));
+                    match candidates.next() {
+                        Some(made) => {
+                            if let Some(live) = snapshot.live(&urn) {
+                                // A create-before-delete replacement: the old one is now condemned.
+                                out.push((Mutation::Condemn(urn.clone(), live.id.clone().unwrap_or_default()), String::new()));
+                            }
+                            let mut adopted = rec.clone();
+                            adopted.id = Some(made.id.clone());
+                            adopted.outputs = mark_secrets(made.outputs, &rec.inputs);
+                            out.push((Mutation::Upsert(adopted), format!("adopted {} ({}) that an interrupted create made", urn, made.id)));
+                            let extra: Vec<String> = candidates.map(|c| c.id).collect();
+                            if !extra.is_empty() {
+                                out.push((Mutation::Abandon(urn.clone()), format!("{} more cloud resources carry the URN of {urn} and were left alone: {}", extra.len(), extra.join(", "))));
+                            }
+                        }
+                        None => out.push((Mutation::Abandon(urn.clone()), format!("the interrupted create of {urn} never reached the cloud"))),
+                    }
+                }
+                PendingKind::Updating | PendingKind::Deleting => {
+                    let id = rec.id.clone().unwrap_or_default();
+                    match provider.read(&ctx, &id).await.map_err(failed)? {
+                        None => out.push((Mutation::Remove(urn.clone(), rec.id.clone()), format!("{urn} ({id}) is gone after an interrupted {}", pending.kind.as_str()))),
+                        Some(outputs) if pending.kind == PendingKind::Updating => {
+                            let mut reread = rec.clone();
+                            reread.outputs = mark_secrets(outputs, &rec.inputs);
+                            out.push((Mutation::Upsert(reread), format!("re-read {urn} after an interrupted update")))
+                        }
+                        Some(_) => out.push((Mutation::Abandon(urn.clone()), format!("{urn} survived an interrupted delete; it is still recorded"))),
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Deletes condemned records and, unless `keep` lists them, every live
     /// record, each after everything that depends on it.
     async fn delete_phase(

@@ -579,6 +579,28 @@ impl Provider for MemoryRegion {
             .await
     }
 
+    async fn find(&self, ctx: &CallContext, inputs: &PropertyMap) -> Result<Vec<Created>, ProviderError> {
+        let kind = kind(&ctx.token).ok_or_else(|| unsupported(&ctx.token))?;
+        let plain: Map<String, Json> = inputs.iter().map(|(k, v)| (k.clone(), v.to_plain_json())).collect();
+        let name = kind.physical_name.and_then(|n| plain.get(n).and_then(Json::as_str).map(|v| (n, v.to_string())));
+        self.cloud
+            .call(ctx, Op::Read, || {
+                let w = self.cloud.world();
+                let found = w.objects.iter().filter(|(_, o)| o.token == ctx.token).filter(|(_, o)| {
+                    if kind.taggable {
+                        o.urn_tag() == Some(ctx.urn.as_str())
+                    } else if let Some((field, value)) = &name {
+                        o.properties.get(*field).and_then(Json::as_str) == Some(value.as_str())
+                    } else {
+                        // Routes, associations, attachments: their inputs are their identity.
+                        plain.iter().all(|(k, v)| o.properties.get(k) == Some(v))
+                    }
+                });
+                Ok(found.map(|(id, o)| Created { id: id.clone(), outputs: to_values(&o.properties) }).collect())
+            })
+            .await
+    }
+
     async fn availability_zones(&self) -> Result<Vec<String>, ProviderError> {
         Ok((0..self.cloud.zones).map(|i| format!("{}{}", self.region, char::from(b'a' + i as u8))).collect())
     }

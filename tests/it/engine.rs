@@ -21,7 +21,7 @@ async fn flagship_goes_up_shows_no_changes_updates_once_and_destroys_cleanly() {
     let program = flagship("dev", &[]);
     let total = program.resources().len();
 
-    let plan = stack.preview(&engine, &program, &[]).unwrap();
+    let plan = stack.preview(&engine, &program, &[]).await.unwrap();
     assert_eq!(plan.summary().create, total);
     let out = stack.up(&engine, &program, &RunOptions::default(), yes).await.unwrap();
     assert!(out.summary.succeeded(), "{:?}", out.summary);
@@ -29,7 +29,7 @@ async fn flagship_goes_up_shows_no_changes_updates_once_and_destroys_cleanly() {
     let custom = program.resources().iter().filter(|r| r.custom && !r.is_provider()).count();
     assert_eq!(cloud.objects().len(), custom);
 
-    let again = stack.preview(&engine, &flagship("dev", &[]), &[]).unwrap();
+    let again = stack.preview(&engine, &flagship("dev", &[]), &[]).await.unwrap();
     assert!(
         !again.summary().has_changes(),
         "{:?}",
@@ -41,7 +41,7 @@ async fn flagship_goes_up_shows_no_changes_updates_once_and_destroys_cleanly() {
     let dir2 = tempfile::tempdir().unwrap();
     let stack2 = stack_in(dir2.path(), "dev");
     stack2.up(&engine, &small_change, &RunOptions::default(), yes).await.unwrap();
-    let plan = stack2.preview(&engine, &small("dev", 3, "green"), &[]).unwrap();
+    let plan = stack2.preview(&engine, &small("dev", 3, "green"), &[]).await.unwrap();
     let s = plan.summary();
     assert_eq!((s.update, s.create, s.replace, s.delete), (1, 0, 0, 0), "{plan:?}");
     let vpc_step = plan.steps.iter().find(|s| s.op == StepOp::Update).unwrap();
@@ -208,7 +208,7 @@ async fn force_new_changes_replace_create_before_delete_and_protect_refuses() {
         p
     };
     stack.up(&engine, &build("10.0.0.0/16", false), &RunOptions::default(), yes).await.unwrap();
-    let plan = stack.preview(&engine, &build("10.9.0.0/16", false), &[]).unwrap();
+    let plan = stack.preview(&engine, &build("10.9.0.0/16", false), &[]).await.unwrap();
     let ops: HashMap<&str, StepOp> = plan.steps.iter().map(|s| (s.urn.name(), s.op)).collect();
     assert_eq!(ops["vpc"], StepOp::Replace);
     assert_eq!(ops["subnet"], StepOp::Replace, "the subnet's vpcId is unknown, and vpcId forces replacement");
@@ -254,12 +254,12 @@ async fn ignore_changes_and_replace_on_changes_are_honoured() {
     };
     let ignore = ResourceOptions::default().ignore_changes("tags.Team");
     stack.up(&engine, &build("a", true, ignore.clone()), &RunOptions::default(), yes).await.unwrap();
-    let plan = stack.preview(&engine, &build("b", true, ignore), &[]).unwrap();
+    let plan = stack.preview(&engine, &build("b", true, ignore), &[]).await.unwrap();
     assert!(!plan.summary().has_changes());
     let replace = ResourceOptions::default().replace_on_changes("enableDnsHostnames");
-    let plan = stack.preview(&engine, &build("a", false, replace), &[]).unwrap();
+    let plan = stack.preview(&engine, &build("a", false, replace), &[]).await.unwrap();
     assert_eq!(plan.summary().replace, 1);
-    let plain = stack.preview(&engine, &build("a", false, ResourceOptions::default()), &[]).unwrap();
+    let plain = stack.preview(&engine, &build("a", false, ResourceOptions::default()), &[]).await.unwrap();
     assert_eq!(plain.summary().update, 1);
 }
 
@@ -305,10 +305,10 @@ async fn refresh_records_out_of_band_changes_and_deletions() {
     assert_eq!(refreshed.summary.changes.delete, 1);
     assert!(events.lock().unwrap().iter().any(|e| matches!(e, Event::Drift { deleted: true, .. })));
     // The next up repairs both.
-    let plan = stack.preview(&engine, &small("dev", 2, "x"), &[]).unwrap();
+    let plan = stack.preview(&engine, &small("dev", 2, "x"), &[]).await.unwrap();
     assert_eq!((plan.summary().update, plan.summary().create), (1, 1));
     stack.up(&engine, &small("dev", 2, "x"), &RunOptions::default(), yes).await.unwrap();
-    assert!(!stack.preview(&engine, &small("dev", 2, "x"), &[]).unwrap().summary().has_changes());
+    assert!(!stack.preview(&engine, &small("dev", 2, "x"), &[]).await.unwrap().summary().has_changes());
 }
 
 #[tokio::test]
@@ -371,5 +371,5 @@ async fn up_with_refresh_repairs_drift_in_one_run_respecting_ignore_changes() {
     let ignored = &cloud.objects()[&id_of("scaled-elsewhere")];
     assert_eq!(ignored.properties["tags"], serde_json::json!({"Owner": "someone-else"}), "ignoreChanges is respected");
     assert_eq!(cloud.objects().len(), 5, "the deleted subnet is back");
-    assert!(!stack.preview(&engine, &build(), &[]).unwrap().summary().has_changes());
+    assert!(!stack.preview(&engine, &build(), &[]).await.unwrap().summary().has_changes());
 }

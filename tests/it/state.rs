@@ -68,7 +68,7 @@ async fn a_crash_at_every_step_boundary_recovers_to_the_same_end_state() {
         assert!(out.summary.succeeded(), "boundary {k}: {:?}", out.summary);
         assert_eq!(cloud.objects().len(), custom, "boundary {k}: no duplicate, no orphan");
         assert_eq!(std::fs::read_to_string(dir.path().join("dev.journal")).unwrap(), "", "compacted");
-        let again = stack_in(dir.path(), "dev").preview(&engine, &program, &[]).unwrap();
+        let again = stack_in(dir.path(), "dev").preview(&engine, &program, &[]).await.unwrap();
         assert!(!again.summary().has_changes(), "boundary {k}");
     }
 }
@@ -331,8 +331,91 @@ proptest! {
             let (engine, _) = memory_engine(MemoryCloud::new());
             let stack = stack_in(dir.path(), "dev");
             stack.up(&engine, &small("dev", subnets, &tag), &RunOptions::default(), yes).await.unwrap();
-            let plan = stack.preview(&engine, &small("dev", subnets, &tag), &[]).unwrap();
+            let plan = stack.preview(&engine, &small("dev", subnets, &tag), &[]).await.unwrap();
             assert!(!plan.summary().has_changes(), "{plan:?}");
         });
+    }
+}
+
+/// Leaves the journal as a process killed mid-create would: the `Begin` of
+/// `name`'s create is durable, and (if `reached_cloud`) the cloud made it, but
+/// its result was never recorded.
+async fn interrupt_create(dir: &std::path::Path, cloud: &Arc<MemoryCloud>, program: &tapctl::Program, name: &str, reached_cloud: bool) {
+    use tapctl::provider::{CallContext, ProviderFactory};
+    let backend = LocalBackend::new(dir);
+    let snapshot = backend.load("dev", None).unwrap().snapshot;
+    let desired = program.resources().iter().find(|r| r.urn.name() == name).unwrap();
+    let provider_urn = desired.provider.clone().unwrap();
+    let provider_id = snapshot.live(&provider_urn).unwrap().id.clone().unwrap();
+    // Inputs as the engine would have resolved them.
+    let inputs: PropertyMap = desired
+        .inputs
+        .iter()
+        .map(|(k, v)| {
+            let resolved = v.resolve(&mut |r| {
+                let rec = snapshot.live(&r.urn).unwrap();
+                r.read(rec.id.as_deref(), &rec.outputs).unwrap()
+            });
+            (k.clone(), resolved)
+        })
+        .collect();
+    let mut record = snapshot.resources.iter().find(|r| r.custom).unwrap().clone();
+    record.urn = desired.urn.clone();
+    record.id = None;
+    record.inputs = inputs.clone();
+    record.outputs = PropertyMap::new();
+    record.parent = desired.parent.clone();
+    record.dependencies = desired.dependencies();
+    record.provider = Some(format!("{provider_urn}::{provider_id}"));
+    let locked = backend.lock("dev", "up").unwrap();
+    let persister = Persister::new(snapshot, backend.open_journal(&locked).unwrap(), None);
+    persister.record(tapctl::state::Mutation::Begin(tapctl::state::PendingKind::Creating, record)).await.unwrap();
+    if reached_cloud {
+        let provider = cloud.configure(&props(&[("region", "us-east-1".into())])).unwrap();
+        let ctx = CallContext { urn: desired.urn.clone(), token: desired.type_token().to_string(), timeout: None };
+        provider.create(&ctx, &inputs).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn an_interrupted_create_is_adopted_not_duplicated() {
+    for (name, reached) in [("subnet-2", true), ("subnet-2", false), ("role", true)] {
+        let dir = tempfile::tempdir().unwrap();
+        let (engine, cloud) = memory_engine(MemoryCloud::new());
+        let stack = stack_in(dir.path(), "dev");
+        // Everything but `name` exists; then a create of `name` is cut short.
+        let full = small("dev", 3, "x");
+        let mut partial = small("dev", 2, "x");
+        if name == "role" {
+            partial = tapctl::Program::new("demo", "dev", props(&[("region", "us-east-1".into())]));
+            let root = partial.root();
+            partial.resource(&root, "aws:ec2/vpc:Vpc", "vpc", props(&[("cidrBlock", "10.0.0.0/16".into()), ("tags", Value::object([("Team", "x")]))]), Default::default()).unwrap();
+        }
+        stack.up(&engine, &partial, &RunOptions::default(), yes).await.unwrap();
+        interrupt_create(dir.path(), &cloud, &full, name, reached).await;
+        let wanted = full.resources().iter().filter(|r| r.custom && !r.is_provider()).count();
+
+        let plan = stack.preview(&engine, &full, &[]).await.unwrap();
+        let step = plan.steps.iter().find(|s| s.urn.name() == name).unwrap();
+        assert_eq!(step.op, if reached { tapctl::StepOp::Same } else { tapctl::StepOp::Create }, "{name} reached={reached}: preview sees the adoption");
+
+        let notes = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink_notes = notes.clone();
+        let opts = RunOptions {
+            events: Arc::new(move |e: &Event| {
+                if let Event::Notice(n) = e {
+                    sink_notes.lock().unwrap().push(n.clone());
+                }
+            }),
+            ..RunOptions::default()
+        };
+        let out = stack.up(&engine, &full, &opts, yes).await.unwrap();
+        assert!(out.summary.succeeded(), "{:?}", out.summary);
+        assert!(out.snapshot.pending.is_empty());
+        let notes = notes.lock().unwrap().join("\n");
+        assert!(notes.contains(if reached { "adopted" } else { "never reached the cloud" }), "{notes}");
+        assert_eq!(cloud.objects().len(), wanted, "{name} reached={reached}: no duplicate, no orphan");
+        assert_eq!(cloud.find_by_urn(full.resources().iter().find(|r| r.urn.name() == name).unwrap().urn.as_str()).len(), 1);
+        assert!(!stack.preview(&engine, &full, &[]).await.unwrap().summary().has_changes());
     }
 }

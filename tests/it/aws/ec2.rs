@@ -1,0 +1,440 @@
+//! EC2 and VPC kinds against moto.
+
+use aws_sdk_ec2::types::{Filter, VpcAttributeName};
+use tapctl::model::{PropertyMap, Value};
+use tapctl::provider::URN_TAG;
+
+use super::{ctx, out, props, tags, Env};
+
+const VPC: &str = "aws:ec2/vpc:Vpc";
+const SUBNET: &str = "aws:ec2/subnet:Subnet";
+const IGW: &str = "aws:ec2/internetGateway:InternetGateway";
+const EIP: &str = "aws:ec2/eip:Eip";
+const NAT: &str = "aws:ec2/natGateway:NatGateway";
+const ROUTE_TABLE: &str = "aws:ec2/routeTable:RouteTable";
+const ROUTE: &str = "aws:ec2/route:Route";
+const RTA: &str = "aws:ec2/routeTableAssociation:RouteTableAssociation";
+const SG: &str = "aws:ec2/securityGroup:SecurityGroup";
+const INGRESS: &str = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+const EGRESS: &str = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
+
+fn filter(name: &str, value: &str) -> Filter {
+    Filter::builder().name(name).values(value).build()
+}
+
+/// The tags on `id` as the cloud has them.
+async fn cloud_tags(env: &Env, id: &str) -> Vec<(String, String)> {
+    let out = env.ec2.describe_tags().filters(filter("resource-id", id)).send().await.expect("DescribeTags");
+    let mut tags: Vec<(String, String)> = out
+        .tags()
+        .iter()
+        .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))
+        .collect();
+    tags.sort();
+    tags
+}
+
+async fn vpc(env: &Env, name: &str, cidr: &str) -> tapctl::provider::Created {
+    env.given(VPC, name, props(vec![("cidrBlock", cidr.into())])).await
+}
+
+async fn subnet(env: &Env, name: &str, vpc_id: &str, cidr: &str) -> tapctl::provider::Created {
+    env.given(
+        SUBNET,
+        name,
+        props(vec![("vpcId", vpc_id.into()), ("cidrBlock", cidr.into()), ("availabilityZone", "us-east-1a".into())]),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn vpc_lifecycle() {
+    let env = Env::start().await;
+    let create = props(vec![
+        ("cidrBlock", "10.0.0.0/16".into()),
+        ("enableDnsHostnames", true.into()),
+        ("enableDnsSupport", true.into()),
+        ("tags", tags(&[("Name", "tap-dev-vpc"), ("Environment", "dev")])),
+    ]);
+    let update = props(vec![
+        ("cidrBlock", "10.0.0.0/16".into()),
+        ("enableDnsHostnames", false.into()),
+        ("enableDnsSupport", true.into()),
+        ("tags", tags(&[("Name", "tap-dev-vpc"), ("Owner", "platform")])),
+    ]);
+    let env = &env;
+    env.lifecycle(VPC, "vpc", create, update, |created, updated| async move {
+        let id = &created.id;
+        let o = &created.outputs;
+        assert!(id.starts_with("vpc-"));
+        assert_eq!(out(o, "arn"), format!("arn:aws:ec2:us-east-1:{}:vpc/{id}", out(o, "ownerId")));
+        assert_eq!(out(o, "cidrBlock"), "10.0.0.0/16");
+        assert_eq!(o["enableDnsHostnames"], Value::Bool(true));
+        assert_eq!(o["enableDnsSupport"], Value::Bool(true));
+        assert!(out(o, "mainRouteTableId").starts_with("rtb-"));
+        assert_eq!(o["defaultRouteTableId"], o["mainRouteTableId"]);
+        assert!(out(o, "defaultSecurityGroupId").starts_with("sg-"));
+        assert!(out(o, "defaultNetworkAclId").starts_with("acl-"));
+        assert_eq!(o["tags"], tags(&[("Name", "tap-dev-vpc"), ("Environment", "dev")]));
+        assert_eq!(out(o, "region"), "us-east-1");
+
+        // The update reached the cloud: attribute and tags.
+        assert_eq!(updated["enableDnsHostnames"], Value::Bool(false));
+        let attr = &env
+            .ec2
+            .describe_vpc_attribute()
+            .vpc_id(id)
+            .attribute(VpcAttributeName::EnableDnsHostnames)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(attr.enable_dns_hostnames().and_then(|a| a.value()), Some(false));
+        let urn = ctx(VPC, "vpc").urn.to_string();
+        assert_eq!(
+            cloud_tags(env, id).await,
+            vec![
+                ("Name".to_string(), "tap-dev-vpc".to_string()),
+                ("Owner".to_string(), "platform".to_string()),
+                (URN_TAG.to_string(), urn)
+            ]
+        );
+        assert_eq!(updated["tags"], tags(&[("Name", "tap-dev-vpc"), ("Owner", "platform")]));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn subnet_lifecycle() {
+    let env = Env::start().await;
+    let vpc = &vpc(&env, "vpc", "10.1.0.0/16").await;
+    let base = |public: bool, tag: &str| {
+        props(vec![
+            ("vpcId", vpc.id.as_str().into()),
+            ("cidrBlock", "10.1.1.0/24".into()),
+            ("availabilityZone", "us-east-1b".into()),
+            ("mapPublicIpOnLaunch", public.into()),
+            ("tags", tags(&[("Name", tag)])),
+        ])
+    };
+    let env = &env;
+    env.lifecycle(SUBNET, "public-b", base(false, "a"), base(true, "b"), |created, updated| async move {
+        let o = &created.outputs;
+        assert!(created.id.starts_with("subnet-"));
+        assert_eq!(out(o, "vpcId"), vpc.id);
+        assert_eq!(out(o, "availabilityZone"), "us-east-1b");
+        assert!(o.contains_key("availabilityZoneId"));
+        assert_eq!(o["mapPublicIpOnLaunch"], Value::Bool(false));
+        assert!(out(o, "arn").ends_with(&format!(":subnet/{}", created.id)));
+        assert_eq!(updated["mapPublicIpOnLaunch"], Value::Bool(true));
+        let s = env.ec2.describe_subnets().subnet_ids(&created.id).send().await.unwrap();
+        assert_eq!(s.subnets()[0].map_public_ip_on_launch(), Some(true));
+        assert_eq!(updated["tags"], tags(&[("Name", "b")]));
+    })
+    .await;
+    env.remove(VPC, "vpc", vpc).await;
+}
+
+#[tokio::test]
+async fn internet_gateway_lifecycle_moves_between_vpcs() {
+    let env = Env::start().await;
+    let first = &vpc(&env, "vpc-1", "10.2.0.0/16").await;
+    let second = &vpc(&env, "vpc-2", "10.3.0.0/16").await;
+    let create = props(vec![("vpcId", first.id.as_str().into()), ("tags", tags(&[("Name", "igw")]))]);
+    let update = props(vec![("vpcId", second.id.as_str().into()), ("tags", tags(&[("Name", "igw-moved")]))]);
+    let env = &env;
+    let (created, _) = env
+        .lifecycle(IGW, "igw", create, update, |created, updated| async move {
+            assert!(created.id.starts_with("igw-"));
+            assert_eq!(out(&created.outputs, "vpcId"), first.id);
+            assert_eq!(out(&updated, "vpcId"), second.id);
+            let g = env.ec2.describe_internet_gateways().internet_gateway_ids(&created.id).send().await.unwrap();
+            let attached: Vec<&str> =
+                g.internet_gateways()[0].attachments().iter().filter_map(|a| a.vpc_id()).collect();
+            assert_eq!(attached, vec![second.id.as_str()]);
+        })
+        .await;
+    // Delete detached it first: both VPCs can go.
+    let gone =
+        env.ec2.describe_internet_gateways().filters(filter("attachment.vpc-id", &second.id)).send().await.unwrap();
+    assert!(gone.internet_gateways().iter().all(|g| g.internet_gateway_id() != Some(created.id.as_str())));
+    env.remove(VPC, "vpc-1", first).await;
+    env.remove(VPC, "vpc-2", second).await;
+}
+
+#[tokio::test]
+async fn eip_lifecycle() {
+    let env = Env::start().await;
+    let create = props(vec![("domain", "vpc".into()), ("tags", tags(&[("Name", "nat-eip-a")]))]);
+    let update = props(vec![("domain", "vpc".into()), ("tags", tags(&[("Name", "nat-eip-a"), ("Tier", "edge")]))]);
+    let env = &env;
+    env.lifecycle(EIP, "nat-eip-a", create, update, |created, updated| async move {
+        let o = &created.outputs;
+        assert!(created.id.starts_with("eipalloc-"));
+        assert_eq!(out(o, "allocationId"), created.id);
+        assert_eq!(out(o, "domain"), "vpc");
+        let ip = out(o, "publicIp");
+        assert!(ip.parse::<std::net::Ipv4Addr>().is_ok(), "{ip}");
+        assert_eq!(out(o, "publicDns"), format!("ec2-{}.compute-1.amazonaws.com", ip.replace('.', "-")));
+        assert_eq!(out(o, "arn"), format!("arn:aws:ec2:us-east-1:123456789012:elastic-ip/{}", created.id));
+        assert_eq!(updated["tags"], tags(&[("Name", "nat-eip-a"), ("Tier", "edge")]));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn nat_gateway_lifecycle() {
+    let env = Env::start().await;
+    let vpc = &vpc(&env, "vpc", "10.4.0.0/16").await;
+    let igw = &env.given(IGW, "igw", props(vec![("vpcId", vpc.id.as_str().into())])).await;
+    let subnet = &subnet(&env, "public-a", &vpc.id, "10.4.0.0/24").await;
+    let eip = &env.given(EIP, "eip", props(vec![("domain", "vpc".into())])).await;
+    let inputs = |tag: &str| {
+        props(vec![
+            ("allocationId", eip.id.as_str().into()),
+            ("subnetId", subnet.id.as_str().into()),
+            ("tags", tags(&[("Name", tag)])),
+        ])
+    };
+    let env = &env;
+    let eip_ip = out(&eip.outputs, "publicIp").to_string();
+    env.lifecycle(NAT, "nat-a", inputs("nat-a"), inputs("nat-a-renamed"), |created, updated| async move {
+        let o = &created.outputs;
+        assert!(created.id.starts_with("nat-"));
+        assert_eq!(out(o, "subnetId"), subnet.id);
+        assert_eq!(out(o, "allocationId"), eip.id);
+        assert_eq!(out(o, "publicIp"), eip_ip);
+        assert_eq!(out(o, "connectivityType"), "public");
+        assert!(out(o, "networkInterfaceId").starts_with("eni-"));
+        assert_eq!(updated["tags"], tags(&[("Name", "nat-a-renamed")]));
+    })
+    .await;
+    // Deleting the NAT gateway waited until it was gone, so everything it
+    // used can be deleted right after (real AWS would refuse otherwise).
+    env.remove(EIP, "eip", eip).await;
+    env.remove(SUBNET, "public-a", subnet).await;
+    env.remove(IGW, "igw", igw).await;
+    env.remove(VPC, "vpc", vpc).await;
+}
+
+#[tokio::test]
+async fn route_table_lifecycle() {
+    let env = Env::start().await;
+    let vpc = &vpc(&env, "vpc", "10.5.0.0/16").await;
+    let inputs = |tag: &str| props(vec![("vpcId", vpc.id.as_str().into()), ("tags", tags(&[("Name", tag)]))]);
+    let env = &env;
+    env.lifecycle(ROUTE_TABLE, "public-rt", inputs("public"), inputs("public-2"), |created, updated| async move {
+        assert!(created.id.starts_with("rtb-"));
+        assert_eq!(out(&created.outputs, "vpcId"), vpc.id);
+        assert!(out(&created.outputs, "arn").ends_with(&format!(":route-table/{}", created.id)));
+        assert_eq!(updated["tags"], tags(&[("Name", "public-2")]));
+    })
+    .await;
+    env.remove(VPC, "vpc", vpc).await;
+}
+
+#[tokio::test]
+async fn route_lifecycle_retargets_in_place() {
+    let env = Env::start().await;
+    let vpc = &vpc(&env, "vpc", "10.6.0.0/16").await;
+    let igw = &env.given(IGW, "igw", props(vec![("vpcId", vpc.id.as_str().into())])).await;
+    let subnet = &subnet(&env, "public-a", &vpc.id, "10.6.0.0/24").await;
+    let eip = &env.given(EIP, "eip", props(vec![("domain", "vpc".into())])).await;
+    let nat = &env
+        .given(
+            NAT,
+            "nat",
+            props(vec![("allocationId", eip.id.as_str().into()), ("subnetId", subnet.id.as_str().into())]),
+        )
+        .await;
+    let rt = &env.given(ROUTE_TABLE, "rt", props(vec![("vpcId", vpc.id.as_str().into())])).await;
+    let route = |target: (&str, &str)| {
+        props(vec![
+            ("routeTableId", rt.id.as_str().into()),
+            ("destinationCidrBlock", "0.0.0.0/0".into()),
+            (target.0, target.1.into()),
+        ])
+    };
+    let env = &env;
+    env.lifecycle(
+        ROUTE,
+        "default-route",
+        route(("gatewayId", &igw.id)),
+        route(("natGatewayId", &nat.id)),
+        |created, updated| async move {
+            assert_eq!(created.id, format!("{}_0.0.0.0/0", rt.id));
+            assert_eq!(out(&created.outputs, "gatewayId"), igw.id);
+            assert_eq!(out(&created.outputs, "destinationCidrBlock"), "0.0.0.0/0");
+            assert_eq!(out(&updated, "natGatewayId"), nat.id);
+            assert!(!updated.contains_key("gatewayId"), "{updated:?}");
+        },
+    )
+    .await;
+    // A route's table is gone with the table: delete and read still succeed.
+    let route_ctx = ctx(ROUTE, "default-route");
+    let gone_id = format!("{}_10.0.0.0/8", rt.id);
+    env.remove(ROUTE_TABLE, "rt", rt).await;
+    assert_eq!(env.provider.read(&route_ctx, &gone_id).await.unwrap(), None);
+    env.provider.delete(&route_ctx, &gone_id, &PropertyMap::new()).await.expect("route of a deleted table");
+    env.remove(NAT, "nat", nat).await;
+    env.remove(EIP, "eip", eip).await;
+    env.remove(SUBNET, "public-a", subnet).await;
+    env.remove(IGW, "igw", igw).await;
+    env.remove(VPC, "vpc", vpc).await;
+}
+
+#[tokio::test]
+async fn route_table_association_lifecycle() {
+    let env = Env::start().await;
+    let vpc = &vpc(&env, "vpc", "10.7.0.0/16").await;
+    let subnet = &subnet(&env, "private-a", &vpc.id, "10.7.0.0/24").await;
+    let rt = &env.given(ROUTE_TABLE, "rt", props(vec![("vpcId", vpc.id.as_str().into())])).await;
+    let other = &env.given(ROUTE_TABLE, "other", props(vec![("vpcId", vpc.id.as_str().into())])).await;
+    let p = env.provider.as_ref();
+    let c = ctx(RTA, "private-a-rta");
+    let inputs = props(vec![("subnetId", subnet.id.as_str().into()), ("routeTableId", rt.id.as_str().into())]);
+    p.check(RTA, &inputs).unwrap();
+    let created = p.create(&c, &inputs).await.expect("associate");
+    assert!(created.id.starts_with("rtbassoc-"), "{}", created.id);
+    assert_eq!(out(&created.outputs, "subnetId"), subnet.id);
+    assert_eq!(out(&created.outputs, "routeTableId"), rt.id);
+    assert_eq!(p.read(&c, &created.id).await.unwrap().as_ref(), Some(&created.outputs));
+
+    // Nothing of an association changes in place: moving the subnet to
+    // another table is a replacement that deletes first (a subnet has one
+    // association), and an update with the same inputs is a no-op.
+    let moved = props(vec![("subnetId", subnet.id.as_str().into()), ("routeTableId", other.id.as_str().into())]);
+    let diff = p.diff(RTA, &inputs, &moved).unwrap();
+    assert_eq!(diff.replace_keys, vec!["routeTableId".to_string()]);
+    assert!(diff.delete_before_replace);
+    let same = p.update(&c, &created.id, &created.outputs, &inputs).await.expect("no-op update");
+    assert_eq!(same, created.outputs);
+
+    p.delete(&c, &created.id, &created.outputs).await.expect("disassociate");
+    assert_eq!(p.read(&c, &created.id).await.unwrap(), None);
+    p.delete(&c, &created.id, &created.outputs).await.expect("disassociate again");
+    let replacement = p.create(&c, &moved).await.expect("associate with the other table");
+    assert_eq!(out(&replacement.outputs, "routeTableId"), other.id);
+    p.delete(&c, &replacement.id, &replacement.outputs).await.unwrap();
+
+    env.remove(ROUTE_TABLE, "rt", rt).await;
+    env.remove(ROUTE_TABLE, "other", other).await;
+    env.remove(SUBNET, "private-a", subnet).await;
+    env.remove(VPC, "vpc", vpc).await;
+}
+
+#[tokio::test]
+async fn security_group_lifecycle_revokes_the_default_egress() {
+    let env = Env::start().await;
+    let vpc = &vpc(&env, "vpc", "10.8.0.0/16").await;
+    let inputs = |tag: &str| {
+        props(vec![
+            ("name", "tap-dev-alb-sg".into()),
+            ("description", "Internet-facing ALB".into()),
+            ("vpcId", vpc.id.as_str().into()),
+            ("tags", tags(&[("Name", tag)])),
+        ])
+    };
+    let env = &env;
+    env.lifecycle(SG, "alb-sg", inputs("alb"), inputs("alb-2"), |created, updated| async move {
+        let o = &created.outputs;
+        assert!(created.id.starts_with("sg-"));
+        assert_eq!(out(o, "name"), "tap-dev-alb-sg");
+        assert_eq!(out(o, "description"), "Internet-facing ALB");
+        assert_eq!(out(o, "vpcId"), vpc.id);
+        assert!(out(o, "arn").ends_with(&format!(":security-group/{}", created.id)));
+        assert_eq!(updated["tags"], tags(&[("Name", "alb-2")]));
+        // Like pulumi-aws: no allow-all egress the program did not declare.
+        let rules =
+            env.ec2.describe_security_group_rules().filters(filter("group-id", &created.id)).send().await.unwrap();
+        assert!(rules.security_group_rules().iter().all(|r| r.is_egress() != Some(true)), "{rules:?}");
+    })
+    .await;
+
+    // Without a name, one is made from the logical name.
+    let auto = &env.given(SG, "ecs-sg", props(vec![("vpcId", vpc.id.as_str().into())])).await;
+    assert!(out(&auto.outputs, "name").starts_with("ecs-sg-"), "{:?}", auto.outputs);
+    assert_eq!(out(&auto.outputs, "description"), "Managed by Pulumi");
+    env.remove(SG, "ecs-sg", auto).await;
+    env.remove(VPC, "vpc", vpc).await;
+}
+
+#[tokio::test]
+async fn security_group_rule_lifecycles() {
+    let env = Env::start().await;
+    let vpc = &vpc(&env, "vpc", "10.10.0.0/16").await;
+    let group = |name: &str| {
+        props(vec![("name", name.into()), ("description", name.into()), ("vpcId", vpc.id.as_str().into())])
+    };
+    let alb = &env.given(SG, "alb-sg", group("alb")).await;
+    let ecs = &env.given(SG, "ecs-sg", group("ecs")).await;
+
+    // Ingress from the internet; the update moves the port and rewrites the
+    // description (ModifySecurityGroupRules) and the tags.
+    let ingress = |port: u16, description: &str, tag: &str| {
+        props(vec![
+            ("securityGroupId", alb.id.as_str().into()),
+            ("ipProtocol", "tcp".into()),
+            ("fromPort", port.into()),
+            ("toPort", port.into()),
+            ("cidrIpv4", "0.0.0.0/0".into()),
+            ("description", description.into()),
+            ("tags", tags(&[("Name", tag)])),
+        ])
+    };
+    let env = &env;
+    let alb_id = alb.id.clone();
+    env.lifecycle(
+        INGRESS,
+        "alb-https-in",
+        ingress(443, "HTTPS from the internet", "https"),
+        ingress(8443, "Alternate HTTPS", "https-alt"),
+        |created, updated| async move {
+            let o = &created.outputs;
+            assert!(created.id.starts_with("sgr-"), "{}", created.id);
+            assert_eq!(out(o, "securityGroupRuleId"), created.id);
+            assert_eq!(out(o, "securityGroupId"), alb_id);
+            assert_eq!(out(o, "ipProtocol"), "tcp");
+            assert_eq!(o["fromPort"], Value::Number(443.0));
+            assert_eq!(o["toPort"], Value::Number(443.0));
+            assert_eq!(out(o, "cidrIpv4"), "0.0.0.0/0");
+            assert_eq!(out(o, "description"), "HTTPS from the internet");
+            assert!(out(o, "arn").ends_with(&format!(":security-group-rule/{}", created.id)));
+            assert_eq!(updated["fromPort"], Value::Number(8443.0));
+            assert_eq!(updated["toPort"], Value::Number(8443.0));
+            assert_eq!(out(&updated, "description"), "Alternate HTTPS");
+            assert_eq!(updated["tags"], tags(&[("Name", "https-alt")]));
+        },
+    )
+    .await;
+
+    // Egress to another group, all protocols: no ports in the outputs. An
+    // egress rule id is not an ingress resource.
+    let egress = |tag: &str| {
+        props(vec![
+            ("securityGroupId", alb.id.as_str().into()),
+            ("ipProtocol", "-1".into()),
+            ("referencedSecurityGroupId", ecs.id.as_str().into()),
+            ("tags", tags(&[("Name", tag)])),
+        ])
+    };
+    let ecs_id = ecs.id.clone();
+    env.lifecycle(EGRESS, "alb-to-ecs", egress("to-ecs"), egress("to-ecs-2"), |created, _| async move {
+        let o = &created.outputs;
+        assert_eq!(out(o, "ipProtocol"), "-1");
+        assert!(!o.contains_key("fromPort") && !o.contains_key("toPort"), "{o:?}");
+        assert_eq!(out(o, "referencedSecurityGroupId"), ecs_id);
+        let as_ingress = env.provider.read(&ctx(INGRESS, "alb-to-ecs"), &created.id).await.unwrap();
+        assert_eq!(as_ingress, None);
+    })
+    .await;
+
+    // Switching the kind of peer replaces the rule; changing its value does not.
+    let mut to_cidr = egress("x");
+    to_cidr.remove("referencedSecurityGroupId");
+    to_cidr.insert("cidrIpv4".into(), "10.0.0.0/8".into());
+    assert!(!env.provider.diff(EGRESS, &egress("x"), &to_cidr).unwrap().replace_keys.is_empty());
+
+    env.remove(SG, "alb-sg", alb).await;
+    env.remove(SG, "ecs-sg", ecs).await;
+    env.remove(VPC, "vpc", vpc).await;
+}
