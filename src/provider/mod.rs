@@ -6,6 +6,8 @@
 //! first) and never persist anything themselves; `delete` of something already
 //! gone succeeds, so every step can be retried after a crash.
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod catalog;
 pub mod memory;
 pub mod retry;
@@ -130,6 +132,25 @@ pub trait Provider: Send + Sync {
     /// The region's availability zones that are available, in name order
     /// (what a program spreads its network over).
     async fn availability_zones(&self) -> Result<Vec<String>, ProviderError>;
+
+    /// Finds what a create interrupted before it was recorded may have made:
+    /// every resource of `ctx.token` that carries `ctx.urn` in its URN tag or
+    /// the unique name `inputs` give it. The default finds kinds whose id is
+    /// their unique name by reading that id; providers that can search by tag
+    /// override it.
+    async fn find(&self, ctx: &CallContext, inputs: &PropertyMap) -> Result<Vec<Created>, ProviderError> {
+        let Some(kind) = kind(&ctx.token) else { return Ok(Vec::new()) };
+        let name = kind.physical_name.filter(|_| kind.id_is == IdStyle::PhysicalName).and_then(|n| inputs.get(n)?.as_str());
+        let Some(name) = name else { return Ok(Vec::new()) };
+        Ok(self.read(ctx, name).await?.map(|outputs| Created { id: name.to_string(), outputs }).into_iter().collect())
+    }
+}
+
+/// Reads CloudWatch alarm states, for watching a traffic shift.
+#[async_trait]
+pub trait AlarmSource: Send + Sync {
+    /// Of the named alarms, those currently in the `ALARM` state.
+    async fn firing(&self, names: &[String]) -> Result<Vec<String>, ProviderError>;
 }
 
 /// Makes a configured [`Provider`] from a provider resource's inputs
