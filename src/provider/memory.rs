@@ -40,8 +40,8 @@ pub enum Op {
     Delete,
 }
 
-/// A latency model: how long `op` on a token takes.
-pub type LatencyFn = Arc<dyn Fn(&str, Op) -> Duration + Send + Sync>;
+/// A latency model: how long `op` on the resource of `ctx` takes.
+pub type LatencyFn = Arc<dyn Fn(&CallContext, Op) -> Duration + Send + Sync>;
 
 /// How long each call takes.
 #[derive(Clone, Default)]
@@ -51,7 +51,7 @@ pub enum Latency {
     None,
     /// Every call takes this long.
     Fixed(Duration),
-    /// Per token and operation.
+    /// Per resource and operation.
     Custom(LatencyFn),
 }
 
@@ -66,12 +66,12 @@ impl std::fmt::Debug for Latency {
 }
 
 impl Latency {
-    /// The latency of `op` on `token`.
-    pub fn of(&self, token: &str, op: Op) -> Duration {
+    /// The latency of `op` on the resource of `ctx`.
+    pub fn of(&self, ctx: &CallContext, op: Op) -> Duration {
         match self {
             Latency::None => Duration::ZERO,
             Latency::Fixed(d) => *d,
-            Latency::Custom(f) => f(token, op),
+            Latency::Custom(f) => f(ctx, op),
         }
     }
 }
@@ -381,7 +381,7 @@ impl MemoryCloud {
                 self.calls.fetch_add(1, Ordering::SeqCst);
                 let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
                 self.max_in_flight.fetch_max(now, Ordering::SeqCst);
-                let latency = self.latency.of(&ctx.token, op);
+                let latency = self.latency.of(ctx, op);
                 if !latency.is_zero() {
                     tokio::time::sleep(latency).await;
                 }
