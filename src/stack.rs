@@ -156,6 +156,9 @@ impl Stack {
     /// checkpoint, so this run starts from a clean, compacted state.
     fn lock_and_recover(&self, command: &str, opts: &RunOptions) -> Result<(LockedStack, Snapshot), StackError> {
         let locked = self.backend.lock(&self.name, command)?;
+        if let Some(dead) = locked.taken_over() {
+            (opts.events)(&Event::Notice(format!("{dead} died holding the lock of stack `{}`; taking over", self.name)));
+        }
         let loaded = self.backend.load(&self.name, self.crypter.as_ref())?;
         if loaded.replay.applied > 0 || loaded.replay.torn_tail {
             (opts.events)(&Event::Notice(format!(

@@ -50,6 +50,11 @@ impl LockedStack {
     pub fn stack(&self) -> &str {
         &self.stack
     }
+
+    /// The run that died holding this stack's lock, if this lock was taken over from one.
+    pub fn taken_over(&self) -> Option<&LockHolder> {
+        self._lock.taken_over()
+    }
 }
 
 impl LocalBackend {

@@ -1,7 +1,10 @@
 //! One run per stack at a time: an OS file lock (released by the kernel when
 //! the holder dies) plus a record of who holds it. A record left in an
-//! unlocked file means the holder died mid-run: that is reported as a stale
-//! lock to clear with `tapctl cancel`, so the interruption is never silent.
+//! unlocked file means the holder died mid-run. When that holder was a
+//! process of this host that no longer exists, the kernel's lock and the
+//! process table together prove it gone, so the next run takes over (and
+//! says so); a holder on another host cannot be checked from here and is
+//! reported as a stale lock to clear with `tapctl cancel`.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -61,6 +64,7 @@ pub fn hostname() -> String {
 pub struct StackLock {
     file: File,
     path: PathBuf,
+    taken_over: Option<LockHolder>,
 }
 
 impl StackLock {
@@ -68,13 +72,22 @@ impl StackLock {
     pub fn acquire(path: &Path, stack: &str, command: &str) -> Result<StackLock, StateError> {
         let mut file = open(path)?;
         try_lock(&file, path, stack)?;
-        if let Some(previous) = read_holder(&mut file, path)? {
-            return Err(StateError::StaleLock { stack: stack.into(), holder: Box::new(previous) });
-        }
+        let previous = read_holder(&mut file, path)?;
+        let taken_over = match previous {
+            Some(p) if p.host == hostname() && !p.is_alive_here() => Some(p),
+            Some(p) => return Err(StateError::StaleLock { stack: stack.into(), holder: Box::new(p) }),
+            None => None,
+        };
         let me = LockHolder::current(command);
         let body = serde_json::to_vec_pretty(&me).map_err(|e| StateError::Invalid(e.to_string()))?;
         file.set_len(0).and_then(|_| file.write_all(&body)).and_then(|_| file.sync_all()).map_err(|e| StateError::io(path, e))?;
-        Ok(StackLock { file, path: path.to_path_buf() })
+        Ok(StackLock { file, path: path.to_path_buf(), taken_over })
+    }
+
+    /// The run this lock was taken over from: a process of this host that
+    /// died holding it.
+    pub fn taken_over(&self) -> Option<&LockHolder> {
+        self.taken_over.as_ref()
     }
 
     /// Clears a stale lock at `path`. Fails, naming the holder, if it is held by

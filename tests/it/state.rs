@@ -120,6 +120,19 @@ async fn a_second_run_fails_at_once_naming_the_holder_and_stale_locks_need_cance
     let cleared = backend.clear_stale_lock("dev").unwrap().unwrap();
     assert_eq!(cleared.pid, 999999);
     stack_in(dir.path(), "dev").up(&engine, &small("dev", 1, "x"), &RunOptions::default(), yes).await.unwrap();
+
+    // A holder of this host whose process is gone is provably dead: the next
+    // run takes over by itself and says so (no human needed after a crash).
+    let host = tapctl::state::lock::hostname();
+    std::fs::write(
+        dir.path().join("dev.lock"),
+        format!(r#"{{"pid": 4194302, "host": "{host}", "started": "2026-01-01T00:00:00Z", "command": "up"}}"#),
+    )
+    .unwrap();
+    let (opts, events) = crate::common::recording(4);
+    stack_in(dir.path(), "dev").up(&engine, &small("dev", 1, "x"), &opts, yes).await.unwrap();
+    let notes: Vec<String> = events.lock().unwrap().iter().filter_map(|e| if let Event::Notice(n) = e { Some(n.clone()) } else { None }).collect();
+    assert!(notes.iter().any(|n| n.contains("PID 4194302") && n.contains("taking over")), "{notes:?}");
 }
 
 #[tokio::test]
