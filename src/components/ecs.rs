@@ -126,7 +126,7 @@ pub fn check_fargate_size(cpu: u32, memory: u32) -> Result<(), String> {
         return Err(format!("Fargate has no {cpu} CPU size; use 256, 512, 1024, 2048, 4096, 8192 or 16384"));
     };
     // 256 CPU also accepts exactly 512 MiB (the low end counts as a step).
-    if memory < low || memory > high || (memory - low) % step != 0 {
+    if memory < low || memory > high || !(memory - low).is_multiple_of(step) {
         return Err(format!(
             "Fargate does not run {cpu} CPU with {memory} MiB; with {cpu} CPU use {low}–{high} MiB in steps of {step}"
         ));
