@@ -92,11 +92,17 @@ impl Context {
         Ok(self.memory.get_or_init(|| cloud).clone())
     }
 
-    /// Where a traffic shift reads alarm states.
+    /// Where a traffic shift reads alarm states: the stack's region.
     fn alarm_source(&self) -> Result<Arc<dyn AlarmSource>> {
         match self.cloud {
             Cloud::Memory => Ok(self.memory_cloud()?),
-            Cloud::Aws => bail!("watching alarms during a shift needs the AWS CloudWatch client, which this build lacks"),
+            #[cfg(feature = "aws")]
+            Cloud::Aws => {
+                let region = programs::region(&self.config(&[])?)?;
+                Ok(crate::provider::aws::AwsFactory::from_env().alarm_source(Some(&region)))
+            }
+            #[cfg(not(feature = "aws"))]
+            Cloud::Aws => bail!("this build of tapctl has no AWS provider (built without the `aws` feature); run with --cloud memory"),
         }
     }
 

@@ -343,7 +343,13 @@ async fn security_group_lifecycle_revokes_the_default_egress() {
         assert_eq!(out(o, "vpcId"), vpc.id);
         assert!(out(o, "arn").ends_with(&format!(":security-group/{}", created.id)));
         assert_eq!(updated["tags"], tags(&[("Name", "alb-2")]));
-        // Like pulumi-aws: no allow-all egress the program did not declare.
+        // Like pulumi-aws: no allow-all egress the program did not declare
+        // (while a group made directly through the API has AWS's default one).
+        let raw = env.ec2.create_security_group().group_name("raw").description("raw").vpc_id(&vpc.id).send();
+        let raw = raw.await.unwrap().group_id().unwrap().to_string();
+        let rules = env.ec2.describe_security_group_rules().filters(filter("group-id", &raw)).send().await.unwrap();
+        assert!(rules.security_group_rules().iter().any(|r| r.is_egress() == Some(true)), "{rules:?}");
+        env.ec2.delete_security_group().group_id(&raw).send().await.unwrap();
         let rules =
             env.ec2.describe_security_group_rules().filters(filter("group-id", &created.id)).send().await.unwrap();
         assert!(rules.security_group_rules().iter().all(|r| r.is_egress() != Some(true)), "{rules:?}");
@@ -437,4 +443,65 @@ async fn security_group_rule_lifecycles() {
     env.remove(SG, "alb-sg", alb).await;
     env.remove(SG, "ecs-sg", ecs).await;
     env.remove(VPC, "vpc", vpc).await;
+}
+
+/// What an interrupted create made is found again — by its URN tag, or for
+/// routes and associations by what their inputs pin down — so the engine can
+/// adopt it instead of making a second one.
+#[tokio::test]
+async fn interrupted_creates_are_found_for_adoption() {
+    let env = Env::start().await;
+    let p = env.provider.as_ref();
+    let mut made = Vec::new();
+    let vpc_inputs = props(vec![("cidrBlock", "10.11.0.0/16".into()), ("tags", tags(&[("Name", "v")]))]);
+    let vpc = env.given(VPC, "vpc", vpc_inputs.clone()).await;
+    made.push((VPC, "vpc", vpc_inputs, vpc.clone()));
+    let vpc_id = Value::from(vpc.id.as_str());
+    let subnet_inputs = props(vec![("vpcId", vpc_id.clone()), ("cidrBlock", "10.11.0.0/24".into())]);
+    let subnet = env.given(SUBNET, "subnet", subnet_inputs.clone()).await;
+    made.push((SUBNET, "subnet", subnet_inputs, subnet.clone()));
+    let sg_inputs = props(vec![("name", "adopt-me".into()), ("vpcId", vpc_id.clone())]);
+    let sg = env.given(SG, "sg", sg_inputs.clone()).await;
+    made.push((SG, "sg", sg_inputs, sg.clone()));
+    let rule_inputs = props(vec![
+        ("securityGroupId", sg.id.as_str().into()),
+        ("ipProtocol", "tcp".into()),
+        ("fromPort", 5432.into()),
+        ("toPort", 5432.into()),
+        ("cidrIpv4", "10.11.0.0/16".into()),
+    ]);
+    let rule = env.given(INGRESS, "rule", rule_inputs.clone()).await;
+    made.push((INGRESS, "rule", rule_inputs, rule.clone()));
+    let eip_inputs = props(vec![("domain", "vpc".into())]);
+    let eip = env.given(EIP, "eip", eip_inputs.clone()).await;
+    made.push((EIP, "eip", eip_inputs, eip.clone()));
+    let rt_inputs = props(vec![("vpcId", vpc_id.clone())]);
+    let rt = env.given(ROUTE_TABLE, "rt", rt_inputs.clone()).await;
+    made.push((ROUTE_TABLE, "rt", rt_inputs, rt.clone()));
+    let igw_inputs = props(vec![("vpcId", vpc_id.clone())]);
+    let igw = env.given(IGW, "igw", igw_inputs.clone()).await;
+    made.push((IGW, "igw", igw_inputs, igw.clone()));
+    let route_inputs = props(vec![
+        ("routeTableId", rt.id.as_str().into()),
+        ("destinationCidrBlock", "0.0.0.0/0".into()),
+        ("gatewayId", igw.id.as_str().into()),
+    ]);
+    let route = env.given(ROUTE, "route", route_inputs.clone()).await;
+    made.push((ROUTE, "route", route_inputs, route.clone()));
+    let rta_inputs = props(vec![("routeTableId", rt.id.as_str().into()), ("subnetId", subnet.id.as_str().into())]);
+    let rta = env.given(RTA, "rta", rta_inputs.clone()).await;
+    made.push((RTA, "rta", rta_inputs, rta.clone()));
+
+    for (token, name, inputs, created) in &made {
+        let found = p.find(&ctx(token, name), inputs).await.unwrap_or_else(|e| panic!("find {name}: {e}"));
+        assert_eq!(found, vec![created.clone()], "{name}");
+    }
+    // Another URN does not claim them.
+    for (token, _, inputs, _) in made.iter().filter(|(t, ..)| tapctl::provider::kind(t).unwrap().taggable) {
+        assert_eq!(p.find(&ctx(token, "someone-else"), inputs).await.unwrap(), vec![], "{token}");
+    }
+    for (token, name, inputs, created) in made.iter().rev() {
+        env.remove(token, name, created).await;
+        assert_eq!(p.find(&ctx(token, name), inputs).await.unwrap(), vec![], "{name} found after its delete");
+    }
 }

@@ -50,7 +50,9 @@ fn decode(encoded: &str) -> String {
 }
 
 fn allow(action: &str, resource: &str) -> String {
-    format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"{action}","Resource":"{resource}"}}]}}"#)
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"{action}","Resource":"{resource}"}}]}}"#
+    )
 }
 
 fn role_inputs(name: &str, service: &str, description: &str, tag: &str) -> PropertyMap {
@@ -88,7 +90,8 @@ async fn role_lifecycle() {
         let role = client.get_role().role_name("tap-dev-task-role").send().await.unwrap();
         let role = role.role().unwrap();
         assert_eq!(role.description(), Some("Changed"));
-        let mut cloud: Vec<(String, String)> = role.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
+        let mut cloud: Vec<(String, String)> =
+            role.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
         cloud.sort();
         let urn = ctx(ROLE, "task-role").urn.to_string();
         assert_eq!(
@@ -105,7 +108,11 @@ async fn role_autonamed_and_adopted_after_an_interrupted_create() {
     let p = env.provider.as_ref();
     let inputs = props(vec![("assumeRolePolicy", trust("ecs-tasks.amazonaws.com").into())]);
     let autonamed = env.given(ROLE, "worker-role", inputs).await;
-    assert!(autonamed.id.starts_with("worker-role-") && autonamed.id.len() == "worker-role-".len() + 8, "{}", autonamed.id);
+    assert!(
+        autonamed.id.starts_with("worker-role-") && autonamed.id.len() == "worker-role-".len() + 8,
+        "{}",
+        autonamed.id
+    );
 
     // A create whose result never reached the state: the next run finds the
     // role under its name with its own URN tag, and takes it over.
@@ -127,9 +134,17 @@ async fn role_deletion_names_what_still_holds_it() {
     let role = env.given(ROLE, "held", role_inputs("tap-dev-held", "ecs-tasks.amazonaws.com", "held", "a")).await;
     // Attached outside the stack: nothing tapctl manages will detach it.
     client.attach_role_policy().role_name(&role.id).policy_arn(ECS_EXECUTION_POLICY).send().await.unwrap();
-    let err = env.provider.delete(&ctx(ROLE, "held"), &role.id, &role.outputs).await.expect_err("a role with an attached policy");
+    let err = env
+        .provider
+        .delete(&ctx(ROLE, "held"), &role.id, &role.outputs)
+        .await
+        .expect_err("a role with an attached policy");
     assert_eq!(err.code, "DeleteConflict");
-    assert!(err.message.contains(ECS_EXECUTION_POLICY) && err.message.contains("outside this stack"), "{}", err.message);
+    assert!(
+        err.message.contains(ECS_EXECUTION_POLICY) && err.message.contains("outside this stack"),
+        "{}",
+        err.message
+    );
     client.detach_role_policy().role_name(&role.id).policy_arn(ECS_EXECUTION_POLICY).send().await.unwrap();
     env.remove(ROLE, "held", &role).await;
 }
@@ -172,7 +187,8 @@ async fn policy_updates_beyond_five_versions_prune_the_oldest() {
     let client = iam(&env).await;
     let p = env.provider.as_ref();
     let c = ctx(POLICY, "busy");
-    let inputs = |n: usize| props(vec![("name", "tap-dev-busy".into()), ("policy", allow(&format!("s3:Get{n}"), "*").into())]);
+    let inputs =
+        |n: usize| props(vec![("name", "tap-dev-busy".into()), ("policy", allow(&format!("s3:Get{n}"), "*").into())]);
     let mut outputs = env.given(POLICY, "busy", inputs(0)).await;
     for n in 1..=6 {
         outputs.outputs = p.update(&c, &outputs.id, &outputs.outputs, &inputs(n)).await.expect("update");
@@ -189,7 +205,8 @@ async fn role_policy_lifecycle() {
     let env = Env::start().await;
     let client = &iam(&env).await;
     let role = env.given(ROLE, "exec", role_inputs("tap-dev-exec", "ecs-tasks.amazonaws.com", "exec", "a")).await;
-    let inputs = |doc: &str| props(vec![("name", "scoped".into()), ("role", role.id.as_str().into()), ("policy", doc.into())]);
+    let inputs =
+        |doc: &str| props(vec![("name", "scoped".into()), ("role", role.id.as_str().into()), ("policy", doc.into())]);
     let v1 = allow("logs:PutLogEvents", "arn:aws:logs:us-east-1:123456789012:log-group:/ecs/app:*");
     let v2 = allow("logs:CreateLogStream", "arn:aws:logs:us-east-1:123456789012:log-group:/ecs/app:*");
     env.lifecycle(ROLE_POLICY, "exec-policy", inputs(&v1), inputs(&v2), |created, updated| async move {
@@ -226,7 +243,8 @@ async fn role_policy_attachment_lifecycle() {
     let attached = client.list_attached_role_policies().role_name("tap-dev-exec").send().await.unwrap();
     assert_eq!(attached.attached_policies().len(), 1);
     // Replacing, not updating, is what a change means.
-    let other = props(vec![("role", role.id.as_str().into()), ("policyArn", "arn:aws:iam::aws:policy/ReadOnlyAccess".into())]);
+    let other =
+        props(vec![("role", role.id.as_str().into()), ("policyArn", "arn:aws:iam::aws:policy/ReadOnlyAccess".into())]);
     assert_eq!(p.diff(ATTACHMENT, &inputs, &other).unwrap().replace_keys, vec!["policyArn".to_string()]);
 
     p.delete(&c, &created.id, &created.outputs).await.expect("delete");

@@ -3,11 +3,19 @@
 //! [`Provider`] trait the engine uses, with the SDK alongside to look at
 //! what really happened in the (emulated) cloud.
 
+mod appautoscaling;
+mod cloudwatch;
+mod crash;
 mod ec2;
+mod ecs;
+mod flagship;
 mod iam;
 mod kms;
+mod lb;
 mod rds;
+mod s3;
 mod secretsmanager;
+mod sns;
 
 use std::path::Path;
 use std::sync::Arc;
