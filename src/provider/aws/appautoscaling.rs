@@ -14,14 +14,24 @@
 //!
 //! `update` and `delete` get the recorded outputs, which carry namespace,
 //! resource id and dimension, and use those.
+//!
+//! A target's tags go through the service's tagging API (tags at
+//! registration, TagResource / UntagResource, ListTagsForResource). Against an
+//! endpoint that does not implement that API — moto answers it with an HTML
+//! error page, which AWS never does — targets still work, with a warning, and
+//! their outputs leave `tags`/`tagsAll` out rather than claim there are none.
 
 use std::collections::HashMap;
+use std::future::Future;
 
 use async_trait::async_trait;
 use aws_sdk_applicationautoscaling::types::{
     MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ScalableTarget, ScalingPolicy,
     ServiceNamespace, SuspendedState, TargetTrackingScalingPolicyConfiguration,
 };
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::{
     after_create, found, gone_is_ok, known, optional_bool, optional_i32, optional_str, reject_unsupported,
@@ -157,6 +167,39 @@ const NAMESPACES: &[&str] = &[
     "neptune",
     "workspaces",
 ];
+
+/// Runs a call of the tagging API (`operation`). An endpoint that answers it
+/// with an HTML page is not an implementation of that API — AWS answers JSON,
+/// errors included — but an emulator without it (moto 5.2.5 answers HTTP 500
+/// with an HTML page). Then `None`, with a warning, so that scaling itself
+/// still works against such an endpoint; any other failure goes through the
+/// usual retries and surfaces.
+async fn tagging<O, E, F, Fut>(p: &AwsProvider, operation: &str, mut op: F) -> Result<Option<O>, ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<O, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match op().await {
+        Ok(out) => return Ok(Some(out)),
+        Err(e) if answered_html(&e) => {
+            tracing::warn!(
+                operation,
+                "the endpoint does not implement Application Auto Scaling's tagging API; scalable target tags are not applied or read"
+            );
+            return Ok(None);
+        }
+        Err(_) => {}
+    }
+    p.call(op).await.map(Some)
+}
+
+/// Whether the endpoint answered with an HTML page (see [`tagging`]).
+fn answered_html<E>(e: &SdkError<E, HttpResponse>) -> bool {
+    e.raw_response()
+        .and_then(|r| r.headers().get("content-type"))
+        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("text/html"))
+}
 
 fn out_str<'a>(outputs: &'a PropertyMap, key: &str) -> Option<&'a str> {
     outputs.get(key).and_then(Value::as_str)
@@ -329,15 +372,17 @@ mod target {
             }
             o = o.value("suspendedState", Value::Object(m));
         }
-        let tags = match t.scalable_target_arn() {
-            Some(arn) => {
-                let aas = p.appautoscaling().await?;
-                let out = p.call(|| aas.list_tags_for_resource().resource_arn(arn).send()).await?;
-                out.tags().cloned().unwrap_or_default().into_iter().collect::<Vec<_>>()
+        if let Some(arn) = t.scalable_target_arn() {
+            let aas = p.appautoscaling().await?;
+            let listed =
+                tagging(p, "ListTagsForResource", || aas.list_tags_for_resource().resource_arn(arn).send()).await?;
+            // Without the tagging API the tags are unknown: left out, not
+            // reported as none.
+            if let Some(out) = listed {
+                o = o.tags(out.tags().cloned().unwrap_or_default());
             }
-            None => Vec::new(),
-        };
-        Ok(Some(o.tags(tags).build()))
+        }
+        Ok(Some(o.build()))
     }
 
     pub(super) async fn update(
@@ -352,11 +397,15 @@ mod target {
         let aas = p.appautoscaling().await?;
         if !changes.remove.is_empty() {
             let keys = changes.remove.clone();
-            p.call(|| aas.untag_resource().resource_arn(arn).set_tag_keys(Some(keys.clone())).send()).await?;
+            tagging(p, "UntagResource", || {
+                aas.untag_resource().resource_arn(arn).set_tag_keys(Some(keys.clone())).send()
+            })
+            .await?;
         }
         if !changes.set.is_empty() {
             let tags: HashMap<String, String> = changes.set.iter().cloned().collect();
-            p.call(|| aas.tag_resource().resource_arn(arn).set_tags(Some(tags.clone())).send()).await?;
+            tagging(p, "TagResource", || aas.tag_resource().resource_arn(arn).set_tags(Some(tags.clone())).send())
+                .await?;
         }
         Ok(())
     }

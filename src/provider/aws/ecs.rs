@@ -133,6 +133,33 @@ impl Service for Ecs {
         };
         gone_is_ok(deleted)
     }
+
+    /// Adoption: a cluster or service by its name (CreateCluster would
+    /// answer with the existing one, CreateService refuses a second); a task
+    /// definition's latest revision only when it is what the inputs describe
+    /// — otherwise it is an earlier revision, and a new one must be made.
+    async fn find(
+        &self,
+        p: &AwsProvider,
+        ctx: &CallContext,
+        inputs: &PropertyMap,
+    ) -> Result<Vec<Created>, ProviderError> {
+        let id = match ctx.token.as_str() {
+            CLUSTER => cluster::find(p, inputs).await?,
+            TASK_DEFINITION => {
+                let family = required_str(inputs, "family")?;
+                let Some(outputs) = self.read(p, ctx, family).await? else { return Ok(Vec::new()) };
+                return Ok(if task::matches(inputs, &outputs)? {
+                    vec![Created { id: family.to_string(), outputs }]
+                } else {
+                    Vec::new()
+                });
+            }
+            _ => service::find(p, inputs).await?,
+        };
+        let Some(id) = id else { return Ok(Vec::new()) };
+        Ok(self.read(p, ctx, &id).await?.map(|outputs| Created { id, outputs }).into_iter().collect())
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -357,6 +384,19 @@ mod cluster {
         apply_tags(p, ctx, id, old, new).await
     }
 
+    /// The ARN of the active cluster named as the inputs say.
+    pub(super) async fn find(p: &AwsProvider, inputs: &PropertyMap) -> Result<Option<String>, ProviderError> {
+        let ecs = p.ecs().await?;
+        let name = required_str(inputs, "name")?;
+        let out = p.call(|| ecs.describe_clusters().clusters(name).send()).await?;
+        Ok(out
+            .clusters()
+            .iter()
+            .find(|c| c.cluster_name() == Some(name) && c.status() != Some("INACTIVE"))
+            .and_then(|c| c.cluster_arn())
+            .map(str::to_string))
+    }
+
     pub(super) async fn delete(p: &AwsProvider, ctx: &CallContext, id: &str) -> Result<(), ProviderError> {
         if read(p, id).await?.is_none() {
             return Ok(());
@@ -464,6 +504,29 @@ mod task {
         .await?;
         let td = out.task_definition().ok_or_else(|| missing_field("RegisterTaskDefinition", "taskDefinition"))?;
         td.family().map(str::to_string).ok_or_else(|| missing_field("RegisterTaskDefinition", "taskDefinition.family"))
+    }
+
+    /// Whether the revision read as `outputs` is the one `inputs` describe
+    /// (container definitions compared as ECS keeps them).
+    pub(super) fn matches(inputs: &PropertyMap, outputs: &PropertyMap) -> Result<bool, ProviderError> {
+        let wanted = containers::to_json(&containers::parse(required_str(inputs, "containerDefinitions")?)?);
+        if outputs.get("containerDefinitions").and_then(Value::as_str) != Some(wanted.as_str()) {
+            return Ok(false);
+        }
+        for key in ["cpu", "memory", "networkMode", "executionRoleArn", "taskRoleArn"] {
+            if optional_str(inputs, key)? != outputs.get(key).and_then(Value::as_str) {
+                return Ok(false);
+            }
+        }
+        let compat = optional_str_list(inputs, "requiresCompatibilities")?.unwrap_or_default();
+        let recorded: Vec<&str> = outputs
+            .get("requiresCompatibilities")
+            .and_then(Value::as_array)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        Ok(compat.iter().map(String::as_str).eq(recorded))
     }
 
     /// AWS answers a describe of a family without an active revision (or a
@@ -1421,6 +1484,22 @@ mod service {
             wait_stable(p, ctx, id).await?;
         }
         Ok(())
+    }
+
+    /// The ARN of the service the inputs name in their cluster, unless deleted.
+    pub(super) async fn find(p: &AwsProvider, inputs: &PropertyMap) -> Result<Option<String>, ProviderError> {
+        let ecs = p.ecs().await?;
+        let (cluster, name) = (required_str(inputs, "cluster")?, required_str(inputs, "name")?);
+        let out = match p.call(|| ecs.describe_services().cluster(cluster).services(name).send()).await {
+            Err(e) if e.code == "ClusterNotFoundException" => return Ok(None),
+            other => other?,
+        };
+        Ok(out
+            .services()
+            .iter()
+            .find(|s| s.service_name() == Some(name) && s.status() != Some("INACTIVE"))
+            .and_then(|s| s.service_arn())
+            .map(str::to_string))
     }
 
     pub(super) async fn delete(p: &AwsProvider, ctx: &CallContext, id: &str) -> Result<(), ProviderError> {

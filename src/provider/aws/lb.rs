@@ -117,6 +117,52 @@ impl Service for Lb {
         };
         gone_is_ok(deleted)
     }
+
+    /// Adoption: a load balancer or target group by its unique name, a
+    /// listener by its port on the load balancer (one listener per port).
+    async fn find(
+        &self,
+        p: &AwsProvider,
+        ctx: &CallContext,
+        inputs: &PropertyMap,
+    ) -> Result<Vec<Created>, ProviderError> {
+        let elb = p.elbv2().await?;
+        let ids: Vec<String> = match ctx.token.as_str() {
+            LOAD_BALANCER => {
+                let name = required_str(inputs, "name")?;
+                let out = found(p.call(|| elb.describe_load_balancers().names(name).send()).await)?;
+                out.iter()
+                    .flat_map(|o| o.load_balancers())
+                    .filter_map(|lb| lb.load_balancer_arn().map(str::to_string))
+                    .collect()
+            }
+            TARGET_GROUP => {
+                let name = required_str(inputs, "name")?;
+                let out = found(p.call(|| elb.describe_target_groups().names(name).send()).await)?;
+                out.iter()
+                    .flat_map(|o| o.target_groups())
+                    .filter_map(|g| g.target_group_arn().map(str::to_string))
+                    .collect()
+            }
+            _ => {
+                let lb = required_str(inputs, "loadBalancerArn")?;
+                let port = optional_i32(inputs, "port")?;
+                let out = found(p.call(|| elb.describe_listeners().load_balancer_arn(lb).send()).await)?;
+                out.iter()
+                    .flat_map(|o| o.listeners())
+                    .filter(|l| port.is_none() || l.port() == port)
+                    .filter_map(|l| l.listener_arn().map(str::to_string))
+                    .collect()
+            }
+        };
+        let mut found = Vec::new();
+        for id in ids {
+            if let Some(outputs) = self.read(p, ctx, &id).await? {
+                found.push(Created { id, outputs });
+            }
+        }
+        Ok(found)
+    }
 }
 
 // ---------------------------------------------------------------------------

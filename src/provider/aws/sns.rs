@@ -92,6 +92,27 @@ impl Service for Sns {
         };
         gone_is_ok(deleted)
     }
+
+    /// Adoption: a topic by its name (its ARN follows from it), a
+    /// subscription by topic, protocol and endpoint.
+    async fn find(
+        &self,
+        p: &AwsProvider,
+        ctx: &CallContext,
+        inputs: &PropertyMap,
+    ) -> Result<Vec<Created>, ProviderError> {
+        let ids = match ctx.token.as_str() {
+            TOPIC => vec![p.arn("sns", p.account_id().await?, required_str(inputs, "name")?).await?],
+            _ => subscription::find(p, inputs).await?,
+        };
+        let mut found = Vec::new();
+        for id in ids {
+            if let Some(outputs) = self.read(p, ctx, &id).await? {
+                found.push(Created { id, outputs });
+            }
+        }
+        Ok(found)
+    }
 }
 
 fn changed(old: &PropertyMap, new: &PropertyMap, key: &str) -> bool {
@@ -300,6 +321,35 @@ mod subscription {
             ));
         }
         Ok(arn.to_string())
+    }
+
+    /// The subscriptions of the input topic with the input protocol and
+    /// endpoint. A pending one is listed without its ARN and is not found
+    /// here; Subscribe answers a repeat with that same subscription anyway.
+    pub(super) async fn find(p: &AwsProvider, inputs: &PropertyMap) -> Result<Vec<String>, ProviderError> {
+        let sns = p.sns().await?;
+        let (topic, protocol, endpoint) =
+            (required_str(inputs, "topic")?, required_str(inputs, "protocol")?, required_str(inputs, "endpoint")?);
+        let mut ids = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let listed = p
+                .call(|| sns.list_subscriptions_by_topic().topic_arn(topic).set_next_token(token.clone()).send())
+                .await;
+            let Some(out) = found(listed)? else { return Ok(ids) };
+            ids.extend(
+                out.subscriptions()
+                    .iter()
+                    .filter(|s| s.protocol() == Some(protocol) && s.endpoint() == Some(endpoint))
+                    .filter_map(|s| s.subscription_arn())
+                    .filter(|arn| arn.starts_with("arn:"))
+                    .map(str::to_string),
+            );
+            match out.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => return Ok(ids),
+            }
+        }
     }
 
     pub(super) async fn read(p: &AwsProvider, id: &str) -> Result<Option<PropertyMap>, ProviderError> {

@@ -8,6 +8,8 @@
 //!   read), so these tests put [`TagShim`], a small loopback proxy, in front of
 //!   moto: it answers those three calls from a table it keeps and records the
 //!   tags RegisterScalableTarget carries; every other request goes to moto.
+//!   `target_without_the_tagging_api` runs against moto alone, as the quick
+//!   start does: the target works, its tags are left out of the outputs.
 //! - moto's DeregisterScalableTarget / DeleteScalingPolicy of something missing
 //!   answer ValidationException where AWS says ObjectNotFoundException; the
 //!   provider looks before it deletes, so both end the same way.
@@ -371,4 +373,24 @@ async fn policy_lifecycle() {
     .await;
     env.remove(TARGET, "blue-scaling-target", &target).await;
     assert_eq!(env.provider.read(&ctx(TARGET, "blue-scaling-target"), &target.id).await.unwrap(), None);
+}
+
+/// Against moto alone (no shim), as `tapctl up` on the quick start meets it:
+/// the tagging API answers with an HTML error page, so the target is
+/// registered and scaled, and its outputs leave the tags out.
+#[tokio::test]
+async fn target_without_the_tagging_api() {
+    let env = Env::start().await;
+    service(&env).await;
+    let p = env.provider.as_ref();
+    let c = ctx(TARGET, "blue-scaling-target");
+    let created = p.create(&c, &target_inputs(2, 6, "a")).await.expect("create without the tagging API");
+    assert_eq!(created.id, RESOURCE_ID);
+    assert!(!created.outputs.contains_key("tagsAll") && !created.outputs.contains_key("tags"), "{:?}", created.outputs);
+    assert_eq!(p.read(&c, &created.id).await.unwrap().as_ref(), Some(&created.outputs));
+    let updated = p.update(&c, &created.id, &created.outputs, &target_inputs(1, 8, "b")).await.expect("update");
+    assert_eq!(updated["maxCapacity"], Value::from(8));
+    p.delete(&c, &created.id, &updated).await.unwrap();
+    assert_eq!(p.read(&c, &created.id).await.unwrap(), None);
+    p.delete(&c, &created.id, &updated).await.unwrap();
 }

@@ -51,11 +51,18 @@ async fn census(config: &aws_config::SdkConfig) -> BTreeMap<&'static str, usize>
     n.insert("load-balancer", elb.describe_load_balancers().send().await.unwrap().load_balancers().len());
     n.insert("target-group", elb.describe_target_groups().send().await.unwrap().target_groups().len());
     let ecs = aws_sdk_ecs::Client::new(config);
-    let clusters = ecs.list_clusters().send().await.unwrap();
-    n.insert("ecs-cluster", clusters.cluster_arns().len());
+    // Deleted clusters stay listed as INACTIVE (moto and ECS alike).
+    let arns = ecs.list_clusters().send().await.unwrap().cluster_arns().to_vec();
+    let described = ecs.describe_clusters().set_clusters(Some(arns)).send().await.unwrap();
+    let active: Vec<&str> = described.clusters().iter().filter(|c| c.status() == Some("ACTIVE")).filter_map(|c| c.cluster_arn()).collect();
+    n.insert("ecs-cluster", active.len());
     let mut services = 0;
-    for c in clusters.cluster_arns() {
-        services += ecs.list_services().cluster(c).send().await.unwrap().service_arns().len();
+    for c in active {
+        let listed = ecs.list_services().cluster(c).send().await.unwrap().service_arns().to_vec();
+        if !listed.is_empty() {
+            let described = ecs.describe_services().cluster(c).set_services(Some(listed)).send().await.unwrap();
+            services += described.services().iter().filter(|s| s.status() == Some("ACTIVE")).count();
+        }
     }
     n.insert("ecs-service", services);
     let iam = aws_sdk_iam::Client::new(config);

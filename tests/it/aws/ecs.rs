@@ -264,6 +264,7 @@ async fn service_lifecycle() {
     let update = service_inputs(&cluster.id, &task_arn, &net, &tg.id, 3, "blue-svc");
     let env_ref = &env;
     let (cluster_ref, tg_ref) = (&cluster, &tg);
+    let create_again = create.clone();
     let (created, _) = env
         .lifecycle(SERVICE, "blue-service", create, update, |created, updated| async move {
             let o = &created.outputs;
@@ -291,6 +292,9 @@ async fn service_lifecycle() {
             let c = ecs(env_ref).await;
             let d = c.describe_services().cluster("tap-test-cluster").services(&created.id).send().await.unwrap();
             assert_eq!(d.services()[0].desired_count(), 3);
+            // Adoption after an interrupted create finds the service by name.
+            let found = env_ref.provider.find(&ctx(SERVICE, "blue-service"), &create_again).await.unwrap();
+            assert_eq!(found.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), vec![created.id.as_str()]);
         })
         .await;
     // Deleted means INACTIVE to ECS (it keeps the record for a while).
@@ -338,4 +342,30 @@ async fn moto_still_drops_the_circuit_breaker_on_create() {
     let kept =
         created.service().and_then(|s| s.deployment_configuration()).and_then(|d| d.deployment_circuit_breaker());
     assert!(kept.is_none(), "moto now keeps the circuit breaker on CreateService: {kept:?}");
+}
+
+/// What an interrupted create left is found for adoption: a cluster by its
+/// name, a task definition only when its latest revision is the one asked
+/// for (an earlier revision must not be taken for the new one).
+#[tokio::test]
+async fn find_adopts_clusters_by_name_and_only_matching_revisions() {
+    let env = Env::start().await;
+    let p = env.provider.as_ref();
+    let inputs = props(vec![("name", "tap-test-cluster".into()), ("settings", settings("enabled"))]);
+    let c = ctx(CLUSTER, "cluster");
+    assert!(p.find(&c, &inputs).await.unwrap().is_empty());
+    let cluster = env.given(CLUSTER, "cluster", inputs.clone()).await;
+    assert_eq!(p.find(&c, &inputs).await.unwrap(), vec![cluster.clone()]);
+    let other = props(vec![("name", "tap-test-other".into())]);
+    assert!(p.find(&c, &other).await.unwrap().is_empty());
+    env.remove(CLUSTER, "cluster", &cluster).await;
+    assert!(p.find(&c, &inputs).await.unwrap().is_empty(), "an INACTIVE cluster is not adopted");
+
+    let t = ctx(TASK, "blue-task");
+    let v1 = task_inputs("tap-test-blue-task", "nginx:1.27", "blue");
+    let v2 = task_inputs("tap-test-blue-task", "nginx:1.28", "blue");
+    let first = env.given(TASK, "blue-task", v1.clone()).await;
+    assert_eq!(p.find(&t, &v1).await.unwrap(), vec![first.clone()]);
+    assert!(p.find(&t, &v2).await.unwrap().is_empty(), "revision 1 is not what v2 asks for");
+    env.remove(TASK, "blue-task", &first).await;
 }

@@ -96,8 +96,10 @@ fn flagship_up_noop_weights_shift_rollback_destroy() {
     let tgs = rt.block_on(elb.describe_target_groups().send()).unwrap();
     assert!(tgs.target_groups().is_empty());
     let ecs = aws_sdk_ecs::Client::new(&config);
-    let clusters = rt.block_on(ecs.list_clusters().send()).unwrap();
-    assert!(clusters.cluster_arns().is_empty(), "{:?}", clusters.cluster_arns());
+    // moto keeps deleted clusters listed as INACTIVE, as ECS does for a while.
+    let arns = rt.block_on(ecs.list_clusters().send()).unwrap().cluster_arns().to_vec();
+    let described = rt.block_on(ecs.describe_clusters().set_clusters(Some(arns)).send()).unwrap();
+    assert!(!described.clusters().iter().any(|c| c.status() == Some("ACTIVE")), "{:?}", described.clusters());
     let tagged = |name: &str| aws_sdk_ec2::types::Filter::builder().name(name).values("tapctl:urn").build();
     let groups = rt.block_on(ec2.describe_security_groups().filters(tagged("tag-key")).send()).unwrap();
     assert!(groups.security_groups().is_empty(), "{:?}", groups.security_groups());

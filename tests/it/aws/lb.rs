@@ -213,6 +213,15 @@ async fn listener_lifecycle_shifts_weights_in_place() {
     };
     let env_ref = &env;
     let (blue_ref, green_ref, alb_ref) = (&blue, &green, &alb);
+    let first = inputs(100, 0);
+    // Adoption finds the balancer and the groups by their names.
+    let p = env.provider.as_ref();
+    assert_eq!(p.find(&super::ctx(LB, "alb"), &lb_inputs(net, 60, true, "alb")).await.unwrap(), vec![alb.clone()]);
+    assert_eq!(
+        p.find(&super::ctx(TG, "blue-tg"), &tg_inputs("tap-test-blue-tg", vpc, "/", 30)).await.unwrap(),
+        vec![blue.clone()]
+    );
+    assert!(p.find(&super::ctx(LISTENER, "http-listener"), &first).await.unwrap().is_empty());
     let (created, _) = env
         .lifecycle(LISTENER, "http-listener", inputs(100, 0), inputs(90, 10), |created, updated| async move {
             let o = &created.outputs;
@@ -246,6 +255,9 @@ async fn listener_lifecycle_shifts_weights_in_place() {
                 .map(|g| (g.target_group_arn().unwrap().to_string(), g.weight().unwrap()))
                 .collect();
             assert_eq!(cloud, vec![(blue_ref.id.clone(), 90), (green_ref.id.clone(), 10)]);
+            // Adoption finds the listener by its port on the balancer.
+            let found = env_ref.provider.find(&super::ctx(LISTENER, "http-listener"), &first).await.unwrap();
+            assert_eq!(found.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), vec![created.id.as_str()]);
         })
         .await;
     assert!(created.id.starts_with("arn:aws:elasticloadbalancing:"));

@@ -47,6 +47,9 @@ async fn topic_lifecycle() {
             let t = sns(env).await.list_tags_for_resource().resource_arn(&created.id).send().await.unwrap();
             let keys: Vec<&str> = t.tags().iter().map(|t| t.key()).collect();
             assert!(keys.contains(&URN_TAG) && keys.contains(&"Name"), "{keys:?}");
+            // Adoption finds the topic by its name.
+            let found = env.provider.find(&super::ctx(TOPIC, "alerts"), &inputs("Alerts", "alerts")).await.unwrap();
+            assert_eq!(found.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), vec![created.id.as_str()]);
         },
     )
     .await;
@@ -88,6 +91,10 @@ async fn subscription_lifecycle() {
             assert_eq!(policy["severity"][0], "critical");
             let a = sns(env).await.get_subscription_attributes().subscription_arn(&created.id).send().await.unwrap();
             assert!(a.attributes().unwrap().contains_key("FilterPolicy"));
+            // Adoption finds the subscription by topic, protocol and endpoint.
+            let c = super::ctx(SUBSCRIPTION, "alerts-email");
+            let found = env.provider.find(&c, &subscription_inputs(topic_arn, None)).await.unwrap();
+            assert_eq!(found.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), vec![created.id.as_str()]);
         },
     )
     .await;
