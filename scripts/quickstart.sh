@@ -40,8 +40,7 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
 unset AWS_PROFILE AWS_SESSION_TOKEN
 
+# `up` ends by printing the stack outputs.
 "$tapctl" --cwd "$work" --cloud aws up --yes
-echo
-"$tapctl" --cwd "$work" --cloud aws stack output
 echo
 echo "State and the emulator's log are in $work (the emulator stops now)."
