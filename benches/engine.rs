@@ -64,7 +64,8 @@ fn layered(n: usize, width: usize, fan_in: usize) -> Program {
             ("cidrBlock".to_string(), Value::from("10.0.0.0/16")),
             ("tags".to_string(), Value::object(tags)),
         ]);
-        current.push(p.resource(&root, "aws:ec2/vpc:Vpc", &format!("r{i}"), inputs, ResourceOptions::default()).unwrap());
+        current
+            .push(p.resource(&root, "aws:ec2/vpc:Vpc", &format!("r{i}"), inputs, ResourceOptions::default()).unwrap());
         if current.len() == width {
             previous = std::mem::take(&mut current);
         }
@@ -75,13 +76,23 @@ fn layered(n: usize, width: usize, fan_in: usize) -> Program {
 /// The flagship program (prod sizing: two DB instances, monitoring).
 fn flagship() -> Program {
     let config = StackConfig::new(
-        [("aws:region", Value::from("us-east-1")), ("tap:environment", Value::from("prod")), ("tap:deletionProtection", Value::from(false))]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
+        [
+            ("aws:region", Value::from("us-east-1")),
+            ("tap:environment", Value::from("prod")),
+            ("tap:deletionProtection", Value::from(false)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect(),
     );
     let zones = vec!["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()];
-    let ctx = tapctl::programs::ProgramContext { project: "tap", stack: "prod", config: &config, availability_zones: zones, environment_suffix: None };
+    let ctx = tapctl::programs::ProgramContext {
+        project: "tap",
+        stack: "prod",
+        config: &config,
+        availability_zones: zones,
+        environment_suffix: None,
+    };
     tapctl::programs::build("blue-green", &ctx).unwrap().program
 }
 
@@ -95,8 +106,13 @@ fn typical_seconds(token: &str) -> f64 {
         "aws:ecs/service:Service" => 30.0,
         "aws:ecs/cluster:Cluster" => 5.0,
         "aws:ec2/vpc:Vpc" | "aws:ec2/securityGroup:SecurityGroup" => 3.0,
-        "aws:ec2/subnet:Subnet" | "aws:ec2/internetGateway:InternetGateway" | "aws:iam/role:Role" | "aws:lb/targetGroup:TargetGroup" | "aws:lb/listener:Listener" => 2.0,
-        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule" | "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule" => 0.5,
+        "aws:ec2/subnet:Subnet"
+        | "aws:ec2/internetGateway:InternetGateway"
+        | "aws:iam/role:Role"
+        | "aws:lb/targetGroup:TargetGroup"
+        | "aws:lb/listener:Listener" => 2.0,
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+        | "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule" => 0.5,
         _ => 1.0,
     }
 }
@@ -138,7 +154,10 @@ async fn persist_step(n: usize) {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::new(Arc::new(Arc::new(MemoryCloud::new())));
     let program = layered(n, 100, 2);
-    new_stack(dir.path()).up(&engine, &program, &RunOptions { parallel: 64, ..RunOptions::default() }, yes).await.unwrap();
+    new_stack(dir.path())
+        .up(&engine, &program, &RunOptions { parallel: 64, ..RunOptions::default() }, yes)
+        .await
+        .unwrap();
     let backend = LocalBackend::new(dir.path());
     let snapshot = backend.load("bench", None).unwrap().snapshot;
     let locked = backend.lock("bench", "bench").unwrap();
@@ -189,12 +208,19 @@ async fn with_latency(scenario: &str, program: Program, latencies: HashMap<Strin
     let latencies = Arc::new(latencies);
     let lookup = latencies.clone();
     let cloud = MemoryCloud::new().with_latency(Latency::Custom(Arc::new(move |ctx, op| {
-        if op == Op::Create { lookup.get(ctx.urn.as_str()).copied().unwrap_or_default() } else { Duration::ZERO }
+        if op == Op::Create {
+            lookup.get(ctx.urn.as_str()).copied().unwrap_or_default()
+        } else {
+            Duration::ZERO
+        }
     })));
     let engine = Engine::new(Arc::new(Arc::new(cloud)));
     let critical = critical_path_ms(&program, &|u| latencies.get(u).copied().unwrap_or_default());
     let start = Instant::now();
-    let out = new_stack(dir.path()).up(&engine, &program, &RunOptions { parallel, ..RunOptions::default() }, yes).await.unwrap();
+    let out = new_stack(dir.path())
+        .up(&engine, &program, &RunOptions { parallel, ..RunOptions::default() }, yes)
+        .await
+        .unwrap();
     assert!(out.summary.succeeded());
     line(scenario, program.resources().len(), parallel, start.elapsed(), critical, dir_bytes(dir.path()));
 }
@@ -213,7 +239,12 @@ async fn run_scenario(name: &str) {
         "layered" => {
             let (n, width) = (arg(0), arg(1));
             let program = layered(n, width, 3);
-            let latencies = program.resources().iter().filter(|r| r.custom && !r.is_provider()).map(|r| (r.urn.to_string(), Duration::from_millis(20))).collect();
+            let latencies = program
+                .resources()
+                .iter()
+                .filter(|r| r.custom && !r.is_provider())
+                .map(|r| (r.urn.to_string(), Duration::from_millis(20)))
+                .collect();
             with_latency("layered_up_20ms", program, latencies, width).await
         }
         op => zero_latency(op, arg(0)).await,
@@ -283,7 +314,12 @@ fn main() {
     }
     let get = |scenario: &str, n: usize| results.iter().find(|m| m.scenario == scenario && m.resources == n);
     for m in results.iter().filter(|m| m.ratio > 0.0 && (m.scenario != "flagship_up" || m.parallel >= 1000)) {
-        target(&format!("{}_{}_ratio", m.scenario, m.resources), "wall/critical path <= 1.05", format!("{:.3}", m.ratio), m.ratio <= 1.05);
+        target(
+            &format!("{}_{}_ratio", m.scenario, m.resources),
+            "wall/critical path <= 1.05",
+            format!("{:.3}", m.ratio),
+            m.ratio <= 1.05,
+        );
     }
     if let Some(m) = get("noop_preview", 10_000) {
         target("noop_preview_10000", "< 1000 ms", format!("{:.0}ms", m.wall_ms), m.wall_ms < 1000.0);
@@ -307,7 +343,12 @@ fn main() {
     let flagship: Vec<&Measured> = results.iter().filter(|m| m.scenario == "flagship_up").collect();
     if let Some(serial) = flagship.iter().find(|m| m.parallel == 1) {
         for m in &flagship {
-            println!("SPEEDUP flagship parallel={} wall_ms={:.0} speedup={:.2}x", m.parallel, m.wall_ms, serial.wall_ms / m.wall_ms);
+            println!(
+                "SPEEDUP flagship parallel={} wall_ms={:.0} speedup={:.2}x",
+                m.parallel,
+                m.wall_ms,
+                serial.wall_ms / m.wall_ms
+            );
         }
     }
 }

@@ -8,16 +8,16 @@
 
 #![deny(missing_docs)]
 
-pub mod components;
 pub mod cli;
+pub mod components;
 pub mod config;
 pub mod engine;
 pub mod graph;
 pub mod model;
 pub mod plan;
 pub mod programs;
-pub mod shift;
 pub mod provider;
+pub mod shift;
 pub mod stack;
 pub mod state;
 

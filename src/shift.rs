@@ -45,7 +45,9 @@ pub enum ShiftError {
     #[error("--steps {0}")]
     BadSteps(String),
     /// The rollback itself failed: the listener may be between weights.
-    #[error("rolling back to {to} after `{reason}` failed: {error}; run `tapctl up` to restore the configured weights")]
+    #[error(
+        "rolling back to {to} after `{reason}` failed: {error}; run `tapctl up` to restore the configured weights"
+    )]
     RollbackFailed {
         /// Where the rollback was going.
         to: Weights,
@@ -138,7 +140,11 @@ pub async fn run(
             return roll_back(start, format!("moving to {weights} failed: {e}"), switch, events).await;
         }
         last = weights;
-        events(&Event::Notice(format!("traffic now {weights}; watching {} alarm(s) for {:?}", watch.len(), plan.interval)));
+        events(&Event::Notice(format!(
+            "traffic now {weights}; watching {} alarm(s) for {:?}",
+            watch.len(),
+            plan.interval
+        )));
         let began = Instant::now();
         loop {
             match alarms.firing(watch).await {
@@ -162,7 +168,12 @@ pub async fn run(
     Ok(ShiftOutcome::Completed(last))
 }
 
-async fn roll_back(to: Weights, reason: String, switch: &dyn TrafficSwitch, events: &EventSink) -> Result<ShiftOutcome, ShiftError> {
+async fn roll_back(
+    to: Weights,
+    reason: String,
+    switch: &dyn TrafficSwitch,
+    events: &EventSink,
+) -> Result<ShiftOutcome, ShiftError> {
     events(&Event::Notice(format!("rolling back to {to}: {reason}")));
     match switch.set(to).await {
         Ok(()) => Ok(ShiftOutcome::RolledBack { to, reason }),
@@ -221,9 +232,17 @@ mod tests {
     #[tokio::test]
     async fn a_quiet_shift_walks_every_step() {
         let switch = Recorder(Mutex::new(vec![]), None);
-        let out = run(&plan(&[10, 50, 100]), BLUE, &switch, &Alarms(Mutex::new(0), usize::MAX), &[], &Cancel::new(), &crate::engine::no_events())
-            .await
-            .unwrap();
+        let out = run(
+            &plan(&[10, 50, 100]),
+            BLUE,
+            &switch,
+            &Alarms(Mutex::new(0), usize::MAX),
+            &[],
+            &Cancel::new(),
+            &crate::engine::no_events(),
+        )
+        .await
+        .unwrap();
         assert_eq!(out, ShiftOutcome::Completed(Weights { blue: 0, green: 100 }));
         let seen: Vec<u32> = switch.0.lock().unwrap().iter().map(|w| w.green).collect();
         assert_eq!(seen, [10, 50, 100]);
@@ -232,9 +251,17 @@ mod tests {
     #[tokio::test]
     async fn an_alarm_rolls_back_to_the_start() {
         let switch = Recorder(Mutex::new(vec![]), None);
-        let out = run(&plan(&[10, 50, 100]), BLUE, &switch, &Alarms(Mutex::new(0), 1), &[], &Cancel::new(), &crate::engine::no_events())
-            .await
-            .unwrap();
+        let out = run(
+            &plan(&[10, 50, 100]),
+            BLUE,
+            &switch,
+            &Alarms(Mutex::new(0), 1),
+            &[],
+            &Cancel::new(),
+            &crate::engine::no_events(),
+        )
+        .await
+        .unwrap();
         let ShiftOutcome::RolledBack { to, reason } = out else { panic!("{out:?}") };
         assert_eq!(to, BLUE);
         assert!(reason.contains("tap-dev-alb-5xx"));
@@ -245,16 +272,32 @@ mod tests {
     #[tokio::test]
     async fn a_failed_step_or_an_interrupt_rolls_back() {
         let switch = Recorder(Mutex::new(vec![]), Some(Weights { blue: 50, green: 50 }));
-        let out = run(&plan(&[10, 50, 100]), BLUE, &switch, &Alarms(Mutex::new(0), usize::MAX), &[], &Cancel::new(), &crate::engine::no_events())
-            .await
-            .unwrap();
+        let out = run(
+            &plan(&[10, 50, 100]),
+            BLUE,
+            &switch,
+            &Alarms(Mutex::new(0), usize::MAX),
+            &[],
+            &Cancel::new(),
+            &crate::engine::no_events(),
+        )
+        .await
+        .unwrap();
         assert!(matches!(out, ShiftOutcome::RolledBack { to: BLUE, .. }));
         let cancel = Cancel::new();
         cancel.request();
         let switch = Recorder(Mutex::new(vec![]), None);
-        let out = run(&plan(&[10, 100]), BLUE, &switch, &Alarms(Mutex::new(0), usize::MAX), &[], &cancel, &crate::engine::no_events())
-            .await
-            .unwrap();
+        let out = run(
+            &plan(&[10, 100]),
+            BLUE,
+            &switch,
+            &Alarms(Mutex::new(0), usize::MAX),
+            &[],
+            &cancel,
+            &crate::engine::no_events(),
+        )
+        .await
+        .unwrap();
         assert_eq!(out, ShiftOutcome::RolledBack { to: BLUE, reason: "interrupted".into() });
     }
 

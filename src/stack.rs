@@ -85,7 +85,8 @@ impl Stack {
         opts: &RunOptions,
         confirm: impl FnOnce(&Plan) -> bool,
     ) -> Result<Outcome, StackError> {
-        if self.crypter.is_none() && program.resources().iter().any(|r| r.inputs.values().any(|v| v.contains_secret())) {
+        if self.crypter.is_none() && program.resources().iter().any(|r| r.inputs.values().any(|v| v.contains_secret()))
+        {
             return Err(StackError::NeedPassphrase);
         }
         let (locked, snapshot) = self.lock_and_recover("up", opts)?;
@@ -112,7 +113,12 @@ impl Stack {
     }
 
     /// Deletes everything the stack manages.
-    pub async fn destroy(&self, engine: &Engine, opts: &RunOptions, confirm: impl FnOnce(&Plan) -> bool) -> Result<Outcome, StackError> {
+    pub async fn destroy(
+        &self,
+        engine: &Engine,
+        opts: &RunOptions,
+        confirm: impl FnOnce(&Plan) -> bool,
+    ) -> Result<Outcome, StackError> {
         let (locked, snapshot) = self.lock_and_recover("destroy", opts)?;
         let persister = self.persister(&locked, snapshot)?;
         if let Err(e) = self.settle_pending(engine, &persister, opts).await {
@@ -157,7 +163,10 @@ impl Stack {
     fn lock_and_recover(&self, command: &str, opts: &RunOptions) -> Result<(LockedStack, Snapshot), StackError> {
         let locked = self.backend.lock(&self.name, command)?;
         if let Some(dead) = locked.taken_over() {
-            (opts.events)(&Event::Notice(format!("{dead} died holding the lock of stack `{}`; taking over", self.name)));
+            (opts.events)(&Event::Notice(format!(
+                "{dead} died holding the lock of stack `{}`; taking over",
+                self.name
+            )));
         }
         let loaded = self.backend.load(&self.name, self.crypter.as_ref())?;
         if loaded.replay.applied > 0 || loaded.replay.torn_tail {
@@ -174,7 +183,12 @@ impl Stack {
 
     /// Adopts, re-reads or drops what an interrupted run left pending, and
     /// says so; afterwards the state has no pending operations.
-    async fn settle_pending(&self, engine: &Engine, persister: &Persister, opts: &RunOptions) -> Result<RunSummary, EngineError> {
+    async fn settle_pending(
+        &self,
+        engine: &Engine,
+        persister: &Persister,
+        opts: &RunOptions,
+    ) -> Result<RunSummary, EngineError> {
         for (mutation, note) in engine.plan_recovery(&persister.snapshot()).await? {
             persister.record(mutation).await?;
             if !note.is_empty() {

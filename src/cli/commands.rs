@@ -10,7 +10,6 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use super::progress::Progress;
 use super::render;
 use super::{Cli, Cloud, Command, ConfigCommand, GraphFormat, ShiftTo, StackCommand};
-use crate::shift::{self, parse_interval, Colour, ShiftOutcome, ShiftPlan, TrafficSwitch, Weights};
 use crate::config::{StackConfig, StackFile, Workspace};
 use crate::engine::{default_parallelism, Cancel, CancelLevel, Engine, RunOptions};
 use crate::graph::ResourceGraph;
@@ -19,6 +18,7 @@ use crate::plan::Plan;
 use crate::programs::{self, ProgramContext};
 use crate::provider::memory::MemoryCloud;
 use crate::provider::{AlarmSource, ProviderFactory};
+use crate::shift::{self, parse_interval, Colour, ShiftOutcome, ShiftPlan, TrafficSwitch, Weights};
 use crate::stack::{Stack, StackError};
 use crate::state::secrets::passphrase_from_env;
 use crate::state::{Crypter, LocalBackend, Snapshot, UntypedDeployment, CHECKPOINT_VERSION};
@@ -77,7 +77,9 @@ impl Context {
             #[cfg(feature = "aws")]
             Cloud::Aws => Ok(Arc::new(crate::provider::aws::AwsFactory::from_env())),
             #[cfg(not(feature = "aws"))]
-            Cloud::Aws => bail!("this build of tapctl has no AWS provider (built without the `aws` feature); run with --cloud memory"),
+            Cloud::Aws => bail!(
+                "this build of tapctl has no AWS provider (built without the `aws` feature); run with --cloud memory"
+            ),
         }
     }
 
@@ -102,7 +104,9 @@ impl Context {
                 Ok(crate::provider::aws::AwsFactory::from_env().alarm_source(Some(&region)))
             }
             #[cfg(not(feature = "aws"))]
-            Cloud::Aws => bail!("this build of tapctl has no AWS provider (built without the `aws` feature); run with --cloud memory"),
+            Cloud::Aws => bail!(
+                "this build of tapctl has no AWS provider (built without the `aws` feature); run with --cloud memory"
+            ),
         }
     }
 
@@ -246,14 +250,17 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let ctx = Context::resolve(&cli, false)?;
             let engine = Engine::new(ctx.factory()?);
             let progress = Progress::new(false);
-            let opts = RunOptions { parallel: ctx.parallel(*parallel)?, events: progress.sink(), ..RunOptions::default() };
+            let opts =
+                RunOptions { parallel: ctx.parallel(*parallel)?, events: progress.sink(), ..RunOptions::default() };
             watch_ctrl_c(&opts.cancel);
             let outcome = ctx
                 .stack()?
                 .destroy(&engine, &opts, |plan: &Plan| {
                     println!("Destroying stack {} (project {}):\n", ctx.stack_name, ctx.workspace.project.name);
                     print!("{}", render::plan_text(plan, false));
-                    !plan.summary().has_changes() || *yes || confirm("Do you want to delete every resource of this stack?")
+                    !plan.summary().has_changes()
+                        || *yes
+                        || confirm("Do you want to delete every resource of this stack?")
                 })
                 .await
                 .map_err(|e| declined_or(e, *yes))?;
@@ -300,8 +307,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     file.display()
                 );
             }
-            let d: UntypedDeployment =
-                serde_json::from_value(raw).with_context(|| format!("{} is not a Pulumi deployment", file.display()))?;
+            let d: UntypedDeployment = serde_json::from_value(raw)
+                .with_context(|| format!("{} is not a Pulumi deployment", file.display()))?;
             let snapshot = Snapshot::from_deployment(&d.deployment, ctx.crypter.as_ref())
                 .with_context(|| format!("{} failed validation; the current state is unchanged", file.display()))?;
             ctx.stack()?.import(&snapshot)?;
@@ -327,9 +334,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Config(ConfigCommand::Get { key }) => {
             let ctx = Context::resolve(&cli, false)?;
             let values = ctx.stack_file.values(ctx.crypter.as_ref())?;
-            let v = values.get(key).ok_or_else(|| {
-                anyhow!("config key `{key}` is not set in {}", ctx.stack_file.path().display())
-            })?;
+            let v = values
+                .get(key)
+                .ok_or_else(|| anyhow!("config key `{key}` is not set in {}", ctx.stack_file.path().display()))?;
             match v.as_str() {
                 Some(s) => println!("{s}"),
                 None => println!("{}", v.to_plain_json()),
@@ -385,7 +392,9 @@ async fn shift(cli: &Cli, to: ShiftTo, steps: &[u32], interval: &str) -> Result<
     };
     let alarms = ctx.alarm_source()?;
     println!("Shifting stack {} from {} toward {to:?}:", ctx.stack_name, traffic.weights);
-    let outcome = shift::run(&plan, traffic.weights, &switch, alarms.as_ref(), &traffic.watch_alarms, &cancel, &progress.sink()).await?;
+    let outcome =
+        shift::run(&plan, traffic.weights, &switch, alarms.as_ref(), &traffic.watch_alarms, &cancel, &progress.sink())
+            .await?;
     progress.finish();
     match outcome {
         ShiftOutcome::Completed(w) => {
@@ -417,7 +426,8 @@ impl TrafficSwitch for CliSwitch<'_> {
         let built = self.ctx.built(&self.factory, &overrides).await.map_err(|e| format!("{e:#}"))?;
         // Each step gets its own cancel handle: an interrupt stops the shift,
         // never the step that records a weight change (or its rollback).
-        let opts = RunOptions { targets: vec![self.listener.clone()], events: self.events.clone(), ..RunOptions::default() };
+        let opts =
+            RunOptions { targets: vec![self.listener.clone()], events: self.events.clone(), ..RunOptions::default() };
         let outcome = self.stack.up(&self.engine, &built.program, &opts, |_| true).await.map_err(|e| e.to_string())?;
         if !outcome.summary.succeeded() {
             let why: Vec<String> = outcome.summary.failures.iter().map(|(u, e)| format!("{}: {e}", u.name())).collect();
@@ -449,7 +459,12 @@ fn stack_outputs(snapshot: &Snapshot, ctx: &Context) -> PropertyMap {
     snapshot.live(&root).map(|r| r.outputs.clone()).unwrap_or_default()
 }
 
-fn report(summary: &crate::engine::RunSummary, snapshot: &Snapshot, json: bool, progress: &Progress) -> Result<ExitCode> {
+fn report(
+    summary: &crate::engine::RunSummary,
+    snapshot: &Snapshot,
+    json: bool,
+    progress: &Progress,
+) -> Result<ExitCode> {
     let outputs = snapshot
         .resources
         .iter()

@@ -87,7 +87,8 @@ impl Progress {
                 if let Some(m) = &self.multi {
                     let bar = m.add(ProgressBar::new_spinner());
                     bar.set_style(
-                        ProgressStyle::with_template("{spinner} {msg} ({elapsed})").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                        ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                     );
                     bar.set_message(format!("{} {}", verb(*op).0, label(urn)));
                     bar.enable_steady_tick(Duration::from_millis(120));
@@ -100,7 +101,13 @@ impl Progress {
                 }
                 st.steps.push(StepRecord { urn: urn.clone(), op: Some(*op), status: "done", detail: None });
                 drop(st);
-                self.line(&format!(" {:<2} {} {} ({:.1}s)", op.symbol(), label(urn), verb(*op).1, elapsed.as_secs_f64()));
+                self.line(&format!(
+                    " {:<2} {} {} ({:.1}s)",
+                    op.symbol(),
+                    label(urn),
+                    verb(*op).1,
+                    elapsed.as_secs_f64()
+                ));
             }
             Event::StepFailed { urn, error } => {
                 let op = st.bars.remove(urn).map(|(bar, op)| {
@@ -114,7 +121,12 @@ impl Progress {
                 }
             }
             Event::StepSkipped { urn, reason } => {
-                st.steps.push(StepRecord { urn: urn.clone(), op: None, status: "skipped", detail: Some(reason.clone()) });
+                st.steps.push(StepRecord {
+                    urn: urn.clone(),
+                    op: None,
+                    status: "skipped",
+                    detail: Some(reason.clone()),
+                });
             }
             Event::Drift { urn, diffs, deleted } => {
                 drop(st);

@@ -29,7 +29,8 @@ fn depth(urn: &crate::model::Urn) -> usize {
 /// The plan as Pulumi prints it: one line per step, then the summary.
 pub fn plan_text(plan: &Plan, diff: bool) -> String {
     let mut out = String::new();
-    let rows: Vec<&crate::plan::PlannedStep> = plan.steps.iter().filter(|s| diff || s.op != StepOp::Same || depth(&s.urn) == 0).collect();
+    let rows: Vec<&crate::plan::PlannedStep> =
+        plan.steps.iter().filter(|s| diff || s.op != StepOp::Same || depth(&s.urn) == 0).collect();
     let width = rows.iter().map(|s| 2 * depth(&s.urn) + s.urn.type_token().len()).max().unwrap_or(0);
     let name_width = rows.iter().map(|s| s.urn.name().len()).max().unwrap_or(0);
     out.push_str(&format!("     {:<width$}  {:<name_width$}  Plan\n", "Type", "Name"));
@@ -172,7 +173,11 @@ pub fn refresh_summary(summary: &RunSummary) -> String {
         s.same,
         s.update,
         s.delete,
-        if summary.failures.is_empty() { String::new() } else { format!(", {} could not be read", summary.failures.len()) }
+        if summary.failures.is_empty() {
+            String::new()
+        } else {
+            format!(", {} could not be read", summary.failures.len())
+        }
     )
 }
 

@@ -15,7 +15,12 @@ pub(crate) struct Children<'a> {
 
 impl Children<'_> {
     /// Registers a child with default options.
-    pub(crate) fn add(&mut self, token: &str, logical: &str, inputs: Vec<(&str, Value)>) -> Result<Resource, ProgramError> {
+    pub(crate) fn add(
+        &mut self,
+        token: &str,
+        logical: &str,
+        inputs: Vec<(&str, Value)>,
+    ) -> Result<Resource, ProgramError> {
         self.add_with(token, logical, inputs, ResourceOptions::default())
     }
 

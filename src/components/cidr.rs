@@ -35,16 +35,19 @@ impl FromStr for Ipv4Cidr {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (addr, prefix) = s.split_once('/').ok_or_else(|| format!("`{s}` is not a CIDR block (expected a.b.c.d/n, e.g. 10.0.0.0/16)"))?;
+        let (addr, prefix) = s
+            .split_once('/')
+            .ok_or_else(|| format!("`{s}` is not a CIDR block (expected a.b.c.d/n, e.g. 10.0.0.0/16)"))?;
         let addr: Ipv4Addr = addr.parse().map_err(|_| format!("`{addr}` in `{s}` is not an IPv4 address"))?;
-        let prefix: u8 = prefix.parse().ok().filter(|p| *p <= 32).ok_or_else(|| format!("`/{prefix}` in `{s}` is not a prefix length from 0 to 32"))?;
+        let prefix: u8 = prefix
+            .parse()
+            .ok()
+            .filter(|p| *p <= 32)
+            .ok_or_else(|| format!("`/{prefix}` in `{s}` is not a prefix length from 0 to 32"))?;
         let bits = u32::from(addr);
         let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
         if bits & !mask != 0 {
-            return Err(format!(
-                "`{s}` has host bits set; the network is {}/{prefix}",
-                Ipv4Addr::from(bits & mask)
-            ));
+            return Err(format!("`{s}` has host bits set; the network is {}/{prefix}", Ipv4Addr::from(bits & mask)));
         }
         Ok(Ipv4Cidr { network: bits, prefix })
     }

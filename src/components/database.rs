@@ -75,7 +75,12 @@ const TYPE: &str = "tap:components:Database";
 
 impl Database {
     /// Registers the database resources under `parent`.
-    pub fn new(program: &mut Program, parent: &Component, name: &str, args: DatabaseArgs) -> Result<Database, ComponentError> {
+    pub fn new(
+        program: &mut Program,
+        parent: &Component,
+        name: &str,
+        args: DatabaseArgs,
+    ) -> Result<Database, ComponentError> {
         let invalid = |problem: String| ComponentError::Invalid { component: TYPE, problem };
         if !(1..=15).contains(&args.instance_count) {
             return Err(invalid(format!("instance_count must be 1 to 15, got {}", args.instance_count)));

@@ -142,7 +142,9 @@ impl Ecs {
         if args.blue_weight + args.green_weight != 100 {
             return Err(invalid(format!("weights must sum to 100, got {} + {}", args.blue_weight, args.green_weight)));
         }
-        if args.min_capacity > args.max_capacity || !(args.min_capacity..=args.max_capacity).contains(&args.desired_count) {
+        if args.min_capacity > args.max_capacity
+            || !(args.min_capacity..=args.max_capacity).contains(&args.desired_count)
+        {
             return Err(invalid(format!(
                 "need min ({}) <= desired ({}) <= max ({})",
                 args.min_capacity, args.desired_count, args.max_capacity
@@ -187,7 +189,10 @@ impl Ecs {
                 (
                     "policy",
                     policy_document(vec![
-                        allow(&["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], vec![args.db_secret_arn.clone()]),
+                        allow(
+                            &["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                            vec![args.db_secret_arn.clone()],
+                        ),
                         allow(&["logs:PutLogEvents"], vec![log_streams]),
                     ]),
                 ),
@@ -260,7 +265,10 @@ impl Ecs {
                 ("loadBalancerArn", alb.arn()),
                 ("port", 80.into()),
                 ("protocol", "HTTP".into()),
-                ("defaultActions", forward_action(&target_groups[0], args.blue_weight, &target_groups[1], args.green_weight)),
+                (
+                    "defaultActions",
+                    forward_action(&target_groups[0], args.blue_weight, &target_groups[1], args.green_weight),
+                ),
                 ("tags", listener_tags),
             ],
         )?;
@@ -365,10 +373,8 @@ impl Ecs {
                 ],
                 ResourceOptions::default().depends_on(listener.urn()).ignore_changes("desiredCount"),
             )?;
-            let resource_id = Value::Concat(vec![
-                Value::from(format!("service/{cluster_name}/")),
-                service.output("name"),
-            ]);
+            let resource_id =
+                Value::Concat(vec![Value::from(format!("service/{cluster_name}/")), service.output("name")]);
             let target = c.add(
                 "aws:appautoscaling/target:Target",
                 &format!("{colour}-scaling-target"),

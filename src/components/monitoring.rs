@@ -76,17 +76,29 @@ struct Alarm<'a> {
 
 impl Monitoring {
     /// Registers the monitoring resources under `parent`.
-    pub fn new(program: &mut Program, parent: &Component, name: &str, args: MonitoringArgs) -> Result<Monitoring, ComponentError> {
+    pub fn new(
+        program: &mut Program,
+        parent: &Component,
+        name: &str,
+        args: MonitoringArgs,
+    ) -> Result<Monitoring, ComponentError> {
         if let Some(email) = &args.alert_email {
             let ok = email.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.'));
             if !ok {
-                return Err(ComponentError::Invalid { component: TYPE, problem: format!("`{email}` is not an email address") });
+                return Err(ComponentError::Invalid {
+                    component: TYPE,
+                    problem: format!("`{email}` is not an email address"),
+                });
             }
         }
         let me = program.component(parent, TYPE, name)?;
         let mut c = Children { program, parent: me.clone(), naming: &args.naming, tags: &args.tags };
         let topic_name = c.name("alerts", 256);
-        let topic = c.add("aws:sns/topic:Topic", "alerts", vec![("name", topic_name.clone().into()), ("tags", c.tags(&topic_name))])?;
+        let topic = c.add(
+            "aws:sns/topic:Topic",
+            "alerts",
+            vec![("name", topic_name.clone().into()), ("tags", c.tags(&topic_name))],
+        )?;
         if let Some(email) = &args.alert_email {
             c.add(
                 "aws:sns/topicSubscription:TopicSubscription",
@@ -105,7 +117,10 @@ impl Monitoring {
                 statistic: "Average",
                 threshold: args.cpu_alarm_threshold,
                 periods: 2,
-                dimensions: Value::object([("ClusterName", args.cluster_name.as_str()), ("ServiceName", s.service_name.as_str())]),
+                dimensions: Value::object([
+                    ("ClusterName", args.cluster_name.as_str()),
+                    ("ServiceName", s.service_name.as_str()),
+                ]),
             });
         }
         alarms.push(Alarm {
@@ -211,8 +226,18 @@ impl Monitoring {
         widgets.push(widget(
             "Load balancer 5xx and requests",
             vec![
-                Value::array([Value::from("AWS/ApplicationELB"), Value::from("HTTPCode_ELB_5XX_Count"), Value::from("LoadBalancer"), args.alb_arn_suffix.clone()]),
-                Value::array([Value::from("AWS/ApplicationELB"), Value::from("RequestCount"), Value::from("LoadBalancer"), args.alb_arn_suffix.clone()]),
+                Value::array([
+                    Value::from("AWS/ApplicationELB"),
+                    Value::from("HTTPCode_ELB_5XX_Count"),
+                    Value::from("LoadBalancer"),
+                    args.alb_arn_suffix.clone(),
+                ]),
+                Value::array([
+                    Value::from("AWS/ApplicationELB"),
+                    Value::from("RequestCount"),
+                    Value::from("LoadBalancer"),
+                    args.alb_arn_suffix.clone(),
+                ]),
             ],
         ));
         widgets.push(widget(

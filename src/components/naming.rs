@@ -60,11 +60,8 @@ impl Naming {
 }
 
 fn clean(s: &str) -> String {
-    let lowered: String = s
-        .to_ascii_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
+    let lowered: String =
+        s.to_ascii_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
     lowered.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-")
 }
 

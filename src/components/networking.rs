@@ -42,7 +42,12 @@ const TYPE: &str = "tap:components:Networking";
 
 impl Networking {
     /// Registers the networking resources under `parent`.
-    pub fn new(program: &mut Program, parent: &Component, name: &str, args: NetworkingArgs) -> Result<Networking, ComponentError> {
+    pub fn new(
+        program: &mut Program,
+        parent: &Component,
+        name: &str,
+        args: NetworkingArgs,
+    ) -> Result<Networking, ComponentError> {
         let zones = args.availability_zones.len();
         if !(2..=3).contains(&zones) {
             return Err(ComponentError::Invalid {
@@ -72,7 +77,8 @@ impl Networking {
             ],
         )?;
         let igw_tags = c.tags(&c.name("igw", 255));
-        let igw = c.add("aws:ec2/internetGateway:InternetGateway", "igw", vec![("vpcId", vpc.id()), ("tags", igw_tags)])?;
+        let igw =
+            c.add("aws:ec2/internetGateway:InternetGateway", "igw", vec![("vpcId", vpc.id()), ("tags", igw_tags)])?;
         let public_rt_tags = c.tags(&c.name("public-rt", 255));
         let public_rt =
             c.add("aws:ec2/routeTable:RouteTable", "public-rt", vec![("vpcId", vpc.id()), ("tags", public_rt_tags)])?;
@@ -117,7 +123,11 @@ impl Networking {
                 vec![("subnetId", public.id()), ("routeTableId", public_rt.id())],
             )?;
             let eip_tags = c.tags(&c.name(&format!("nat-eip-{letter}"), 255));
-            let eip = c.add("aws:ec2/eip:Eip", &format!("nat-eip-{letter}"), vec![("domain", "vpc".into()), ("tags", eip_tags)])?;
+            let eip = c.add(
+                "aws:ec2/eip:Eip",
+                &format!("nat-eip-{letter}"),
+                vec![("domain", "vpc".into()), ("tags", eip_tags)],
+            )?;
             // A NAT gateway per zone, so one zone's outage does not cut off the
             // others; it needs the internet gateway attached first.
             let nat_tags = c.tags(&c.name(&format!("nat-{letter}"), 255));
@@ -136,7 +146,11 @@ impl Networking {
             c.add(
                 "aws:ec2/route:Route",
                 &format!("private-default-route-{letter}"),
-                vec![("routeTableId", rt.id()), ("destinationCidrBlock", "0.0.0.0/0".into()), ("natGatewayId", nat.id())],
+                vec![
+                    ("routeTableId", rt.id()),
+                    ("destinationCidrBlock", "0.0.0.0/0".into()),
+                    ("natGatewayId", nat.id()),
+                ],
             )?;
             c.add(
                 "aws:ec2/routeTableAssociation:RouteTableAssociation",

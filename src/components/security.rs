@@ -61,7 +61,15 @@ impl Children<'_> {
         )
     }
 
-    fn rule(&mut self, ingress: bool, logical: &str, group: &Resource, port: u16, peer: Peer, description: &str) -> Result<Resource, ProgramError> {
+    fn rule(
+        &mut self,
+        ingress: bool,
+        logical: &str,
+        group: &Resource,
+        port: u16,
+        peer: Peer,
+        description: &str,
+    ) -> Result<Resource, ProgramError> {
         let token = if ingress {
             "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
         } else {
@@ -90,7 +98,12 @@ impl Children<'_> {
 
 impl Security {
     /// Registers the security resources under `parent`.
-    pub fn new(program: &mut Program, parent: &Component, name: &str, args: SecurityArgs) -> Result<Security, ComponentError> {
+    pub fn new(
+        program: &mut Program,
+        parent: &Component,
+        name: &str,
+        args: SecurityArgs,
+    ) -> Result<Security, ComponentError> {
         if args.container_port == 0 || args.db_port == 0 {
             return Err(ComponentError::Invalid { component: TYPE, problem: "ports must be from 1 to 65535".into() });
         }
@@ -109,7 +122,11 @@ impl Security {
         c.rule(false, "ecs-to-db", &ecs, pg, Peer::Group(db.id()), "PostgreSQL to the database")?;
         c.rule(true, "db-from-ecs", &db, pg, Peer::Group(ecs.id()), "PostgreSQL from the ECS tasks")?;
 
-        let task_execution_role = c.role("task-execution-role", "ecs-tasks.amazonaws.com", "ECS task execution: image pulls, logs, the database secret")?;
+        let task_execution_role = c.role(
+            "task-execution-role",
+            "ecs-tasks.amazonaws.com",
+            "ECS task execution: image pulls, logs, the database secret",
+        )?;
         c.add(
             "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
             "task-execution-managed-policy",

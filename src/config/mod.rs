@@ -124,7 +124,9 @@ impl Workspace {
         let path = root.join("deploy.toml");
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ConfigError::NoProject(root.to_path_buf())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ConfigError::NoProject(root.to_path_buf()))
+            }
             Err(e) => return Err(io(&path, e)),
         };
         let project: ProjectFile =
@@ -152,7 +154,10 @@ impl Workspace {
             Some(dir) if !dir.is_empty() => Ok(self.root.join(dir)),
             _ => Err(ConfigError::Parse {
                 path: self.root.join("deploy.toml"),
-                detail: format!("backend `{}` is not supported; use file://<dir>, e.g. file://state", self.project.backend),
+                detail: format!(
+                    "backend `{}` is not supported; use file://<dir>, e.g. file://state",
+                    self.project.backend
+                ),
             }),
         }
     }
@@ -178,11 +183,7 @@ impl Workspace {
     pub fn stack(&self, stack: &str) -> Result<StackFile, ConfigError> {
         let path = self.stack_path(stack);
         if !path.exists() {
-            return Err(ConfigError::UnknownStack {
-                stack: stack.into(),
-                path,
-                known: self.stack_names().join(", "),
-            });
+            return Err(ConfigError::UnknownStack { stack: stack.into(), path, known: self.stack_names().join(", ") });
         }
         StackFile::load(&path)
     }
@@ -208,14 +209,18 @@ impl StackFile {
     /// Reads and checks a stack file.
     pub fn load(path: &Path) -> Result<StackFile, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| io(path, e))?;
-        let doc: DocumentMut =
-            text.parse().map_err(|e: toml_edit::TomlError| ConfigError::Parse { path: path.to_path_buf(), detail: e.to_string() })?;
+        let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| ConfigError::Parse {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })?;
         let file = StackFile { path: path.to_path_buf(), doc };
         for (key, _) in file.doc.iter() {
             if key != "encryptionsalt" && key != "config" {
                 return Err(ConfigError::Parse {
                     path: path.to_path_buf(),
-                    detail: format!("unknown top-level key `{key}`: a stack file holds `encryptionsalt` and a [config] table"),
+                    detail: format!(
+                        "unknown top-level key `{key}`: a stack file holds `encryptionsalt` and a [config] table"
+                    ),
                 });
             }
         }
@@ -250,7 +255,8 @@ impl StackFile {
             let bad = |problem: &str| ConfigError::BadValue { key: key.to_string(), problem: problem.to_string() };
             let stored = match item.as_value() {
                 Some(toml_edit::Value::InlineTable(t)) if t.contains_key("secure") => {
-                    let ct = t.get("secure").and_then(|v| v.as_str()).ok_or_else(|| bad("`secure` must be a string"))?;
+                    let ct =
+                        t.get("secure").and_then(|v| v.as_str()).ok_or_else(|| bad("`secure` must be a string"))?;
                     Stored::Secure(ct.to_string())
                 }
                 Some(v) => Stored::Plain(toml_to_value(v).ok_or_else(|| bad("dates are not supported config values"))?),
@@ -400,12 +406,17 @@ impl StackConfig {
         let n = match self.note(key) {
             None => default,
             Some(v) => {
-                let n = v.as_f64().or_else(|| v.as_str().and_then(|s| s.parse().ok())).ok_or_else(|| ConfigError::BadValue {
-                    key: key.into(),
-                    problem: format!("expected an integer, found {}", v.display()),
+                let n = v.as_f64().or_else(|| v.as_str().and_then(|s| s.parse().ok())).ok_or_else(|| {
+                    ConfigError::BadValue {
+                        key: key.into(),
+                        problem: format!("expected an integer, found {}", v.display()),
+                    }
                 })?;
                 if n.fract() != 0.0 {
-                    return Err(ConfigError::BadValue { key: key.into(), problem: format!("expected an integer, found {n}") });
+                    return Err(ConfigError::BadValue {
+                        key: key.into(),
+                        problem: format!("expected an integer, found {n}"),
+                    });
                 }
                 n as i64
             }
@@ -423,10 +434,12 @@ impl StackConfig {
     pub fn boolean(&self, key: &str, default: bool) -> Result<bool, ConfigError> {
         match self.note(key) {
             None => Ok(default),
-            Some(v) => v.as_bool().or_else(|| v.as_str().and_then(|s| s.parse().ok())).ok_or_else(|| ConfigError::BadValue {
-                key: key.into(),
-                problem: format!("expected true or false, found {}", v.display()),
-            }),
+            Some(v) => {
+                v.as_bool().or_else(|| v.as_str().and_then(|s| s.parse().ok())).ok_or_else(|| ConfigError::BadValue {
+                    key: key.into(),
+                    problem: format!("expected true or false, found {}", v.display()),
+                })
+            }
         }
     }
 
@@ -465,7 +478,8 @@ mod tests {
     fn stack_files_round_trip_with_comments_and_reject_bad_shapes() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("dev.toml");
-        std::fs::write(&path, "# dev stack\n[config]\n\"aws:region\" = \"us-east-1\" # keep\n\"tap:cpu\" = 256\n").unwrap();
+        std::fs::write(&path, "# dev stack\n[config]\n\"aws:region\" = \"us-east-1\" # keep\n\"tap:cpu\" = 256\n")
+            .unwrap();
         let mut f = StackFile::load(&path).unwrap();
         f.set_plain("tap:desiredCount", "3").unwrap();
         f.save().unwrap();

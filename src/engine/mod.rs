@@ -64,7 +64,13 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { parallel: default_parallelism(), targets: Vec::new(), cancel: Cancel::new(), events: no_events(), refresh: false }
+        RunOptions {
+            parallel: default_parallelism(),
+            targets: Vec::new(),
+            cancel: Cancel::new(),
+            events: no_events(),
+            refresh: false,
+        }
     }
 }
 
@@ -109,7 +115,9 @@ impl RunSummary {
                     self.skipped.push((urns[i].clone(), format!("{} did not complete", urns[cause])))
                 }
                 JobEnd::Skipped(None) => self.skipped.push((urns[i].clone(), "the run was cancelled".into())),
-                JobEnd::Abandoned => self.skipped.push((urns[i].clone(), "abandoned in flight; recorded as pending".into())),
+                JobEnd::Abandoned => {
+                    self.skipped.push((urns[i].clone(), "abandoned in flight; recorded as pending".into()))
+                }
             }
         }
         self.cancelled |= cancel.level() > CancelLevel::Running;
@@ -151,17 +159,25 @@ impl Engine {
     pub fn providers(&self, program: Option<&Program>, snapshot: &Snapshot) -> Result<Providers, EngineError> {
         let mut out: Providers = HashMap::new();
         for r in snapshot.live_resources().filter(|r| crate::model::is_provider_type(r.type_token())) {
-            let p = self.factory.configure(&r.inputs).map_err(|source| EngineError::Provider { urn: r.urn.clone(), source })?;
+            let p = self
+                .factory
+                .configure(&r.inputs)
+                .map_err(|source| EngineError::Provider { urn: r.urn.clone(), source })?;
             out.insert(r.urn.clone(), p);
         }
         for r in program.map(Program::resources).unwrap_or_default().iter().filter(|r| r.is_provider()) {
             if r.inputs.values().any(|v| !v.output_refs().is_empty()) {
                 return Err(EngineError::Provider {
                     urn: r.urn.clone(),
-                    source: ProviderError::invalid("provider inputs must be known before the run (no outputs of other resources)"),
+                    source: ProviderError::invalid(
+                        "provider inputs must be known before the run (no outputs of other resources)",
+                    ),
                 });
             }
-            let p = self.factory.configure(&r.inputs).map_err(|source| EngineError::Provider { urn: r.urn.clone(), source })?;
+            let p = self
+                .factory
+                .configure(&r.inputs)
+                .map_err(|source| EngineError::Provider { urn: r.urn.clone(), source })?;
             out.insert(r.urn.clone(), p);
         }
         Ok(out)
@@ -170,8 +186,7 @@ impl Engine {
     /// The plan `up` would follow: never calls the cloud, never writes state.
     pub fn preview(&self, program: &Program, snapshot: &Snapshot, targets: &[Urn]) -> Result<Plan, EngineError> {
         let graph = ResourceGraph::from_program(program)?;
-        let order: Vec<&DesiredResource> =
-            graph.topological_order().iter().filter_map(|u| program.get(u)).collect();
+        let order: Vec<&DesiredResource> = graph.topological_order().iter().filter_map(|u| program.get(u)).collect();
         let providers = self.providers(Some(program), snapshot)?;
         Ok(plan::preview(&order, snapshot, &providers, targets)?)
     }
@@ -195,7 +210,12 @@ impl Engine {
     }
 
     /// Brings the cloud and the state to what `program` declares.
-    pub async fn up(&self, program: &Program, persister: &Persister, opts: &RunOptions) -> Result<RunSummary, EngineError> {
+    pub async fn up(
+        &self,
+        program: &Program,
+        persister: &Persister,
+        opts: &RunOptions,
+    ) -> Result<RunSummary, EngineError> {
         let started = Instant::now();
         let start = persister.snapshot();
         // Planning first refuses protected replacements, failed checks and bad
@@ -307,7 +327,10 @@ impl Engine {
             let rec = &pending.resource;
             let urn = rec.urn.clone();
             let Some(provider) = provider_for_record(rec, &providers) else {
-                out.push((Mutation::Abandon(urn), format!("dropped the pending {} of {}: it has no provider", pending.kind.as_str(), rec.urn)));
+                out.push((
+                    Mutation::Abandon(urn),
+                    format!("dropped the pending {} of {}: it has no provider", pending.kind.as_str(), rec.urn),
+                ));
                 continue;
             };
             let ctx = CallContext { urn: urn.clone(), token: rec.type_token().to_string(), timeout: None };
@@ -322,30 +345,52 @@ impl Engine {
                         Some(made) => {
                             if let Some(live) = snapshot.live(&urn) {
                                 // A create-before-delete replacement: the old one is now condemned.
-                                out.push((Mutation::Condemn(urn.clone(), live.id.clone().unwrap_or_default()), String::new()));
+                                out.push((
+                                    Mutation::Condemn(urn.clone(), live.id.clone().unwrap_or_default()),
+                                    String::new(),
+                                ));
                             }
                             let mut adopted = rec.clone();
                             adopted.id = Some(made.id.clone());
                             adopted.outputs = mark_secrets(made.outputs, &rec.inputs);
-                            out.push((Mutation::Upsert(adopted), format!("adopted {} ({}) that an interrupted create made", urn, made.id)));
+                            out.push((
+                                Mutation::Upsert(adopted),
+                                format!("adopted {} ({}) that an interrupted create made", urn, made.id),
+                            ));
                             let extra: Vec<String> = candidates.map(|c| c.id).collect();
                             if !extra.is_empty() {
-                                out.push((Mutation::Abandon(urn.clone()), format!("{} more cloud resources carry the URN of {urn} and were left alone: {}", extra.len(), extra.join(", "))));
+                                out.push((
+                                    Mutation::Abandon(urn.clone()),
+                                    format!(
+                                        "{} more cloud resources carry the URN of {urn} and were left alone: {}",
+                                        extra.len(),
+                                        extra.join(", ")
+                                    ),
+                                ));
                             }
                         }
-                        None => out.push((Mutation::Abandon(urn.clone()), format!("the interrupted create of {urn} never reached the cloud"))),
+                        None => out.push((
+                            Mutation::Abandon(urn.clone()),
+                            format!("the interrupted create of {urn} never reached the cloud"),
+                        )),
                     }
                 }
                 PendingKind::Updating | PendingKind::Deleting => {
                     let id = rec.id.clone().unwrap_or_default();
                     match provider.read(&ctx, &id).await.map_err(failed)? {
-                        None => out.push((Mutation::Remove(urn.clone(), rec.id.clone()), format!("{urn} ({id}) is gone after an interrupted {}", pending.kind.as_str()))),
+                        None => out.push((
+                            Mutation::Remove(urn.clone(), rec.id.clone()),
+                            format!("{urn} ({id}) is gone after an interrupted {}", pending.kind.as_str()),
+                        )),
                         Some(outputs) if pending.kind == PendingKind::Updating => {
                             let mut reread = rec.clone();
                             reread.outputs = mark_secrets(outputs, &rec.inputs);
                             out.push((Mutation::Upsert(reread), format!("re-read {urn} after an interrupted update")))
                         }
-                        Some(_) => out.push((Mutation::Abandon(urn.clone()), format!("{urn} survived an interrupted delete; it is still recorded"))),
+                        Some(_) => out.push((
+                            Mutation::Abandon(urn.clone()),
+                            format!("{urn} survived an interrupted delete; it is still recorded"),
+                        )),
                     }
                 }
             }
@@ -382,7 +427,9 @@ impl Engine {
         let prerequisites: Vec<Vec<usize>> = doomed
             .iter()
             .enumerate()
-            .map(|(i, r)| users.get(&r.urn).map(|v| v.iter().copied().filter(|&j| j != i).collect()).unwrap_or_default())
+            .map(|(i, r)| {
+                users.get(&r.urn).map(|v| v.iter().copied().filter(|&j| j != i).collect()).unwrap_or_default()
+            })
             .collect();
         let urns: Vec<Urn> = doomed.iter().map(|r| r.urn.clone()).collect();
         let fatal: Mutex<Option<StateError>> = Mutex::new(None);
@@ -450,8 +497,7 @@ fn now() -> String {
 /// Pulumi, so does any other output that echoes a secret input's value (an
 /// AWS provider's `tagsAll` repeats `tags`), so no secret reaches state.
 fn mark_secrets(outputs: PropertyMap, inputs: &PropertyMap) -> PropertyMap {
-    let secrets: Vec<String> =
-        inputs.values().flat_map(Value::secret_strings).filter(|s| !s.is_empty()).collect();
+    let secrets: Vec<String> = inputs.values().flat_map(Value::secret_strings).filter(|s| !s.is_empty()).collect();
     outputs
         .into_iter()
         .map(|(k, v)| {
@@ -468,7 +514,11 @@ async fn with_timeout<T>(
 ) -> Result<T, StepError> {
     let result = match limit {
         Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
-            Err(ProviderError::new(ErrorKind::Timeout, "Timeout", format!("gave up after {}s (customTimeouts)", limit.as_secs())))
+            Err(ProviderError::new(
+                ErrorKind::Timeout,
+                "Timeout",
+                format!("gave up after {}s (customTimeouts)", limit.as_secs()),
+            ))
         }),
         None => call.await,
     };
@@ -514,13 +564,22 @@ impl ApplyRun<'_> {
             })
             .collect();
         match missing {
-            Some((target, property)) => Err(StepError::Plan(PlanError::MissingOutput { urn: d.urn.clone(), target, property })),
+            Some((target, property)) => {
+                Err(StepError::Plan(PlanError::MissingOutput { urn: d.urn.clone(), target, property }))
+            }
             None => Ok(resolved),
         }
     }
 
     /// The state record for `d` with the given cloud facts.
-    fn record(&self, d: &DesiredResource, id: Option<String>, inputs: PropertyMap, outputs: PropertyMap, created: Option<String>) -> StateResource {
+    fn record(
+        &self,
+        d: &DesiredResource,
+        id: Option<String>,
+        inputs: PropertyMap,
+        outputs: PropertyMap,
+        created: Option<String>,
+    ) -> StateResource {
         let provider = d.provider.as_ref().and_then(|p| {
             let live = self.live.lock().unwrap_or_else(|e| e.into_inner());
             live.get(p).and_then(|(id, _)| id.clone()).map(|id| format!("{p}::{id}"))
@@ -586,7 +645,8 @@ impl ApplyRun<'_> {
         let inputs = decision.inputs;
         match (op, old) {
             (StepOp::Same, Some(old)) => {
-                let mut rec = self.record(d, old.id.clone(), old.inputs.clone(), old.outputs.clone(), old.created.clone());
+                let mut rec =
+                    self.record(d, old.id.clone(), old.inputs.clone(), old.outputs.clone(), old.created.clone());
                 rec.modified = old.modified.clone();
                 if !same_metadata(&rec, old) {
                     self.persist(Mutation::Upsert(rec)).await?;
@@ -599,16 +659,18 @@ impl ApplyRun<'_> {
                 self.remember(&d.urn, None, PropertyMap::new());
             }
             _ if d.is_provider() => {
-                let configured = self
-                    .providers
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .contains_key(&d.urn);
+                let configured = self.providers.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&d.urn);
                 if !configured {
                     return Err(StepError::Refused(format!("provider {} is not configured", d.urn)));
                 }
                 let id = old.and_then(|o| o.id.clone()).unwrap_or_else(new_provider_id);
-                let rec = self.record(d, Some(id.clone()), inputs.clone(), inputs.clone(), old.and_then(|o| o.created.clone()));
+                let rec = self.record(
+                    d,
+                    Some(id.clone()),
+                    inputs.clone(),
+                    inputs.clone(),
+                    old.and_then(|o| o.created.clone()),
+                );
                 self.persist(Mutation::Upsert(rec)).await?;
                 self.remember(&d.urn, Some(id), inputs);
             }
@@ -621,7 +683,8 @@ impl ApplyRun<'_> {
                 let id = old.id.clone().unwrap_or_default();
                 self.persist(Mutation::Begin(PendingKind::Updating, old.clone())).await?;
                 let ctx = self.ctx(d, d.options.custom_timeouts.update_limit());
-                let updated = with_timeout(ctx.timeout, "update", provider.update(&ctx, &id, &old.outputs, &inputs)).await;
+                let updated =
+                    with_timeout(ctx.timeout, "update", provider.update(&ctx, &id, &old.outputs, &inputs)).await;
                 let outputs = match updated {
                     Ok(o) => mark_secrets(o, &inputs),
                     Err(e) => {
@@ -680,7 +743,12 @@ impl ApplyRun<'_> {
         Ok(())
     }
 
-    async fn delete_old(&self, d: &DesiredResource, provider: &dyn Provider, old: &StateResource) -> Result<(), StepError> {
+    async fn delete_old(
+        &self,
+        d: &DesiredResource,
+        provider: &dyn Provider,
+        old: &StateResource,
+    ) -> Result<(), StepError> {
         let id = old.id.clone().unwrap_or_default();
         self.persist(Mutation::Begin(PendingKind::Deleting, old.clone())).await?;
         let ctx = self.ctx(d, d.options.custom_timeouts.delete_limit());
@@ -702,9 +770,7 @@ impl ApplyRun<'_> {
                 .iter()
                 .map(|(k, v)| {
                     let resolved = v.resolve(&mut |r| {
-                        live.get(&r.urn)
-                            .and_then(|(id, o)| r.read(id.as_deref(), o))
-                            .unwrap_or(Value::Unknown)
+                        live.get(&r.urn).and_then(|(id, o)| r.read(id.as_deref(), o)).unwrap_or(Value::Unknown)
                     });
                     (k.clone(), resolved)
                 })
@@ -752,8 +818,9 @@ async fn delete_one(
     events(&Event::StepStarted { urn: rec.urn.clone(), op: StepOp::Delete });
     let calls_cloud = rec.custom && !crate::model::is_provider_type(rec.type_token()) && !rec.retain_on_delete;
     if calls_cloud {
-        let provider = provider_for_record(rec, providers)
-            .ok_or_else(|| StepError::Refused(format!("{}: its provider {:?} is not in the state", rec.urn, rec.provider)))?;
+        let provider = provider_for_record(rec, providers).ok_or_else(|| {
+            StepError::Refused(format!("{}: its provider {:?} is not in the state", rec.urn, rec.provider))
+        })?;
         persister.record(Mutation::Begin(PendingKind::Deleting, rec.clone())).await?;
         let ctx = CallContext {
             urn: rec.urn.clone(),

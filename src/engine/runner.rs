@@ -151,10 +151,14 @@ mod tests {
     async fn a_failure_skips_its_dependents_but_not_independent_branches() {
         // 0 fails; 1 needs 0; 2 needs 1; 3 is independent.
         let pre = vec![vec![], vec![0], vec![1], vec![]];
-        let ends = run_dag(&pre, 4, &Cancel::new(), |i| async move {
-            (i, if i == 0 { Err("boom".to_string()) } else { Ok(()) })
-        })
-        .await;
+        let ends =
+            run_dag(
+                &pre,
+                4,
+                &Cancel::new(),
+                |i| async move { (i, if i == 0 { Err("boom".to_string()) } else { Ok(()) }) },
+            )
+            .await;
         assert_eq!(ends[0], JobEnd::Failed("boom".into()));
         assert_eq!(ends[1], JobEnd::Skipped(Some(0)));
         assert_eq!(ends[2], JobEnd::Skipped(Some(0)));

@@ -59,10 +59,10 @@ impl ResourceGraph {
         for (urn, deps) in &nodes {
             let to = g.index[urn];
             for dep in deps {
-                let from = *g.index.get(dep).ok_or_else(|| GraphError::UnknownDependency {
-                    dependent: urn.clone(),
-                    dependency: dep.clone(),
-                })?;
+                let from = *g
+                    .index
+                    .get(dep)
+                    .ok_or_else(|| GraphError::UnknownDependency { dependent: urn.clone(), dependency: dep.clone() })?;
                 g.graph.update_edge(from, to, ());
             }
         }
@@ -188,12 +188,8 @@ impl ResourceGraph {
     pub fn longest_path(&self, weight: impl Fn(&Urn) -> u64) -> u64 {
         let mut finish: Vec<u64> = vec![0; self.graph.node_count()];
         for &n in &self.order {
-            let start = self
-                .graph
-                .neighbors_directed(n, Direction::Incoming)
-                .map(|m| finish[m.index()])
-                .max()
-                .unwrap_or(0);
+            let start =
+                self.graph.neighbors_directed(n, Direction::Incoming).map(|m| finish[m.index()]).max().unwrap_or(0);
             finish[n.index()] = start + weight(&self.graph[n]);
         }
         finish.into_iter().max().unwrap_or(0)
@@ -259,14 +255,8 @@ mod tests {
 
     #[test]
     fn duplicates_and_dangling_edges_are_refused() {
-        assert!(matches!(
-            ResourceGraph::build([(u("a"), vec![]), (u("a"), vec![])]),
-            Err(GraphError::DuplicateUrn(_))
-        ));
-        assert!(matches!(
-            ResourceGraph::build([(u("a"), vec![u("zz")])]),
-            Err(GraphError::UnknownDependency { .. })
-        ));
+        assert!(matches!(ResourceGraph::build([(u("a"), vec![]), (u("a"), vec![])]), Err(GraphError::DuplicateUrn(_))));
+        assert!(matches!(ResourceGraph::build([(u("a"), vec![u("zz")])]), Err(GraphError::UnknownDependency { .. })));
     }
 
     #[test]

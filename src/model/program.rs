@@ -346,10 +346,22 @@ mod tests {
         let root = p.root();
         let net = p.component(&root, "tap:components:Networking", "net").unwrap();
         let vpc = p
-            .resource(&net, "aws:ec2/vpc:Vpc", "vpc", PropertyMap::from([("cidrBlock".into(), "10.0.0.0/16".into())]), ResourceOptions::default())
+            .resource(
+                &net,
+                "aws:ec2/vpc:Vpc",
+                "vpc",
+                PropertyMap::from([("cidrBlock".into(), "10.0.0.0/16".into())]),
+                ResourceOptions::default(),
+            )
             .unwrap();
         let subnet = p
-            .resource(&net, "aws:ec2/subnet:Subnet", "a", PropertyMap::from([("vpcId".into(), vpc.id())]), ResourceOptions::default())
+            .resource(
+                &net,
+                "aws:ec2/subnet:Subnet",
+                "a",
+                PropertyMap::from([("vpcId".into(), vpc.id())]),
+                ResourceOptions::default(),
+            )
             .unwrap();
         let s = p.get(subnet.urn()).unwrap();
         assert!(s.dependencies().contains(vpc.urn()));
@@ -358,10 +370,7 @@ mod tests {
         let provider = s.provider.clone().unwrap();
         assert_eq!(provider.as_str(), "urn:pulumi:dev::tap::pulumi:providers:aws::default_7_48_0");
         assert!(s.dependencies().contains(&provider));
-        assert_eq!(
-            s.urn.as_str(),
-            "urn:pulumi:dev::tap::tap:components:Networking$aws:ec2/subnet:Subnet::a"
-        );
+        assert_eq!(s.urn.as_str(), "urn:pulumi:dev::tap::tap:components:Networking$aws:ec2/subnet:Subnet::a");
     }
 
     #[test]
@@ -369,10 +378,7 @@ mod tests {
         let mut p = program();
         let root = p.root();
         p.component(&root, "tap:components:Networking", "net").unwrap();
-        assert!(matches!(
-            p.component(&root, "tap:components:Networking", "net"),
-            Err(ProgramError::DuplicateUrn(_))
-        ));
+        assert!(matches!(p.component(&root, "tap:components:Networking", "net"), Err(ProgramError::DuplicateUrn(_))));
         assert!(matches!(p.component(&root, "nonsense", "x"), Err(ProgramError::BadTypeToken(_))));
         assert!(matches!(p.component(&root, "a:b:C", ""), Err(ProgramError::BadName(_))));
     }

@@ -24,9 +24,7 @@ pub struct UrnError(String);
 impl Urn {
     /// The URN of the root `pulumi:pulumi:Stack` resource, named `<project>-<stack>`.
     pub fn root(stack: &str, project: &str) -> Urn {
-        Urn(format!(
-            "urn:pulumi:{stack}::{project}::{ROOT_STACK_TYPE}::{project}-{stack}"
-        ))
+        Urn(format!("urn:pulumi:{stack}::{project}::{ROOT_STACK_TYPE}::{project}-{stack}"))
     }
 
     /// The URN of a resource of `type_token` named `name` whose parent is `parent`
@@ -43,9 +41,7 @@ impl Urn {
 
     /// Parses and validates a URN string.
     pub fn parse(s: &str) -> Result<Urn, UrnError> {
-        let rest = s
-            .strip_prefix("urn:pulumi:")
-            .ok_or_else(|| UrnError(s.to_string()))?;
+        let rest = s.strip_prefix("urn:pulumi:").ok_or_else(|| UrnError(s.to_string()))?;
         let parts: Vec<&str> = rest.splitn(4, "::").collect();
         if parts.len() != 4 || parts[..3].iter().any(|p| p.is_empty()) {
             return Err(UrnError(s.to_string()));
@@ -135,10 +131,7 @@ mod tests {
         let comp = Urn::new("dev", "tap", Some(&root), "tap:components:Networking", "net");
         assert_eq!(comp.as_str(), "urn:pulumi:dev::tap::tap:components:Networking::net");
         let vpc = Urn::new("dev", "tap", Some(&comp), "aws:ec2/vpc:Vpc", "vpc");
-        assert_eq!(
-            vpc.as_str(),
-            "urn:pulumi:dev::tap::tap:components:Networking$aws:ec2/vpc:Vpc::vpc"
-        );
+        assert_eq!(vpc.as_str(), "urn:pulumi:dev::tap::tap:components:Networking$aws:ec2/vpc:Vpc::vpc");
         assert_eq!(vpc.type_token(), "aws:ec2/vpc:Vpc");
         assert_eq!(vpc.qualified_type(), "tap:components:Networking$aws:ec2/vpc:Vpc");
     }

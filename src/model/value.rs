@@ -60,11 +60,8 @@ fn step(v: Value, secret: &mut bool, f: impl Fn(&Value) -> Option<Value>) -> Opt
 /// `name[0][1]` → (`name`, [0, 1]).
 fn split_indexes(segment: &str) -> (&str, Vec<usize>) {
     let key_end = segment.find('[').unwrap_or(segment.len());
-    let indexes = segment[key_end..]
-        .split(['[', ']'])
-        .filter(|s| !s.is_empty())
-        .filter_map(|s| s.parse().ok())
-        .collect();
+    let indexes =
+        segment[key_end..].split(['[', ']']).filter(|s| !s.is_empty()).filter_map(|s| s.parse().ok()).collect();
     (&segment[..key_end], indexes)
 }
 

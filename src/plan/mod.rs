@@ -136,7 +136,13 @@ pub fn decide(
             p.check(desired.type_token(), &resolved).map_err(|source| PlanError::Check { urn: urn.clone(), source })?;
         }
         let diffs = property_diffs(&PropertyMap::new(), &resolved);
-        return Ok(Decision { op: StepOp::Create, diffs, replace_keys: vec![], delete_before_replace: false, inputs: resolved });
+        return Ok(Decision {
+            op: StepOp::Create,
+            diffs,
+            replace_keys: vec![],
+            delete_before_replace: false,
+            inputs: resolved,
+        });
     };
     let mut inputs = resolved;
     apply_ignore_changes(&old.inputs, &mut inputs, &desired.options.ignore_changes);
@@ -152,11 +158,21 @@ pub fn decide(
         .diff(desired.type_token(), &old.inputs, &inputs)
         .map_err(|source| PlanError::Check { urn: urn.clone(), source })?;
     if d.changed.is_empty() {
-        return Ok(Decision { op: StepOp::Same, diffs: vec![], replace_keys: vec![], delete_before_replace: false, inputs });
+        return Ok(Decision {
+            op: StepOp::Same,
+            diffs: vec![],
+            replace_keys: vec![],
+            delete_before_replace: false,
+            inputs,
+        });
     }
     let mut replace_keys = d.replace_keys.clone();
     for key in &d.changed {
-        let forced = desired.options.replace_on_changes.iter().any(|p| p == "*" || p == key || p.starts_with(&format!("{key}.")));
+        let forced = desired
+            .options
+            .replace_on_changes
+            .iter()
+            .any(|p| p == "*" || p == key || p.starts_with(&format!("{key}.")));
         if forced && !replace_keys.contains(key) {
             replace_keys.push(key.clone());
         }
@@ -347,5 +363,11 @@ pub fn preview(
 }
 
 fn same_decision(d: &DesiredResource) -> Decision {
-    Decision { op: StepOp::Same, diffs: vec![], replace_keys: vec![], delete_before_replace: false, inputs: d.inputs.clone() }
+    Decision {
+        op: StepOp::Same,
+        diffs: vec![],
+        replace_keys: vec![],
+        delete_before_replace: false,
+        inputs: d.inputs.clone(),
+    }
 }

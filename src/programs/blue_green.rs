@@ -31,7 +31,10 @@ fn uint(c: &StackConfig, key: &str, default: i64, range: std::ops::RangeInclusiv
 fn number(c: &StackConfig, key: &str, default: f64) -> Result<f64, ConfigError> {
     match c.get(key) {
         None => Ok(default),
-        Some(v) => v.as_f64().ok_or_else(|| ConfigError::BadValue { key: key.into(), problem: format!("expected a number, found {}", v.display()) }),
+        Some(v) => v.as_f64().ok_or_else(|| ConfigError::BadValue {
+            key: key.into(),
+            problem: format!("expected a number, found {}", v.display()),
+        }),
     }
 }
 
@@ -73,9 +76,13 @@ impl Settings {
             Some(s) => s.clone(),
             None => c.string("tap:environmentSuffix", ctx.stack)?,
         };
-        let vpc_cidr: Ipv4Cidr = c.string("tap:vpcCidr", "10.0.0.0/16")?.parse().map_err(|p: String| bad("tap:vpcCidr", p))?;
+        let vpc_cidr: Ipv4Cidr =
+            c.string("tap:vpcCidr", "10.0.0.0/16")?.parse().map_err(|p: String| bad("tap:vpcCidr", p))?;
         if !(16..=24).contains(&vpc_cidr.prefix()) {
-            return Err(bad("tap:vpcCidr", format!("{vpc_cidr} leaves no room for six subnets; use a prefix from /16 to /24, e.g. 10.0.0.0/16")));
+            return Err(bad(
+                "tap:vpcCidr",
+                format!("{vpc_cidr} leaves no room for six subnets; use a prefix from /16 to /24, e.g. 10.0.0.0/16"),
+            ));
         }
         let s = Settings {
             region,
@@ -103,9 +110,15 @@ impl Settings {
                 None => Vec::new(),
                 Some(v) => v
                     .as_object()
-                    .ok_or_else(|| bad("tap:tags", "expected a table of tag names to strings, e.g. { Team = \"payments\" }"))?
+                    .ok_or_else(|| {
+                        bad("tap:tags", "expected a table of tag names to strings, e.g. { Team = \"payments\" }")
+                    })?
                     .iter()
-                    .map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())).ok_or_else(|| bad("tap:tags", format!("tag `{k}` must be a string"))))
+                    .map(|(k, v)| {
+                        v.as_str()
+                            .map(|s| (k.clone(), s.to_string()))
+                            .ok_or_else(|| bad("tap:tags", format!("tag `{k}` must be a string")))
+                    })
                     .collect::<Result<_, _>>()?,
             },
             environment,
@@ -120,28 +133,52 @@ impl Settings {
         if self.blue_weight + self.green_weight != 100 {
             return Err(bad(
                 "tap:blueWeight",
-                format!("tap:blueWeight ({}) and tap:greenWeight ({}) must sum to 100", self.blue_weight, self.green_weight),
+                format!(
+                    "tap:blueWeight ({}) and tap:greenWeight ({}) must sum to 100",
+                    self.blue_weight, self.green_weight
+                ),
             ));
         }
         if self.min_capacity > self.max_capacity {
-            return Err(bad("tap:minCapacity", format!("{} is above tap:maxCapacity ({})", self.min_capacity, self.max_capacity)));
+            return Err(bad(
+                "tap:minCapacity",
+                format!("{} is above tap:maxCapacity ({})", self.min_capacity, self.max_capacity),
+            ));
         }
         if !(self.min_capacity..=self.max_capacity).contains(&self.desired_count) {
             return Err(bad(
                 "tap:desiredCount",
-                format!("{} is outside tap:minCapacity..tap:maxCapacity ({}..{})", self.desired_count, self.min_capacity, self.max_capacity),
+                format!(
+                    "{} is outside tap:minCapacity..tap:maxCapacity ({}..{})",
+                    self.desired_count, self.min_capacity, self.max_capacity
+                ),
             ));
         }
         check_fargate_size(self.cpu, self.memory).map_err(|p| bad("tap:memory", p))?;
-        if !(self.db_min_capacity >= 0.0 && self.db_min_capacity <= self.db_max_capacity && self.db_max_capacity <= 256.0) {
+        if !(self.db_min_capacity >= 0.0
+            && self.db_min_capacity <= self.db_max_capacity
+            && self.db_max_capacity <= 256.0)
+        {
             return Err(bad(
                 "tap:dbMinCapacity",
-                format!("need 0 <= tap:dbMinCapacity ({}) <= tap:dbMaxCapacity ({}) <= 256", self.db_min_capacity, self.db_max_capacity),
+                format!(
+                    "need 0 <= tap:dbMinCapacity ({}) <= tap:dbMaxCapacity ({}) <= 256",
+                    self.db_min_capacity, self.db_max_capacity
+                ),
             ));
         }
         let identifier = |key: &str, v: &str| {
-            let ok = v.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && v.len() <= 63 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if ok { Ok(()) } else { Err(bad(key, format!("`{v}` must start with a letter and hold only letters, digits and _ (at most 63)"))) }
+            let ok = v.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && v.len() <= 63
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if ok {
+                Ok(())
+            } else {
+                Err(bad(
+                    key,
+                    format!("`{v}` must start with a letter and hold only letters, digits and _ (at most 63)"),
+                ))
+            }
         };
         identifier("tap:dbName", &self.db_name)?;
         identifier("tap:dbUsername", &self.db_username)?;
@@ -185,7 +222,11 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
     let tags = Tags::new(ctx.project, &s.environment, &s.extra_tags);
     let prod = s.environment == "prod";
 
-    let mut program = Program::new(ctx.project, ctx.stack, PropertyMap::from([("region".to_string(), Value::from(s.region.as_str()))]));
+    let mut program = Program::new(
+        ctx.project,
+        ctx.stack,
+        PropertyMap::from([("region".to_string(), Value::from(s.region.as_str()))]),
+    );
     let root = program.root();
     let stack = program.component(&root, "tap:stack:TapStack", &format!("{}-{}", ctx.project, ctx.stack))?;
     let networking = Networking::new(

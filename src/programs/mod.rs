@@ -68,7 +68,8 @@ pub const PROGRAMS: &[&str] = &[blue_green::NAME];
 /// the program is built to discover availability zones.
 pub fn region(config: &StackConfig) -> Result<String, ConfigError> {
     let region = config.string("aws:region", "us-east-1")?;
-    let ok = region.split('-').count() >= 3 && region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let ok = region.split('-').count() >= 3
+        && region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !ok {
         return Err(ConfigError::BadValue {
             key: "aws:region".into(),

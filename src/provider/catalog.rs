@@ -109,13 +109,7 @@ pub static KINDS: &[Kind] = &[
             "tags",
             "tagsAll",
         ],
-        force_new: &[
-            "cidrBlock",
-            "instanceTenancy",
-            "ipv4IpamPoolId",
-            "ipv4NetmaskLength",
-            "region",
-        ],
+        force_new: &["cidrBlock", "instanceTenancy", "ipv4IpamPoolId", "ipv4NetmaskLength", "region"],
         taggable: true,
         physical_name: None,
         id_prefix: "vpc-",
@@ -256,14 +250,7 @@ pub static KINDS: &[Kind] = &[
             "tags",
             "tagsAll",
         ],
-        force_new: &[
-            "address",
-            "domain",
-            "ipamPoolId",
-            "networkBorderGroup",
-            "publicIpv4Pool",
-            "region",
-        ],
+        force_new: &["address", "domain", "ipamPoolId", "networkBorderGroup", "publicIpv4Pool", "region"],
         taggable: true,
         physical_name: None,
         id_prefix: "eipalloc-",
@@ -337,17 +324,7 @@ pub static KINDS: &[Kind] = &[
         token: "aws:ec2/routeTable:RouteTable",
         inputs: &["propagatingVgws", "region", "routes", "tags", "vpcId"],
         required: &["vpcId"],
-        outputs: &[
-            "arn",
-            "id",
-            "ownerId",
-            "propagatingVgws",
-            "region",
-            "routes",
-            "tags",
-            "tagsAll",
-            "vpcId",
-        ],
+        outputs: &["arn", "id", "ownerId", "propagatingVgws", "region", "routes", "tags", "tagsAll", "vpcId"],
         force_new: &["region", "vpcId"],
         taggable: true,
         physical_name: None,
@@ -557,14 +534,7 @@ pub static KINDS: &[Kind] = &[
     // arn resource: subgrp:{name}
     Kind {
         token: "aws:rds/subnetGroup:SubnetGroup",
-        inputs: &[
-            "description",
-            "name",
-            "namePrefix",
-            "region",
-            "subnetIds",
-            "tags",
-        ],
+        inputs: &["description", "name", "namePrefix", "region", "subnetIds", "tags"],
         required: &["subnetIds"],
         outputs: &[
             "arn",
@@ -589,15 +559,7 @@ pub static KINDS: &[Kind] = &[
     // arn resource: cluster-pg:{name}
     Kind {
         token: "aws:rds/clusterParameterGroup:ClusterParameterGroup",
-        inputs: &[
-            "description",
-            "family",
-            "name",
-            "namePrefix",
-            "parameters",
-            "region",
-            "tags",
-        ],
+        inputs: &["description", "family", "name", "namePrefix", "parameters", "region", "tags"],
         required: &["family"],
         outputs: &[
             "arn",
@@ -938,15 +900,7 @@ pub static KINDS: &[Kind] = &[
     // arn resource: policy{path}{name}
     Kind {
         token: "aws:iam/policy:Policy",
-        inputs: &[
-            "delayAfterPolicyCreationInMs",
-            "description",
-            "name",
-            "namePrefix",
-            "path",
-            "policy",
-            "tags",
-        ],
+        inputs: &["delayAfterPolicyCreationInMs", "description", "name", "namePrefix", "path", "policy", "tags"],
         required: &["policy"],
         outputs: &[
             "arn",
@@ -998,14 +952,7 @@ pub static KINDS: &[Kind] = &[
     // arn resource: cluster/{name}
     Kind {
         token: "aws:ecs/cluster:Cluster",
-        inputs: &[
-            "configuration",
-            "name",
-            "region",
-            "serviceConnectDefaults",
-            "settings",
-            "tags",
-        ],
+        inputs: &["configuration", "name", "region", "serviceConnectDefaults", "settings", "tags"],
         required: &[],
         outputs: &[
             "arn",
@@ -1192,14 +1139,7 @@ pub static KINDS: &[Kind] = &[
             "vpcLatticeConfigurations",
             "waitForSteadyState",
         ],
-        force_new: &[
-            "cluster",
-            "iamRole",
-            "launchType",
-            "name",
-            "region",
-            "schedulingStrategy",
-        ],
+        force_new: &["cluster", "iamRole", "launchType", "name", "region", "schedulingStrategy"],
         taggable: true,
         physical_name: Some("name"),
         id_prefix: "",
@@ -1290,14 +1230,7 @@ pub static KINDS: &[Kind] = &[
             "xffHeaderProcessingMode",
             "zoneId",
         ],
-        force_new: &[
-            "customerOwnedIpv4Pool",
-            "internal",
-            "loadBalancerType",
-            "name",
-            "namePrefix",
-            "region",
-        ],
+        force_new: &["customerOwnedIpv4Pool", "internal", "loadBalancerType", "name", "namePrefix", "region"],
         taggable: true,
         physical_name: Some("name"),
         id_prefix: "",
@@ -1483,13 +1416,7 @@ pub static KINDS: &[Kind] = &[
             "suspendedState",
             "tags",
         ],
-        required: &[
-            "maxCapacity",
-            "minCapacity",
-            "resourceId",
-            "scalableDimension",
-            "serviceNamespace",
-        ],
+        required: &["maxCapacity", "minCapacity", "resourceId", "scalableDimension", "serviceNamespace"],
         outputs: &[
             "arn",
             "id",
@@ -1504,12 +1431,7 @@ pub static KINDS: &[Kind] = &[
             "tags",
             "tagsAll",
         ],
-        force_new: &[
-            "region",
-            "resourceId",
-            "scalableDimension",
-            "serviceNamespace",
-        ],
+        force_new: &["region", "resourceId", "scalableDimension", "serviceNamespace"],
         taggable: true,
         physical_name: Some("resourceId"),
         id_prefix: "",
@@ -1546,13 +1468,7 @@ pub static KINDS: &[Kind] = &[
             "stepScalingPolicyConfiguration",
             "targetTrackingScalingPolicyConfiguration",
         ],
-        force_new: &[
-            "name",
-            "region",
-            "resourceId",
-            "scalableDimension",
-            "serviceNamespace",
-        ],
+        force_new: &["name", "region", "resourceId", "scalableDimension", "serviceNamespace"],
         taggable: false,
         physical_name: Some("name"),
         id_prefix: "",
@@ -1673,13 +1589,7 @@ pub static KINDS: &[Kind] = &[
         token: "aws:cloudwatch/dashboard:Dashboard",
         inputs: &["dashboardBody", "dashboardName", "region"],
         required: &["dashboardBody", "dashboardName"],
-        outputs: &[
-            "dashboardArn",
-            "dashboardBody",
-            "dashboardName",
-            "id",
-            "region",
-        ],
+        outputs: &["dashboardArn", "dashboardBody", "dashboardName", "id", "region"],
         force_new: &["dashboardName", "region"],
         taggable: false,
         physical_name: Some("dashboardName"),
@@ -1852,14 +1762,7 @@ pub static KINDS: &[Kind] = &[
             "tagsAll",
             "xksKeyId",
         ],
-        force_new: &[
-            "customKeyStoreId",
-            "customerMasterKeySpec",
-            "keyUsage",
-            "multiRegion",
-            "region",
-            "xksKeyId",
-        ],
+        force_new: &["customKeyStoreId", "customerMasterKeySpec", "keyUsage", "multiRegion", "region", "xksKeyId"],
         taggable: true,
         physical_name: None,
         id_prefix: "",
@@ -1872,15 +1775,7 @@ pub static KINDS: &[Kind] = &[
         token: "aws:kms/alias:Alias",
         inputs: &["name", "namePrefix", "region", "targetKeyId"],
         required: &["targetKeyId"],
-        outputs: &[
-            "arn",
-            "id",
-            "name",
-            "namePrefix",
-            "region",
-            "targetKeyArn",
-            "targetKeyId",
-        ],
+        outputs: &["arn", "id", "name", "namePrefix", "region", "targetKeyArn", "targetKeyId"],
         force_new: &["name", "namePrefix", "region"],
         taggable: false,
         physical_name: Some("name"),
@@ -1990,13 +1885,7 @@ pub static KINDS: &[Kind] = &[
             "websiteDomain",
             "websiteEndpoint",
         ],
-        force_new: &[
-            "bucket",
-            "bucketNamespace",
-            "bucketPrefix",
-            "objectLockEnabled",
-            "region",
-        ],
+        force_new: &["bucket", "bucketNamespace", "bucketPrefix", "objectLockEnabled", "region"],
         taggable: true,
         physical_name: Some("bucket"),
         id_prefix: "",
@@ -2015,14 +1904,10 @@ mod tests {
     use super::*;
     use std::collections::HashSet;
 
-    const SCHEMA: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/pulumi-aws/schema-7.48.0.json"
-    );
+    const SCHEMA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/pulumi-aws/schema-7.48.0.json");
 
     fn schema() -> serde_json::Value {
-        let text =
-            std::fs::read_to_string(SCHEMA).unwrap_or_else(|e| panic!("cannot read {SCHEMA}: {e}"));
+        let text = std::fs::read_to_string(SCHEMA).unwrap_or_else(|e| panic!("cannot read {SCHEMA}: {e}"));
         serde_json::from_str(&text).expect("schema is valid JSON")
     }
 
@@ -2049,12 +1934,7 @@ mod tests {
             let r = &resources[k.token];
             assert!(r.is_object(), "{} is not in the schema", k.token);
             assert_eq!(owned(k.inputs), names(r, "inputs"), "{} inputs", k.token);
-            assert_eq!(
-                owned(k.required),
-                names(r, "required"),
-                "{} required",
-                k.token
-            );
+            assert_eq!(owned(k.required), names(r, "required"), "{} required", k.token);
             assert_eq!(owned(k.outputs), names(r, "outputs"), "{} outputs", k.token);
         }
     }
@@ -2063,45 +1943,20 @@ mod tests {
     fn facts_are_consistent_with_inputs_and_outputs() {
         for k in KINDS {
             for f in k.force_new {
-                assert!(
-                    k.inputs.contains(f),
-                    "{}: force_new {f} is not an input",
-                    k.token
-                );
+                assert!(k.inputs.contains(f), "{}: force_new {f} is not an input", k.token);
             }
             let mut sorted = k.force_new.to_vec();
             sorted.sort_unstable();
             sorted.dedup();
-            assert_eq!(
-                sorted, k.force_new,
-                "{}: force_new sorted and unique",
-                k.token
-            );
-            assert!(
-                !k.force_new.contains(&"tags"),
-                "{}: tags never replace",
-                k.token
-            );
+            assert_eq!(sorted, k.force_new, "{}: force_new sorted and unique", k.token);
+            assert!(!k.force_new.contains(&"tags"), "{}: tags never replace", k.token);
             if k.inputs.contains(&"region") {
-                assert!(
-                    k.force_new.contains(&"region"),
-                    "{}: region replaces",
-                    k.token
-                );
+                assert!(k.force_new.contains(&"region"), "{}: region replaces", k.token);
             }
             if let Some(p) = k.physical_name {
-                assert!(
-                    k.inputs.contains(&p),
-                    "{}: physical_name {p} is not an input",
-                    k.token
-                );
+                assert!(k.inputs.contains(&p), "{}: physical_name {p} is not an input", k.token);
             }
-            assert_eq!(
-                k.taggable,
-                k.inputs.contains(&"tags"),
-                "{} taggable",
-                k.token
-            );
+            assert_eq!(k.taggable, k.inputs.contains(&"tags"), "{} taggable", k.token);
             assert_eq!(
                 k.arn_service.is_some(),
                 k.outputs.contains(&"arn"),
@@ -2111,11 +1966,7 @@ mod tests {
             match k.id_is {
                 IdStyle::PhysicalName => {
                     assert!(k.physical_name.is_some(), "{}: id needs a name", k.token);
-                    assert!(
-                        k.id_prefix.is_empty(),
-                        "{}: named ids have no prefix",
-                        k.token
-                    );
+                    assert!(k.id_prefix.is_empty(), "{}: named ids have no prefix", k.token);
                 }
                 IdStyle::Arn => assert!(k.id_prefix.is_empty(), "{}: ARN ids", k.token),
                 IdStyle::Generated | IdStyle::Composite => {}

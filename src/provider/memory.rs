@@ -19,8 +19,8 @@ use serde_json::{Map, Value as Json};
 
 use super::retry::RetryPolicy;
 use super::{
-    AlarmSource, check_by_catalog, diff_by_catalog, kind, unsupported, CallContext, Created, DiffResult, ErrorKind, IdStyle,
-    Provider, ProviderError, ProviderFactory, URN_TAG,
+    check_by_catalog, diff_by_catalog, kind, unsupported, AlarmSource, CallContext, Created, DiffResult, ErrorKind,
+    IdStyle, Provider, ProviderError, ProviderFactory, URN_TAG,
 };
 use crate::model::{PropertyMap, Value};
 
@@ -247,7 +247,10 @@ impl MemoryCloud {
                     ProviderError::new(
                         ErrorKind::Permanent,
                         "CorruptMemoryCloud",
-                        format!("{} is not an in-memory cloud file ({e}); delete it to start an empty cloud", path.display()),
+                        format!(
+                            "{} is not an in-memory cloud file ({e}); delete it to start an empty cloud",
+                            path.display()
+                        ),
                     )
                 })?;
                 world.rebuild_references();
@@ -458,7 +461,10 @@ impl MemoryCloud {
             props.entry(out).or_insert(value);
         }
         w.index_references(&id, &props);
-        w.objects.insert(id.clone(), CloudObject { token: ctx.token.clone(), region: region.into(), properties: props.clone() });
+        w.objects.insert(
+            id.clone(),
+            CloudObject { token: ctx.token.clone(), region: region.into(), properties: props.clone() },
+        );
         drop(w);
         self.save();
         Ok(Created { id, outputs: to_values(&props) })
@@ -466,7 +472,13 @@ impl MemoryCloud {
 }
 
 /// Outputs real AWS computes that programs commonly consume.
-fn computed_outputs(token: &str, outputs: &[&str], inputs: &Map<String, Json>, name: &str, region: &str) -> Vec<(String, Json)> {
+fn computed_outputs(
+    token: &str,
+    outputs: &[&str],
+    inputs: &Map<String, Json>,
+    name: &str,
+    region: &str,
+) -> Vec<(String, Json)> {
     let mut out = Vec::new();
     for o in outputs {
         let v = match *o {
@@ -504,9 +516,16 @@ impl AlarmSource for MemoryCloud {
     async fn firing(&self, names: &[String]) -> Result<Vec<String>, ProviderError> {
         let w = self.world();
         let exists = |name: &String| {
-            w.objects.values().any(|o| o.token == "aws:cloudwatch/metricAlarm:MetricAlarm" && o.properties.get("name").and_then(Json::as_str) == Some(name))
+            w.objects.values().any(|o| {
+                o.token == "aws:cloudwatch/metricAlarm:MetricAlarm"
+                    && o.properties.get("name").and_then(Json::as_str) == Some(name)
+            })
         };
-        Ok(names.iter().filter(|n| exists(n) && w.alarm_states.get(*n).is_some_and(|s| s == "ALARM")).cloned().collect())
+        Ok(names
+            .iter()
+            .filter(|n| exists(n) && w.alarm_states.get(*n).is_some_and(|s| s == "ALARM"))
+            .cloned()
+            .collect())
     }
 }
 
@@ -530,7 +549,12 @@ impl Provider for MemoryRegion {
         check_by_catalog(token, inputs)
     }
 
-    fn diff(&self, token: &str, old_inputs: &PropertyMap, new_inputs: &PropertyMap) -> Result<DiffResult, ProviderError> {
+    fn diff(
+        &self,
+        token: &str,
+        old_inputs: &PropertyMap,
+        new_inputs: &PropertyMap,
+    ) -> Result<DiffResult, ProviderError> {
         diff_by_catalog(token, old_inputs, new_inputs)
     }
 
@@ -556,7 +580,11 @@ impl Provider for MemoryRegion {
             .call(ctx, Op::Update, || {
                 let mut w = self.cloud.world();
                 let Some(obj) = w.objects.get_mut(id) else {
-                    return Err(ProviderError::new(ErrorKind::NotFound, "NotFound", format!("{} {id} does not exist", ctx.token)));
+                    return Err(ProviderError::new(
+                        ErrorKind::NotFound,
+                        "NotFound",
+                        format!("{} {id} does not exist", ctx.token),
+                    ));
                 };
                 let kind = kind(&ctx.token).ok_or_else(|| unsupported(&ctx.token))?;
                 // Inputs that were removed are unset; computed outputs stay.

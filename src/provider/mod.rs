@@ -109,7 +109,12 @@ pub trait Provider: Send + Sync {
     fn check(&self, token: &str, inputs: &PropertyMap) -> Result<(), ProviderError>;
 
     /// Compares recorded inputs with new ones.
-    fn diff(&self, token: &str, old_inputs: &PropertyMap, new_inputs: &PropertyMap) -> Result<DiffResult, ProviderError>;
+    fn diff(
+        &self,
+        token: &str,
+        old_inputs: &PropertyMap,
+        new_inputs: &PropertyMap,
+    ) -> Result<DiffResult, ProviderError>;
 
     /// Creates a resource, tagged with its URN where the kind is taggable.
     async fn create(&self, ctx: &CallContext, inputs: &PropertyMap) -> Result<Created, ProviderError>;
@@ -140,7 +145,8 @@ pub trait Provider: Send + Sync {
     /// override it.
     async fn find(&self, ctx: &CallContext, inputs: &PropertyMap) -> Result<Vec<Created>, ProviderError> {
         let Some(kind) = kind(&ctx.token) else { return Ok(Vec::new()) };
-        let name = kind.physical_name.filter(|_| kind.id_is == IdStyle::PhysicalName).and_then(|n| inputs.get(n)?.as_str());
+        let name =
+            kind.physical_name.filter(|_| kind.id_is == IdStyle::PhysicalName).and_then(|n| inputs.get(n)?.as_str());
         let Some(name) = name else { return Ok(Vec::new()) };
         Ok(self.read(ctx, name).await?.map(|outputs| Created { id: name.to_string(), outputs }).into_iter().collect())
     }

@@ -33,7 +33,9 @@ pub fn encode(v: &Value, crypter: Option<&Crypter>) -> Result<Json, StateError> 
         Value::Number(n) => number_to_json(*n),
         Value::String(s) => Json::String(s.clone()),
         Value::Array(a) => Json::Array(a.iter().map(|x| encode(x, crypter)).collect::<Result<_, _>>()?),
-        Value::Object(o) => Json::Object(o.iter().map(|(k, x)| Ok((k.clone(), encode(x, crypter)?))).collect::<Result<_, StateError>>()?),
+        Value::Object(o) => Json::Object(
+            o.iter().map(|(k, x)| Ok((k.clone(), encode(x, crypter)?))).collect::<Result<_, StateError>>()?,
+        ),
         Value::Secret(inner) => {
             let crypter = crypter.ok_or(StateError::SecretsNeedPassphrase)?;
             let plaintext = inner.to_plain_json().to_string();
@@ -42,7 +44,9 @@ pub fn encode(v: &Value, crypter: Option<&Crypter>) -> Result<Json, StateError> 
             m.insert("ciphertext".into(), Json::String(crypter.encrypt(&plaintext)));
             Json::Object(m)
         }
-        Value::Unknown | Value::Output(_) | Value::Concat(_) | Value::JsonString(_) => Json::String(UNKNOWN_SENTINEL.into()),
+        Value::Unknown | Value::Output(_) | Value::Concat(_) | Value::JsonString(_) => {
+            Json::String(UNKNOWN_SENTINEL.into())
+        }
     })
 }
 
@@ -65,7 +69,9 @@ pub fn decode(j: &Json, crypter: Option<&Crypter>) -> Result<Value, StateError> 
                 return Err(StateError::Invalid("a secret has neither ciphertext nor plaintext".into()));
             }
         }
-        Json::Object(o) => Value::Object(o.iter().map(|(k, x)| Ok((k.clone(), decode(x, crypter)?))).collect::<Result<_, StateError>>()?),
+        Json::Object(o) => Value::Object(
+            o.iter().map(|(k, x)| Ok((k.clone(), decode(x, crypter)?))).collect::<Result<_, StateError>>()?,
+        ),
         Json::Array(a) => Value::Array(a.iter().map(|x| decode(x, crypter)).collect::<Result<_, _>>()?),
         other => Value::from_plain_json(other),
     })

@@ -52,7 +52,9 @@ impl Mutation {
                 }
             }
             Mutation::Condemn(urn, id) => {
-                if let Some(r) = s.resources.iter_mut().find(|r| &r.urn == urn && !r.delete && r.id.as_ref() == Some(id)) {
+                if let Some(r) =
+                    s.resources.iter_mut().find(|r| &r.urn == urn && !r.delete && r.id.as_ref() == Some(id))
+                {
                     r.delete = true;
                 }
             }
@@ -74,7 +76,9 @@ impl Mutation {
 
     fn encode(&self, crypter: Option<&Crypter>) -> Result<Entry, StateError> {
         Ok(match self {
-            Mutation::Begin(kind, r) => Entry::Begin { op: kind.as_str().into(), resource: Box::new(r.to_v3(crypter)?) },
+            Mutation::Begin(kind, r) => {
+                Entry::Begin { op: kind.as_str().into(), resource: Box::new(r.to_v3(crypter)?) }
+            }
             Mutation::Upsert(r) => Entry::Upsert { resource: Box::new(r.to_v3(crypter)?) },
             Mutation::Condemn(urn, id) => Entry::Condemn { urn: urn.to_string(), id: Some(id.clone()) },
             Mutation::Remove(urn, id) => Entry::Remove { urn: urn.to_string(), id: id.clone() },
@@ -154,10 +158,16 @@ pub fn replay(path: &Path, snapshot: &mut Snapshot, crypter: Option<&Crypter>) -
             out.torn_tail = true;
             break;
         }
-        let entry: Entry = serde_json::from_str(line.trim_end())
-            .map_err(|e| StateError::Journal { path: path.to_path_buf(), line: number, detail: e.to_string() })?;
-        let mutation = Mutation::decode(&entry, crypter)
-            .map_err(|e| StateError::Journal { path: path.to_path_buf(), line: number, detail: e.to_string() })?;
+        let entry: Entry = serde_json::from_str(line.trim_end()).map_err(|e| StateError::Journal {
+            path: path.to_path_buf(),
+            line: number,
+            detail: e.to_string(),
+        })?;
+        let mutation = Mutation::decode(&entry, crypter).map_err(|e| StateError::Journal {
+            path: path.to_path_buf(),
+            line: number,
+            detail: e.to_string(),
+        })?;
         mutation.apply(snapshot);
         out.applied += 1;
     }
@@ -212,7 +222,8 @@ impl JournalWriter {
         mutation: &Mutation,
         crypter: Option<&Crypter>,
     ) -> Result<impl std::future::Future<Output = Result<(), StateError>>, StateError> {
-        let mut line = serde_json::to_vec(&mutation.encode(crypter)?).map_err(|e| StateError::Invalid(e.to_string()))?;
+        let mut line =
+            serde_json::to_vec(&mutation.encode(crypter)?).map_err(|e| StateError::Invalid(e.to_string()))?;
         line.push(b'\n');
         let (ack_tx, ack_rx) = oneshot::channel();
         let path = self.path.clone();

@@ -107,15 +107,15 @@ impl LocalBackend {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Snapshot::default()),
             Err(e) => return Err(StateError::io(&path, e)),
         };
-        let corrupt = |detail: String| StateError::Corrupt {
-            path: path.clone(),
-            backup: self.backup_path(stack),
-            detail,
-        };
+        let corrupt =
+            |detail: String| StateError::Corrupt { path: path.clone(), backup: self.backup_path(stack), detail };
         let raw: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
         let version = raw.get("version").and_then(serde_json::Value::as_u64);
         if version != Some(u64::from(CHECKPOINT_VERSION)) {
-            return Err(StateError::UnsupportedVersion { path, found: raw.get("version").cloned().unwrap_or_default() });
+            return Err(StateError::UnsupportedVersion {
+                path,
+                found: raw.get("version").cloned().unwrap_or_default(),
+            });
         }
         let cp: VersionedCheckpoint = serde_json::from_value(raw).map_err(|e| corrupt(e.to_string()))?;
         if cp.checkpoint.stack != stack {

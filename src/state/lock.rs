@@ -80,7 +80,10 @@ impl StackLock {
         };
         let me = LockHolder::current(command);
         let body = serde_json::to_vec_pretty(&me).map_err(|e| StateError::Invalid(e.to_string()))?;
-        file.set_len(0).and_then(|_| file.write_all(&body)).and_then(|_| file.sync_all()).map_err(|e| StateError::io(path, e))?;
+        file.set_len(0)
+            .and_then(|_| file.write_all(&body))
+            .and_then(|_| file.sync_all())
+            .map_err(|e| StateError::io(path, e))?;
         Ok(StackLock { file, path: path.to_path_buf(), taken_over })
     }
 
@@ -121,7 +124,13 @@ impl Drop for StackLock {
 }
 
 fn open(path: &Path) -> Result<File, StateError> {
-    OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).map_err(|e| StateError::io(path, e))
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| StateError::io(path, e))
 }
 
 fn try_lock(file: &File, path: &Path, stack: &str) -> Result<(), StateError> {

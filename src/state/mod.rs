@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 pub use checkpoint::{Deployment, UntypedDeployment, VersionedCheckpoint, CHECKPOINT_VERSION};
 pub use journal::{JournalWriter, Mutation, Replay};
-pub use local::{LocalBackend, LockedStack, Loaded, StackSummary};
+pub use local::{Loaded, LocalBackend, LockedStack, StackSummary};
 pub use lock::LockHolder;
 pub use persist::Persister;
 pub use secrets::{Crypter, SecretsError};

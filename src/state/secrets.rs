@@ -122,23 +122,15 @@ impl Crypter {
     /// [`SecretsError::WrongPassphrase`].
     pub fn open(passphrase: &str, encryption_salt: &str) -> Result<Crypter, SecretsError> {
         let mut parts = encryption_salt.splitn(3, ':');
-        let (Some(version), Some(salt_b64), Some(check)) =
-            (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(SecretsError::MalformedSalt(
-                "expected at least three ':'-separated fields".to_owned(),
-            ));
+        let (Some(version), Some(salt_b64), Some(check)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(SecretsError::MalformedSalt("expected at least three ':'-separated fields".to_owned()));
         };
         if version != VERSION {
-            return Err(SecretsError::MalformedSalt(
-                "unsupported version tag (only v1 is supported)".to_owned(),
-            ));
+            return Err(SecretsError::MalformedSalt("unsupported version tag (only v1 is supported)".to_owned()));
         }
-        let salt = BASE64
-            .decode(salt_b64)
-            .map_err(|_| SecretsError::MalformedSalt("salt is not valid base64".to_owned()))?;
-        let check = Sealed::parse(check)
-            .map_err(|why| SecretsError::MalformedSalt(format!("check value: {why}")))?;
+        let salt =
+            BASE64.decode(salt_b64).map_err(|_| SecretsError::MalformedSalt("salt is not valid base64".to_owned()))?;
+        let check = Sealed::parse(check).map_err(|why| SecretsError::MalformedSalt(format!("check value: {why}")))?;
 
         let crypter = Crypter::from_passphrase(passphrase, &salt);
         match crypter.open_sealed(&check) {
@@ -161,11 +153,7 @@ impl Crypter {
             .cipher
             .encrypt(Nonce::from_slice(&nonce), plaintext.as_bytes())
             .expect("AES-256-GCM encryption failed: plaintext exceeds the AES-GCM size limit");
-        format!(
-            "{VERSION}:{}:{}",
-            BASE64.encode(nonce),
-            BASE64.encode(ciphertext)
-        )
+        format!("{VERSION}:{}:{}", BASE64.encode(nonce), BASE64.encode(ciphertext))
     }
 
     /// Decrypts a secret value of the form `v1:<base64 nonce>:<base64 ciphertext>`.
@@ -180,13 +168,11 @@ impl Crypter {
         })?;
         let plaintext = self.open_sealed(&sealed).map_err(|()| {
             SecretsError::MalformedCiphertext(
-                "authentication failed (encrypted with a different passphrase, or corrupted)"
-                    .to_owned(),
+                "authentication failed (encrypted with a different passphrase, or corrupted)".to_owned(),
             )
         })?;
-        String::from_utf8(plaintext).map_err(|_| {
-            SecretsError::MalformedCiphertext("decrypted value is not valid UTF-8".to_owned())
-        })
+        String::from_utf8(plaintext)
+            .map_err(|_| SecretsError::MalformedCiphertext("decrypted value is not valid UTF-8".to_owned()))
     }
 
     /// Derives the key for `passphrase` and `salt` and builds a crypter from it.
@@ -201,19 +187,12 @@ impl Crypter {
 
     /// Builds a crypter directly from a 32-byte AES key.
     fn from_key(key: &[u8; KEY_LEN]) -> Crypter {
-        Crypter {
-            cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)),
-        }
+        Crypter { cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)) }
     }
 
     /// Authenticates and decrypts a parsed secret value, returning the raw plaintext bytes.
     fn open_sealed(&self, sealed: &Sealed) -> Result<Vec<u8>, ()> {
-        self.cipher
-            .decrypt(
-                Nonce::from_slice(&sealed.nonce),
-                sealed.ciphertext.as_slice(),
-            )
-            .map_err(|_| ())
+        self.cipher.decrypt(Nonce::from_slice(&sealed.nonce), sealed.ciphertext.as_slice()).map_err(|_| ())
     }
 }
 
@@ -256,23 +235,15 @@ impl Sealed {
     fn parse(value: &str) -> Result<Sealed, String> {
         let fields: Vec<&str> = value.split(':').collect();
         let [version, nonce_b64, ciphertext_b64] = fields.as_slice() else {
-            return Err(format!(
-                "expected 3 ':'-separated fields, found {}",
-                fields.len()
-            ));
+            return Err(format!("expected 3 ':'-separated fields, found {}", fields.len()));
         };
         if *version != VERSION {
             return Err("unsupported version tag (only v1 is supported)".to_owned());
         }
-        let nonce = BASE64
-            .decode(nonce_b64)
-            .map_err(|_| "nonce is not valid base64".to_owned())?;
-        let nonce: [u8; NONCE_LEN] = nonce
-            .try_into()
-            .map_err(|n: Vec<u8>| format!("nonce is {} bytes, expected {NONCE_LEN}", n.len()))?;
-        let ciphertext = BASE64
-            .decode(ciphertext_b64)
-            .map_err(|_| "ciphertext is not valid base64".to_owned())?;
+        let nonce = BASE64.decode(nonce_b64).map_err(|_| "nonce is not valid base64".to_owned())?;
+        let nonce: [u8; NONCE_LEN] =
+            nonce.try_into().map_err(|n: Vec<u8>| format!("nonce is {} bytes, expected {NONCE_LEN}", n.len()))?;
+        let ciphertext = BASE64.decode(ciphertext_b64).map_err(|_| "ciphertext is not valid base64".to_owned())?;
         if ciphertext.len() < TAG_LEN {
             return Err(format!(
                 "ciphertext is {} bytes, shorter than the {TAG_LEN}-byte authentication tag",
@@ -303,8 +274,7 @@ mod tests {
 
     /// Taken from Pulumi's own tests (pkg/secrets/passphrase/manager_test.go): an
     /// `encryptionsalt` produced by Pulumi for the passphrase "password".
-    const PULUMI_SALT: &str =
-        "v1:fozI5u6B030=:v1:F+6ZduKKd8G0/V7L:PGMFeIzwobWRKmEAzUdaQHqC5mMRIQ==";
+    const PULUMI_SALT: &str = "v1:fozI5u6B030=:v1:F+6ZduKKd8G0/V7L:PGMFeIzwobWRKmEAzUdaQHqC5mMRIQ==";
 
     /// Known-answer vector computed independently with Python 3: the key with
     /// `hashlib.pbkdf2_hmac("sha256", PASS, salt, 1_000_000, 32)`, the check value and
@@ -312,8 +282,7 @@ mod tests {
     const KAT_PASSPHRASE: &str = "tapctl kat: correct horse 🐎";
     const KAT_SALT: [u8; 8] = [0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x07, 0x18];
     const KAT_KEY_HEX: &str = "0c798b2a1240c274320b0fd564290ae96a585a27219f37e62240bae6b0361732";
-    const KAT_ENCRYPTION_SALT: &str =
-        "v1:obLD1OX2Bxg=:v1:AAECAwQFBgcICQoL:39P7u637WxKxNvxVaEsKEo/Ku/tMLQ==";
+    const KAT_ENCRYPTION_SALT: &str = "v1:obLD1OX2Bxg=:v1:AAECAwQFBgcICQoL:39P7u637WxKxNvxVaEsKEo/Ku/tMLQ==";
     const KAT_SECRET: &str = "v1:8ODQwLCgkIBwYFBA:TBGhtDLJipI3dnLFl0dhpVYCSSxxezrKtckaCPaqUlQ=";
     const KAT_SECRET_PLAINTEXT: &str = "s3cr3t value ✓";
 
@@ -324,13 +293,7 @@ mod tests {
     #[test]
     fn round_trip() {
         let (crypter, _) = fixture();
-        for plaintext in [
-            "",
-            "hunter2",
-            "with:colons:inside",
-            "ünïcødé 🔐",
-            &"x".repeat(10_000),
-        ] {
+        for plaintext in ["", "hunter2", "with:colons:inside", "ünïcødé 🔐", &"x".repeat(10_000)] {
             let ciphertext = crypter.encrypt(plaintext);
             assert_eq!(crypter.decrypt(&ciphertext).unwrap(), plaintext);
         }
@@ -344,10 +307,7 @@ mod tests {
         assert_eq!(fields.len(), 3);
         assert_eq!(fields[0], "v1");
         assert_eq!(BASE64.decode(fields[1]).unwrap().len(), NONCE_LEN);
-        assert_eq!(
-            BASE64.decode(fields[2]).unwrap().len(),
-            "hello".len() + TAG_LEN
-        );
+        assert_eq!(BASE64.decode(fields[2]).unwrap().len(), "hello".len() + TAG_LEN);
     }
 
     #[test]
@@ -359,10 +319,7 @@ mod tests {
         assert_eq!(BASE64.decode(fields[1]).unwrap().len(), SALT_LEN);
         assert_eq!(fields[2], "v1");
         assert_eq!(BASE64.decode(fields[3]).unwrap().len(), NONCE_LEN);
-        assert_eq!(
-            BASE64.decode(fields[4]).unwrap().len(),
-            CHECK_PLAINTEXT.len() + TAG_LEN
-        );
+        assert_eq!(BASE64.decode(fields[4]).unwrap().len(), CHECK_PLAINTEXT.len() + TAG_LEN);
         let check = salt.splitn(3, ':').nth(2).unwrap();
         assert_eq!(crypter.decrypt(check).unwrap(), CHECK_PLAINTEXT);
     }
@@ -373,10 +330,7 @@ mod tests {
         let ciphertext = crypter.encrypt("persisted secret");
         let reopened = Crypter::open(PASSPHRASE, salt).unwrap();
         assert_eq!(reopened.decrypt(&ciphertext).unwrap(), "persisted secret");
-        assert_eq!(
-            crypter.decrypt(&reopened.encrypt("other way")).unwrap(),
-            "other way"
-        );
+        assert_eq!(crypter.decrypt(&reopened.encrypt("other way")).unwrap(), "other way");
     }
 
     #[test]
@@ -425,15 +379,8 @@ mod tests {
         ];
         for salt in bad {
             let err = Crypter::open(KAT_PASSPHRASE, salt).unwrap_err();
-            assert!(
-                matches!(err, SecretsError::MalformedSalt(_)),
-                "{salt:?}: {err:?}"
-            );
-            assert!(
-                err.to_string()
-                    .contains("v1:<salt>:v1:<nonce>:<ciphertext>"),
-                "{err}"
-            );
+            assert!(matches!(err, SecretsError::MalformedSalt(_)), "{salt:?}: {err:?}");
+            assert!(err.to_string().contains("v1:<salt>:v1:<nonce>:<ciphertext>"), "{err}");
         }
     }
 
@@ -465,10 +412,7 @@ mod tests {
         ];
         for ciphertext in &bad {
             let err = crypter.decrypt(ciphertext).unwrap_err();
-            assert!(
-                matches!(err, SecretsError::MalformedCiphertext(_)),
-                "{ciphertext:?}: {err:?}"
-            );
+            assert!(matches!(err, SecretsError::MalformedCiphertext(_)), "{ciphertext:?}: {err:?}");
             assert!(!err.to_string().contains("top secret"), "{err}");
             assert!(!format!("{err:?}").contains("top secret"), "{err:?}");
         }
@@ -478,15 +422,9 @@ mod tests {
     fn non_utf8_plaintext_is_rejected() {
         let crypter = Crypter::from_key(&[9u8; KEY_LEN]);
         let nonce = [1u8; NONCE_LEN];
-        let ciphertext = crypter
-            .cipher
-            .encrypt(Nonce::from_slice(&nonce), &[0xff, 0xfe][..])
-            .unwrap();
+        let ciphertext = crypter.cipher.encrypt(Nonce::from_slice(&nonce), &[0xff, 0xfe][..]).unwrap();
         let value = format!("v1:{}:{}", BASE64.encode(nonce), BASE64.encode(ciphertext));
-        assert!(matches!(
-            crypter.decrypt(&value),
-            Err(SecretsError::MalformedCiphertext(_))
-        ));
+        assert!(matches!(crypter.decrypt(&value), Err(SecretsError::MalformedCiphertext(_))));
     }
 
     #[test]
@@ -527,29 +465,13 @@ mod tests {
     #[test]
     fn passphrase_lookup_order() {
         let env = |vars: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                vars.iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| (*v).to_owned())
-            }
+            move |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
         };
         assert_eq!(passphrase_from_lookup(env(&[])), None);
-        assert_eq!(
-            passphrase_from_lookup(env(&[(ENV_PULUMI, "p")])).as_deref(),
-            Some("p")
-        );
-        assert_eq!(
-            passphrase_from_lookup(env(&[(ENV_PULUMI, "p"), (ENV_TAPCTL, "t")])).as_deref(),
-            Some("t")
-        );
+        assert_eq!(passphrase_from_lookup(env(&[(ENV_PULUMI, "p")])).as_deref(), Some("p"));
+        assert_eq!(passphrase_from_lookup(env(&[(ENV_PULUMI, "p"), (ENV_TAPCTL, "t")])).as_deref(), Some("t"));
         // Set-but-empty is a valid, empty passphrase and still takes precedence.
-        assert_eq!(
-            passphrase_from_lookup(env(&[(ENV_TAPCTL, ""), (ENV_PULUMI, "p")])).as_deref(),
-            Some("")
-        );
-        assert_eq!(
-            passphrase_from_lookup(env(&[(ENV_PULUMI, "")])).as_deref(),
-            Some("")
-        );
+        assert_eq!(passphrase_from_lookup(env(&[(ENV_TAPCTL, ""), (ENV_PULUMI, "p")])).as_deref(), Some(""));
+        assert_eq!(passphrase_from_lookup(env(&[(ENV_PULUMI, "")])).as_deref(), Some(""));
     }
 }

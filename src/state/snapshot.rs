@@ -213,9 +213,8 @@ impl Snapshot {
 
     /// Whether any value in the snapshot is secret.
     pub fn contains_secrets(&self) -> bool {
-        let has = |r: &StateResource| {
-            r.inputs.values().chain(r.outputs.values()).any(crate::model::Value::contains_secret)
-        };
+        let has =
+            |r: &StateResource| r.inputs.values().chain(r.outputs.values()).any(crate::model::Value::contains_secret);
         self.resources.iter().any(has) || self.pending.iter().any(|p| has(&p.resource))
     }
 
@@ -327,10 +326,8 @@ impl Snapshot {
                 version,
                 extra: Map::new(),
             },
-            secrets_providers: encryption_salt.map(|salt| SecretsProvider {
-                kind: "passphrase".into(),
-                state: serde_json::json!({ "salt": salt }),
-            }),
+            secrets_providers: encryption_salt
+                .map(|salt| SecretsProvider { kind: "passphrase".into(), state: serde_json::json!({ "salt": salt }) }),
             resources: self.resources.iter().map(|r| r.to_v3(crypter)).collect::<Result<_, _>>()?,
             pending_operations: self
                 .pending
@@ -349,7 +346,10 @@ impl Snapshot {
                 .pending_operations
                 .iter()
                 .map(|p| {
-                    Ok(Pending { kind: PendingKind::parse(&p.kind)?, resource: StateResource::from_v3(&p.resource, crypter)? })
+                    Ok(Pending {
+                        kind: PendingKind::parse(&p.kind)?,
+                        resource: StateResource::from_v3(&p.resource, crypter)?,
+                    })
                 })
                 .collect::<Result<_, StateError>>()?,
             metadata: d.metadata.as_object().cloned().unwrap_or_default(),

@@ -37,7 +37,13 @@ fn copy_dir(from: &Path, to: &Path) {
 fn tapctl(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("tapctl").unwrap();
     cmd.arg("--cwd").arg(dir).arg("--cloud").arg("memory").write_stdin("");
-    for var in ["TAPCTL_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE", "TAPCTL_STACK", "TAPCTL_ENVIRONMENT_SUFFIX", "TAPCTL_CLOUD"] {
+    for var in [
+        "TAPCTL_CONFIG_PASSPHRASE",
+        "PULUMI_CONFIG_PASSPHRASE",
+        "TAPCTL_STACK",
+        "TAPCTL_ENVIRONMENT_SUFFIX",
+        "TAPCTL_CLOUD",
+    ] {
         cmd.env_remove(var);
     }
     cmd
@@ -86,19 +92,64 @@ fn nothing(_: &Path) {}
 
 const CASES: &[Case] = &[
     // Project file.
-    case("malformed deploy.toml", |d| edit(d, "deploy.toml", |_| "name = \"tap\"\nprogram = [".into()), &["preview"], "deploy.toml"),
-    case("unknown deploy.toml key", |d| edit(d, "deploy.toml", |t| format!("{t}parallelism = 4\n")), &["preview"], "unknown field `parallelism`"),
-    case("deploy.toml without a name", |d| edit(d, "deploy.toml", |t| t.replace("name = \"tap\"", "")), &["preview"], "missing field `name`"),
-    case("project name with spaces", |d| edit(d, "deploy.toml", |t| t.replace("name = \"tap\"", "name = \"my app\"")), &["preview"], "project name"),
-    case("parallel = 0 in deploy.toml", |d| edit(d, "deploy.toml", |t| format!("{t}parallel = 0\n")), &["preview"], "parallel must be at least 1"),
-    case("unsupported backend", |d| edit(d, "deploy.toml", |t| t.replace("file://state", "gs://bucket")), &["preview"], "backend `gs://bucket` is not supported"),
-    case("unknown program", |d| edit(d, "deploy.toml", |t| t.replace("blue-green", "purple")), &["preview"], "unknown program `purple`"),
+    case(
+        "malformed deploy.toml",
+        |d| edit(d, "deploy.toml", |_| "name = \"tap\"\nprogram = [".into()),
+        &["preview"],
+        "deploy.toml",
+    ),
+    case(
+        "unknown deploy.toml key",
+        |d| edit(d, "deploy.toml", |t| format!("{t}parallelism = 4\n")),
+        &["preview"],
+        "unknown field `parallelism`",
+    ),
+    case(
+        "deploy.toml without a name",
+        |d| edit(d, "deploy.toml", |t| t.replace("name = \"tap\"", "")),
+        &["preview"],
+        "missing field `name`",
+    ),
+    case(
+        "project name with spaces",
+        |d| edit(d, "deploy.toml", |t| t.replace("name = \"tap\"", "name = \"my app\"")),
+        &["preview"],
+        "project name",
+    ),
+    case(
+        "parallel = 0 in deploy.toml",
+        |d| edit(d, "deploy.toml", |t| format!("{t}parallel = 0\n")),
+        &["preview"],
+        "parallel must be at least 1",
+    ),
+    case(
+        "unsupported backend",
+        |d| edit(d, "deploy.toml", |t| t.replace("file://state", "gs://bucket")),
+        &["preview"],
+        "backend `gs://bucket` is not supported",
+    ),
+    case(
+        "unknown program",
+        |d| edit(d, "deploy.toml", |t| t.replace("blue-green", "purple")),
+        &["preview"],
+        "unknown program `purple`",
+    ),
     case("no deploy.toml", |d| std::fs::remove_file(d.join("deploy.toml")).unwrap(), &["preview"], "no deploy.toml"),
     // Stack file.
     case("malformed stack TOML", |d| edit(d, "stacks/dev.toml", |t| format!("{t}[config\n")), &["preview"], "dev.toml"),
-    case("unknown top-level stack key", |d| edit(d, "stacks/dev.toml", |t| format!("confg = 1\n{t}")), &["preview"], "unknown top-level key `confg`"),
+    case(
+        "unknown top-level stack key",
+        |d| edit(d, "stacks/dev.toml", |t| format!("confg = 1\n{t}")),
+        &["preview"],
+        "unknown top-level key `confg`",
+    ),
     case("config key without namespace", |d| set(d, "region", "\"us-east-1\""), &["preview"], "must be namespaced"),
-    case("config sub-table", |d| edit(d, "stacks/dev.toml", |t| format!("{t}[config.\"tap:nested\"]\na = 1\n")), &["preview"], "inline value"),
+    case(
+        "config sub-table",
+        |d| edit(d, "stacks/dev.toml", |t| format!("{t}[config.\"tap:nested\"]\na = 1\n")),
+        &["preview"],
+        "inline value",
+    ),
     case("typo in a config key", |d| set(d, "tap:desiredCont", "2"), &["preview"], "did you mean `tap:desiredCount`"),
     // Config values.
     case("malformed CIDR", |d| set(d, "tap:vpcCidr", "\"10.0.0/16\""), &["preview"], "tap:vpcCidr"),
@@ -111,46 +162,117 @@ const CASES: &[Case] = &[
     case("negative weight", |d| set(d, "tap:greenWeight", "-5"), &["preview"], "tap:greenWeight"),
     case("min capacity above max", |d| set(d, "tap:minCapacity", "9"), &["preview"], "tap:minCapacity"),
     case("desired count outside min..max", |d| set(d, "tap:desiredCount", "7"), &["preview"], "tap:desiredCount"),
-    case("Fargate memory not allowed", |d| set(d, "tap:memory", "3000"), &["preview"], "Fargate does not run 256 CPU with 3000 MiB"),
+    case(
+        "Fargate memory not allowed",
+        |d| set(d, "tap:memory", "3000"),
+        &["preview"],
+        "Fargate does not run 256 CPU with 3000 MiB",
+    ),
     case("Fargate CPU not allowed", |d| set(d, "tap:cpu", "300"), &["preview"], "Fargate has no 300 CPU size"),
-    case("suffix too long for a target group", |d| set(d, "tap:environmentSuffix", "\"feature-branch-with-a-long-name\""), &["preview"], "tap:environmentSuffix"),
+    case(
+        "suffix too long for a target group",
+        |d| set(d, "tap:environmentSuffix", "\"feature-branch-with-a-long-name\""),
+        &["preview"],
+        "tap:environmentSuffix",
+    ),
     case("database name with a dash", |d| set(d, "tap:dbName", "\"app-db\""), &["preview"], "tap:dbName"),
-    case("database user starting with a digit", |d| set(d, "tap:dbUsername", "\"1admin\""), &["preview"], "tap:dbUsername"),
-    case("alert email without a domain", |d| set(d, "tap:alertEmail", "\"ops@\""), &["preview"], "not an email address"),
+    case(
+        "database user starting with a digit",
+        |d| set(d, "tap:dbUsername", "\"1admin\""),
+        &["preview"],
+        "tap:dbUsername",
+    ),
+    case(
+        "alert email without a domain",
+        |d| set(d, "tap:alertEmail", "\"ops@\""),
+        &["preview"],
+        "not an email address",
+    ),
     case("tags not a table", |d| set(d, "tap:tags", "\"Team=payments\""), &["preview"], "tap:tags"),
     case("database capacity inverted", |d| set(d, "tap:dbMinCapacity", "8"), &["preview"], "tap:dbMinCapacity"),
     case("region name malformed", |d| set(d, "aws:region", "\"useast1\""), &["preview"], "not an AWS region name"),
-    case("boolean as a string", |d| set(d, "tap:deletionProtection", "\"maybe\""), &["preview"], "expected true or false"),
+    case(
+        "boolean as a string",
+        |d| set(d, "tap:deletionProtection", "\"maybe\""),
+        &["preview"],
+        "expected true or false",
+    ),
     case("empty image", |d| set(d, "tap:containerImage", "\" \""), &["preview"], "tap:containerImage"),
     // State file.
-    case("truncated state", |d| edit(d, "state/dev.json", |t| t[..t.len() / 3].to_string()), &["up", "--yes"], "damaged"),
-    case("duplicate URN in state", |d| state_json(d, |v| {
-        let r = resources(v);
-        let dup = r[3].clone();
-        r.push(dup);
-    }), &["up", "--yes"], "duplicate resource URN"),
-    case("dangling parent in state", |d| state_json(d, |v| resources(v)[2]["parent"] = "urn:pulumi:dev::tap::tap:x:Gone::gone".into()), &["preview"], "not recorded before it"),
-    case("dangling provider in state", |d| state_json(d, |v| {
-        let r = resources(v);
-        let i = r.iter().position(|x| x["type"] == "aws:ec2/vpc:Vpc").unwrap();
-        r[i]["provider"] = "urn:pulumi:dev::tap::pulumi:providers:aws::nope::0000".into();
-    }), &["preview"], "uses provider"),
+    case(
+        "truncated state",
+        |d| edit(d, "state/dev.json", |t| t[..t.len() / 3].to_string()),
+        &["up", "--yes"],
+        "damaged",
+    ),
+    case(
+        "duplicate URN in state",
+        |d| {
+            state_json(d, |v| {
+                let r = resources(v);
+                let dup = r[3].clone();
+                r.push(dup);
+            })
+        },
+        &["up", "--yes"],
+        "duplicate resource URN",
+    ),
+    case(
+        "dangling parent in state",
+        |d| state_json(d, |v| resources(v)[2]["parent"] = "urn:pulumi:dev::tap::tap:x:Gone::gone".into()),
+        &["preview"],
+        "not recorded before it",
+    ),
+    case(
+        "dangling provider in state",
+        |d| {
+            state_json(d, |v| {
+                let r = resources(v);
+                let i = r.iter().position(|x| x["type"] == "aws:ec2/vpc:Vpc").unwrap();
+                r[i]["provider"] = "urn:pulumi:dev::tap::pulumi:providers:aws::nope::0000".into();
+            })
+        },
+        &["preview"],
+        "uses provider",
+    ),
     case("unknown state version", |d| state_json(d, |v| v["version"] = 4.into()), &["preview"], "version 4"),
-    case("state of another stack", |d| state_json(d, |v| v["checkpoint"]["stack"] = "prod".into()), &["preview"], "records stack `prod`"),
-    case("custom resource without id", |d| state_json(d, |v| {
-        let r = resources(v);
-        let i = r.iter().position(|x| x["type"] == "aws:ec2/vpc:Vpc").unwrap();
-        r[i].as_object_mut().unwrap().remove("id");
-    }), &["preview"], "has no id"),
-    case("journal damaged mid-file", |d| {
-        std::fs::write(d.join("state/dev.journal"), "{\"kind\":\"abandon\",\"urn\":\"urn:pulumi:dev::tap::a:b:C::x\"}\nnot json\n{\"kind\":\"abandon\",\"urn\":\"urn:pulumi:dev::tap::a:b:C::x\"}\n").unwrap()
-    }, &["preview"], "journal"),
+    case(
+        "state of another stack",
+        |d| state_json(d, |v| v["checkpoint"]["stack"] = "prod".into()),
+        &["preview"],
+        "records stack `prod`",
+    ),
+    case(
+        "custom resource without id",
+        |d| {
+            state_json(d, |v| {
+                let r = resources(v);
+                let i = r.iter().position(|x| x["type"] == "aws:ec2/vpc:Vpc").unwrap();
+                r[i].as_object_mut().unwrap().remove("id");
+            })
+        },
+        &["preview"],
+        "has no id",
+    ),
+    case(
+        "journal damaged mid-file",
+        |d| {
+            std::fs::write(d.join("state/dev.journal"), "{\"kind\":\"abandon\",\"urn\":\"urn:pulumi:dev::tap::a:b:C::x\"}\nnot json\n{\"kind\":\"abandon\",\"urn\":\"urn:pulumi:dev::tap::a:b:C::x\"}\n").unwrap()
+        },
+        &["preview"],
+        "journal",
+    ),
     // Flags and names.
     case("unknown stack", nothing, &["--stack", "staging", "preview"], "stack `staging` does not exist"),
     case("stack name with a path", nothing, &["--stack", "../etc/passwd", "preview"], "not a valid stack name"),
     case("--parallel 0", nothing, &["up", "--yes", "--parallel", "0"], "--parallel must be at least 1"),
     case("--target that is not a URN", nothing, &["preview", "--target", "vpc"], "--target"),
-    case("--target naming nothing", nothing, &["up", "--yes", "--target", "urn:pulumi:dev::tap::aws:ec2/vpc:Vpc::nope"], "matches no resource"),
+    case(
+        "--target naming nothing",
+        nothing,
+        &["up", "--yes", "--target", "urn:pulumi:dev::tap::aws:ec2/vpc:Vpc::nope"],
+        "matches no resource",
+    ),
     case(
         "up with changes, without --yes and without a terminal",
         |d| {
@@ -162,27 +284,74 @@ const CASES: &[Case] = &[
     ),
     case("destroy without --yes and without a terminal", nothing, &["destroy"], "pass --yes"),
     case("shift steps going down", nothing, &["shift", "--to", "green", "--steps", "50,10"], "--steps"),
-    case("shift interval without a unit we know", nothing, &["shift", "--to", "green", "--interval", "5h"], "--interval"),
-    case("import of a file that is not JSON", |d| std::fs::write(d.join("x.json"), "nope").unwrap(), &["stack", "import", "x.json"], "is not JSON"),
-    case("import of a version 2 deployment", |d| std::fs::write(d.join("x.json"), "{\"version\":2,\"deployment\":{}}").unwrap(), &["stack", "import", "x.json"], "not a version 3 deployment"),
-    case("import of a deployment with a duplicate URN", |d| {
-        let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("state/dev.json")).unwrap()).unwrap();
-        let mut dep = v["checkpoint"]["latest"].take();
-        let r = dep["resources"].as_array_mut().unwrap();
-        let dup = r[1].clone();
-        r.push(dup);
-        std::fs::write(d.join("x.json"), serde_json::json!({"version": 3, "deployment": dep}).to_string()).unwrap()
-    }, &["stack", "import", "x.json"], "duplicate resource URN"),
+    case(
+        "shift interval without a unit we know",
+        nothing,
+        &["shift", "--to", "green", "--interval", "5h"],
+        "--interval",
+    ),
+    case(
+        "import of a file that is not JSON",
+        |d| std::fs::write(d.join("x.json"), "nope").unwrap(),
+        &["stack", "import", "x.json"],
+        "is not JSON",
+    ),
+    case(
+        "import of a version 2 deployment",
+        |d| std::fs::write(d.join("x.json"), "{\"version\":2,\"deployment\":{}}").unwrap(),
+        &["stack", "import", "x.json"],
+        "not a version 3 deployment",
+    ),
+    case(
+        "import of a deployment with a duplicate URN",
+        |d| {
+            let mut v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(d.join("state/dev.json")).unwrap()).unwrap();
+            let mut dep = v["checkpoint"]["latest"].take();
+            let r = dep["resources"].as_array_mut().unwrap();
+            let dup = r[1].clone();
+            r.push(dup);
+            std::fs::write(d.join("x.json"), serde_json::json!({"version": 3, "deployment": dep}).to_string()).unwrap()
+        },
+        &["stack", "import", "x.json"],
+        "duplicate resource URN",
+    ),
     case("config get of an unset key", nothing, &["config", "get", "tap:nothing"], "is not set"),
     // Locks.
-    case("stale lock", |d| std::fs::write(d.join("state/dev.lock"), r#"{"pid":4194301,"host":"gone","started":"2026-01-01T00:00:00Z","command":"up"}"#).unwrap(), &["up", "--yes"], "tapctl cancel"),
+    case(
+        "stale lock",
+        |d| {
+            std::fs::write(
+                d.join("state/dev.lock"),
+                r#"{"pid":4194301,"host":"gone","started":"2026-01-01T00:00:00Z","command":"up"}"#,
+            )
+            .unwrap()
+        },
+        &["up", "--yes"],
+        "tapctl cancel",
+    ),
     // Secrets.
-    case("secret config without a passphrase", |d| {
-        edit(d, "stacks/dev.toml", |t| format!("encryptionsalt = \"v1:fozI5u6B030=:v1:F+6ZduKKd8G0/V7L:PGMFeIzwobWRKmEAzUdaQHqC5mMRIQ==\"\n{t}"))
-    }, &["preview"], "TAPCTL_CONFIG_PASSPHRASE"),
+    case(
+        "secret config without a passphrase",
+        |d| {
+            edit(d, "stacks/dev.toml", |t| {
+                format!(
+                    "encryptionsalt = \"v1:fozI5u6B030=:v1:F+6ZduKKd8G0/V7L:PGMFeIzwobWRKmEAzUdaQHqC5mMRIQ==\"\n{t}"
+                )
+            })
+        },
+        &["preview"],
+        "TAPCTL_CONFIG_PASSPHRASE",
+    ),
     Case {
         name: "wrong passphrase",
-        setup: |d| edit(d, "stacks/dev.toml", |t| format!("encryptionsalt = \"v1:fozI5u6B030=:v1:F+6ZduKKd8G0/V7L:PGMFeIzwobWRKmEAzUdaQHqC5mMRIQ==\"\n{t}")),
+        setup: |d| {
+            edit(d, "stacks/dev.toml", |t| {
+                format!(
+                    "encryptionsalt = \"v1:fozI5u6B030=:v1:F+6ZduKKd8G0/V7L:PGMFeIzwobWRKmEAzUdaQHqC5mMRIQ==\"\n{t}"
+                )
+            })
+        },
         args: &["preview"],
         env: &[("TAPCTL_CONFIG_PASSPHRASE", "not-the-password")],
         says: "incorrect passphrase",
@@ -194,7 +363,12 @@ const CASES: &[Case] = &[
         env: &[("TAPCTL_CONFIG_PASSPHRASE", "any")],
         says: "salt",
     },
-    case("--secret without a passphrase", nothing, &["config", "set", "tap:alertEmail", "a@b.co", "--secret"], "needs a passphrase"),
+    case(
+        "--secret without a passphrase",
+        nothing,
+        &["config", "set", "tap:alertEmail", "a@b.co", "--secret"],
+        "needs a passphrase",
+    ),
 ];
 
 #[test]

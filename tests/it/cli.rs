@@ -88,7 +88,11 @@ fn preview_up_noop_change_destroy_through_the_cli() {
         .stdout(predicate::str::contains("Shift complete: blue 0% / green 100%"));
     assert!(std::fs::read_to_string(d.join("stacks/dev.toml")).unwrap().contains("\"tap:greenWeight\" = 100"));
     assert_eq!(summary(&json_of(tapctl(d).args(["preview", "--json"]))), [0, 0, 0, 0, create]);
-    tapctl(d).args(["shift", "--to", "blue", "--steps", "50,20"]).assert().failure().stderr(predicate::str::contains("--steps"));
+    tapctl(d)
+        .args(["shift", "--to", "blue", "--steps", "50,20"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--steps"));
 
     // Outputs for CI/CD.
     tapctl(d).args(["config", "set", "tap:outputFile", "out/outputs.json"]).assert().success();
@@ -214,25 +218,39 @@ fn bad_input_fails_with_a_message_that_names_the_problem() {
         ),
         (
             "weights not summing to 100",
-            Box::new(|| std::fs::write(&stack_file, original.replace("\"tap:greenWeight\" = 0", "\"tap:greenWeight\" = 5")).unwrap()),
+            Box::new(|| {
+                std::fs::write(&stack_file, original.replace("\"tap:greenWeight\" = 0", "\"tap:greenWeight\" = 5"))
+                    .unwrap()
+            }),
             vec!["preview"],
             "must sum to 100",
         ),
         (
             "min capacity above max",
-            Box::new(|| std::fs::write(&stack_file, original.replace("\"tap:minCapacity\" = 1", "\"tap:minCapacity\" = 6")).unwrap()),
+            Box::new(|| {
+                std::fs::write(&stack_file, original.replace("\"tap:minCapacity\" = 1", "\"tap:minCapacity\" = 6"))
+                    .unwrap()
+            }),
             vec!["preview"],
             "tap:minCapacity",
         ),
         (
             "a Fargate size AWS does not run",
-            Box::new(|| std::fs::write(&stack_file, original.replace("\"tap:memory\" = 512", "\"tap:memory\" = 4096")).unwrap()),
+            Box::new(|| {
+                std::fs::write(&stack_file, original.replace("\"tap:memory\" = 512", "\"tap:memory\" = 4096")).unwrap()
+            }),
             vec!["preview"],
             "Fargate does not run 256 CPU with 4096 MiB",
         ),
         (
             "a suffix that cannot fit a target group name",
-            Box::new(|| std::fs::write(&stack_file, format!("{original}\"tap:environmentSuffix\" = \"a-very-long-pull-request-suffix\"\n")).unwrap()),
+            Box::new(|| {
+                std::fs::write(
+                    &stack_file,
+                    format!("{original}\"tap:environmentSuffix\" = \"a-very-long-pull-request-suffix\"\n"),
+                )
+                .unwrap()
+            }),
             vec!["preview"],
             "tap:environmentSuffix",
         ),

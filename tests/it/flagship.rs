@@ -14,7 +14,8 @@ use crate::common::{flagship, memory_engine, stack_in, yes};
 async fn up(stack: &str, config: &[(&str, Value)]) -> Snapshot {
     let dir = tempfile::tempdir().unwrap();
     let (engine, _) = memory_engine(MemoryCloud::new());
-    let out = stack_in(dir.path(), stack).up(&engine, &flagship(stack, config), &RunOptions::default(), yes).await.unwrap();
+    let out =
+        stack_in(dir.path(), stack).up(&engine, &flagship(stack, config), &RunOptions::default(), yes).await.unwrap();
     assert!(out.summary.succeeded(), "{:?}", out.summary);
     out.snapshot
 }
@@ -72,8 +73,19 @@ async fn placement_security_chain_and_least_privilege() {
     let ingress: Vec<(String, i64, String)> = of_type(&s, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
         .iter()
         .map(|r| {
-            let peer = r.inputs.get("referencedSecurityGroupId").or(r.inputs.get("cidrIpv4")).unwrap().as_str().unwrap().to_string();
-            (r.inputs["securityGroupId"].as_str().unwrap().to_string(), r.inputs["fromPort"].as_f64().unwrap() as i64, peer)
+            let peer = r
+                .inputs
+                .get("referencedSecurityGroupId")
+                .or(r.inputs.get("cidrIpv4"))
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_string();
+            (
+                r.inputs["securityGroupId"].as_str().unwrap().to_string(),
+                r.inputs["fromPort"].as_f64().unwrap() as i64,
+                peer,
+            )
         })
         .collect();
     assert!(ingress.contains(&(ecs_sg.clone(), 80, alb_sg.clone())));
@@ -96,7 +108,10 @@ async fn placement_security_chain_and_least_privilege() {
     assert!(!state_text.to_lowercase().contains("masterpassword"), "no password anywhere in state");
 
     // Inline policies name exact ARNs: no wildcard resources.
-    let secret_arn = cluster.outputs["masterUserSecrets"].as_array().unwrap()[0].as_object().unwrap()["secretArn"].as_str().unwrap().to_string();
+    let secret_arn = cluster.outputs["masterUserSecrets"].as_array().unwrap()[0].as_object().unwrap()["secretArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
     for policy in of_type(&s, "aws:iam/rolePolicy:RolePolicy") {
         let doc: serde_json::Value = serde_json::from_str(input(policy, "policy").as_str().unwrap()).unwrap();
         for st in doc["Statement"].as_array().unwrap() {
@@ -142,7 +157,14 @@ async fn names_fit_limits_alarms_are_named_and_every_taggable_resource_is_tagged
     assert!(tagged > 50, "{tagged}");
     // Components hang under the stack's root component.
     let components: Vec<&str> = s.resources.iter().filter(|r| !r.custom).map(|r| r.type_token()).collect();
-    for c in ["tap:stack:TapStack", "tap:components:Networking", "tap:components:Security", "tap:components:Database", "tap:components:Ecs", "tap:components:Monitoring"] {
+    for c in [
+        "tap:stack:TapStack",
+        "tap:components:Networking",
+        "tap:components:Security",
+        "tap:components:Database",
+        "tap:components:Ecs",
+        "tap:components:Monitoring",
+    ] {
         assert!(components.contains(&c), "{c}");
     }
 }
@@ -170,7 +192,8 @@ async fn dev_and_prod_differ_as_the_seeds_say() {
 
 #[tokio::test]
 async fn fewer_than_two_zones_is_refused_before_any_call() {
-    let config = tapctl::config::StackConfig::new([("aws:region".to_string(), Value::from("us-east-1"))].into_iter().collect());
+    let config =
+        tapctl::config::StackConfig::new([("aws:region".to_string(), Value::from("us-east-1"))].into_iter().collect());
     let err = tapctl::programs::build(
         "blue-green",
         &tapctl::programs::ProgramContext {
@@ -221,7 +244,9 @@ async fn a_shift_moves_only_the_listener_and_rolls_back_when_an_alarm_fires() {
     let stack = stack_in(dir.path(), "dev");
     let built = |cfg: &[(&str, Value)]| {
         let config = tapctl::config::StackConfig::new(
-            std::iter::once(("aws:region".to_string(), Value::from("us-east-1"))).chain(cfg.iter().map(|(k, v)| (k.to_string(), v.clone()))).collect(),
+            std::iter::once(("aws:region".to_string(), Value::from("us-east-1")))
+                .chain(cfg.iter().map(|(k, v)| (k.to_string(), v.clone())))
+                .collect(),
         );
         tapctl::programs::build(
             "blue-green",
@@ -247,7 +272,17 @@ async fn a_shift_moves_only_the_listener_and_rolls_back_when_an_alarm_fires() {
         trip: Some((cloud.clone(), alarm.clone())),
         steps: Default::default(),
     };
-    let out = run(&plan, blue, &switch, cloud.as_ref(), &traffic.watch_alarms, &tapctl::Cancel::new(), &tapctl::engine::no_events()).await.unwrap();
+    let out = run(
+        &plan,
+        blue,
+        &switch,
+        cloud.as_ref(),
+        &traffic.watch_alarms,
+        &tapctl::Cancel::new(),
+        &tapctl::engine::no_events(),
+    )
+    .await
+    .unwrap();
     let ShiftOutcome::RolledBack { to, reason } = out else { panic!("{out:?}") };
     assert_eq!(to, blue);
     assert!(reason.contains(&alarm), "{reason}");
@@ -257,7 +292,23 @@ async fn a_shift_moves_only_the_listener_and_rolls_back_when_an_alarm_fires() {
 
     // With the alarm quiet again, the full shift completes.
     cloud.set_alarm_state(&alarm, "OK");
-    let switch = TestSwitch { stack: &stack, engine: &engine, listener: traffic.listener.clone(), trip: None, steps: Default::default() };
-    let out = run(&plan, blue, &switch, cloud.as_ref(), &traffic.watch_alarms, &tapctl::Cancel::new(), &tapctl::engine::no_events()).await.unwrap();
+    let switch = TestSwitch {
+        stack: &stack,
+        engine: &engine,
+        listener: traffic.listener.clone(),
+        trip: None,
+        steps: Default::default(),
+    };
+    let out = run(
+        &plan,
+        blue,
+        &switch,
+        cloud.as_ref(),
+        &traffic.watch_alarms,
+        &tapctl::Cancel::new(),
+        &tapctl::engine::no_events(),
+    )
+    .await
+    .unwrap();
     assert_eq!(out, ShiftOutcome::Completed(Weights { blue: 0, green: 100 }));
 }

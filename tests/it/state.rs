@@ -131,7 +131,12 @@ async fn a_second_run_fails_at_once_naming_the_holder_and_stale_locks_need_cance
     .unwrap();
     let (opts, events) = crate::common::recording(4);
     stack_in(dir.path(), "dev").up(&engine, &small("dev", 1, "x"), &opts, yes).await.unwrap();
-    let notes: Vec<String> = events.lock().unwrap().iter().filter_map(|e| if let Event::Notice(n) = e { Some(n.clone()) } else { None }).collect();
+    let notes: Vec<String> = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| if let Event::Notice(n) = e { Some(n.clone()) } else { None })
+        .collect();
     assert!(notes.iter().any(|n| n.contains("PID 4194302") && n.contains("taking over")), "{notes:?}");
 }
 
@@ -353,7 +358,13 @@ proptest! {
 /// Leaves the journal as a process killed mid-create would: the `Begin` of
 /// `name`'s create is durable, and (if `reached_cloud`) the cloud made it, but
 /// its result was never recorded.
-async fn interrupt_create(dir: &std::path::Path, cloud: &Arc<MemoryCloud>, program: &tapctl::Program, name: &str, reached_cloud: bool) {
+async fn interrupt_create(
+    dir: &std::path::Path,
+    cloud: &Arc<MemoryCloud>,
+    program: &tapctl::Program,
+    name: &str,
+    reached_cloud: bool,
+) {
     use tapctl::provider::{CallContext, ProviderFactory};
     let backend = LocalBackend::new(dir);
     let snapshot = backend.load("dev", None).unwrap().snapshot;
@@ -402,7 +413,15 @@ async fn an_interrupted_create_is_adopted_not_duplicated() {
         if name == "role" {
             partial = tapctl::Program::new("demo", "dev", props(&[("region", "us-east-1".into())]));
             let root = partial.root();
-            partial.resource(&root, "aws:ec2/vpc:Vpc", "vpc", props(&[("cidrBlock", "10.0.0.0/16".into()), ("tags", Value::object([("Team", "x")]))]), Default::default()).unwrap();
+            partial
+                .resource(
+                    &root,
+                    "aws:ec2/vpc:Vpc",
+                    "vpc",
+                    props(&[("cidrBlock", "10.0.0.0/16".into()), ("tags", Value::object([("Team", "x")]))]),
+                    Default::default(),
+                )
+                .unwrap();
         }
         stack.up(&engine, &partial, &RunOptions::default(), yes).await.unwrap();
         interrupt_create(dir.path(), &cloud, &full, name, reached).await;
@@ -410,7 +429,11 @@ async fn an_interrupted_create_is_adopted_not_duplicated() {
 
         let plan = stack.preview(&engine, &full, &[]).await.unwrap();
         let step = plan.steps.iter().find(|s| s.urn.name() == name).unwrap();
-        assert_eq!(step.op, if reached { tapctl::StepOp::Same } else { tapctl::StepOp::Create }, "{name} reached={reached}: preview sees the adoption");
+        assert_eq!(
+            step.op,
+            if reached { tapctl::StepOp::Same } else { tapctl::StepOp::Create },
+            "{name} reached={reached}: preview sees the adoption"
+        );
 
         let notes = Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink_notes = notes.clone();
@@ -428,7 +451,10 @@ async fn an_interrupted_create_is_adopted_not_duplicated() {
         let notes = notes.lock().unwrap().join("\n");
         assert!(notes.contains(if reached { "adopted" } else { "never reached the cloud" }), "{notes}");
         assert_eq!(cloud.objects().len(), wanted, "{name} reached={reached}: no duplicate, no orphan");
-        assert_eq!(cloud.find_by_urn(full.resources().iter().find(|r| r.urn.name() == name).unwrap().urn.as_str()).len(), 1);
+        assert_eq!(
+            cloud.find_by_urn(full.resources().iter().find(|r| r.urn.name() == name).unwrap().urn.as_str()).len(),
+            1
+        );
         assert!(!stack.preview(&engine, &full, &[]).await.unwrap().summary().has_changes());
     }
 }

@@ -38,12 +38,20 @@ async fn census(config: &aws_config::SdkConfig) -> BTreeMap<&'static str, usize>
         "nat",
         nats.nat_gateways()
             .iter()
-            .filter(|g| !matches!(g.state(), Some(aws_sdk_ec2::types::NatGatewayState::Deleted | aws_sdk_ec2::types::NatGatewayState::Deleting)))
+            .filter(|g| {
+                !matches!(
+                    g.state(),
+                    Some(aws_sdk_ec2::types::NatGatewayState::Deleted | aws_sdk_ec2::types::NatGatewayState::Deleting)
+                )
+            })
             .count(),
     );
     n.insert("eip", ec2.describe_addresses().filters(tagged()).send().await.unwrap().addresses().len());
     n.insert("route-table", ec2.describe_route_tables().filters(tagged()).send().await.unwrap().route_tables().len());
-    n.insert("security-group", ec2.describe_security_groups().filters(tagged()).send().await.unwrap().security_groups().len());
+    n.insert(
+        "security-group",
+        ec2.describe_security_groups().filters(tagged()).send().await.unwrap().security_groups().len(),
+    );
     let rds = aws_sdk_rds::Client::new(config);
     n.insert("rds-cluster", rds.describe_db_clusters().send().await.unwrap().db_clusters().len());
     n.insert("rds-instance", rds.describe_db_instances().send().await.unwrap().db_instances().len());
@@ -54,7 +62,8 @@ async fn census(config: &aws_config::SdkConfig) -> BTreeMap<&'static str, usize>
     // Deleted clusters stay listed as INACTIVE (moto and ECS alike).
     let arns = ecs.list_clusters().send().await.unwrap().cluster_arns().to_vec();
     let described = ecs.describe_clusters().set_clusters(Some(arns)).send().await.unwrap();
-    let active: Vec<&str> = described.clusters().iter().filter(|c| c.status() == Some("ACTIVE")).filter_map(|c| c.cluster_arn()).collect();
+    let active: Vec<&str> =
+        described.clusters().iter().filter(|c| c.status() == Some("ACTIVE")).filter_map(|c| c.cluster_arn()).collect();
     n.insert("ecs-cluster", active.len());
     let mut services = 0;
     for c in active {
@@ -66,13 +75,19 @@ async fn census(config: &aws_config::SdkConfig) -> BTreeMap<&'static str, usize>
     }
     n.insert("ecs-service", services);
     let iam = aws_sdk_iam::Client::new(config);
-    n.insert("iam-role", iam.list_roles().send().await.unwrap().roles().iter().filter(|r| r.role_name().starts_with("tap-")).count());
+    n.insert(
+        "iam-role",
+        iam.list_roles().send().await.unwrap().roles().iter().filter(|r| r.role_name().starts_with("tap-")).count(),
+    );
     let cw = aws_sdk_cloudwatch::Client::new(config);
     n.insert("alarm", cw.describe_alarms().alarm_name_prefix("tap-").send().await.unwrap().metric_alarms().len());
     let sns = aws_sdk_sns::Client::new(config);
     n.insert("topic", sns.list_topics().send().await.unwrap().topics().len());
     let logs = aws_sdk_cloudwatchlogs::Client::new(config);
-    n.insert("log-group", logs.describe_log_groups().log_group_name_prefix("/ecs/tap").send().await.unwrap().log_groups().len());
+    n.insert(
+        "log-group",
+        logs.describe_log_groups().log_group_name_prefix("/ecs/tap").send().await.unwrap().log_groups().len(),
+    );
     n
 }
 
@@ -85,7 +100,10 @@ fn in_flight(journal: &Path) -> Vec<String> {
         let urn = v["resource"]["urn"].as_str().or(v["urn"].as_str()).unwrap_or_default().to_string();
         match v["kind"].as_str() {
             Some("begin") => {
-                open.insert(urn, format!("{} {}", v["op"].as_str().unwrap_or("?"), v["resource"]["type"].as_str().unwrap_or("?")));
+                open.insert(
+                    urn,
+                    format!("{} {}", v["op"].as_str().unwrap_or("?"), v["resource"]["type"].as_str().unwrap_or("?")),
+                );
             }
             _ => {
                 open.remove(&urn);
@@ -143,10 +161,16 @@ fn killed_runs_converge_with_no_duplicate_no_orphan() {
 
         let out = tapctl(d, &moto).args(["up", "--yes"]).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-        assert!(out.status.success(), "trial {trial} (killed after {kill_after:?}, in flight {flying:?}): the second up failed:\n{stderr}");
+        assert!(
+            out.status.success(),
+            "trial {trial} (killed after {kill_after:?}, in flight {flying:?}): the second up failed:\n{stderr}"
+        );
         adoptions += stderr.matches("adopted").count();
         let census_now = rt.block_on(census(&config));
-        assert_eq!(census_now, expected, "trial {trial} (killed after {kill_after:?}, in flight {flying:?}): every resource exactly once\n{stderr}");
+        assert_eq!(
+            census_now, expected,
+            "trial {trial} (killed after {kill_after:?}, in flight {flying:?}): every resource exactly once\n{stderr}"
+        );
         let plan = tapctl(d, &moto).args(["preview", "--json"]).output().unwrap();
         let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
         assert_eq!(plan["changeSummary"]["create"], 0, "trial {trial}: {plan}");

@@ -24,7 +24,14 @@ fn project() -> tempfile::TempDir {
 pub fn tapctl(dir: &Path, moto: &Moto) -> Command {
     let mut cmd = Command::cargo_bin("tapctl").unwrap();
     cmd.arg("--cwd").arg(dir).args(["--cloud", "aws"]).write_stdin("");
-    for var in ["TAPCTL_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE", "TAPCTL_STACK", "TAPCTL_ENVIRONMENT_SUFFIX", "TAPCTL_CLOUD", "AWS_PROFILE"] {
+    for var in [
+        "TAPCTL_CONFIG_PASSPHRASE",
+        "PULUMI_CONFIG_PASSPHRASE",
+        "TAPCTL_STACK",
+        "TAPCTL_ENVIRONMENT_SUFFIX",
+        "TAPCTL_CLOUD",
+        "AWS_PROFILE",
+    ] {
         cmd.env_remove(var);
     }
     for (k, v) in moto.env() {
@@ -51,12 +58,32 @@ fn flagship_up_noop_weights_shift_rollback_destroy() {
 
     let started = Instant::now();
     let up = tapctl(d, &moto).args(["up", "--yes"]).output().unwrap();
-    assert!(up.status.success(), "up failed:\n{}\n{}", String::from_utf8_lossy(&up.stdout), String::from_utf8_lossy(&up.stderr));
+    assert!(
+        up.status.success(),
+        "up failed:\n{}\n{}",
+        String::from_utf8_lossy(&up.stdout),
+        String::from_utf8_lossy(&up.stderr)
+    );
     eprintln!("flagship up against moto: {:.1}s", started.elapsed().as_secs_f64());
-    assert_eq!(changes(&json(tapctl(d, &moto).args(["preview", "--json"]))), [0, 0, 0, 0], "a second preview changes nothing");
+    assert_eq!(
+        changes(&json(tapctl(d, &moto).args(["preview", "--json"]))),
+        [0, 0, 0, 0],
+        "a second preview changes nothing"
+    );
 
     let outputs = json(tapctl(d, &moto).args(["stack", "output", "--json"]));
-    for key in ["vpcId", "albDnsName", "listenerArn", "blueTargetGroupArn", "greenTargetGroupArn", "clusterName", "dbEndpoint", "dbSecretArn", "snsTopicArn", "dashboardName"] {
+    for key in [
+        "vpcId",
+        "albDnsName",
+        "listenerArn",
+        "blueTargetGroupArn",
+        "greenTargetGroupArn",
+        "clusterName",
+        "dbEndpoint",
+        "dbSecretArn",
+        "snsTopicArn",
+        "dashboardName",
+    ] {
         assert!(outputs[key].as_str().is_some_and(|v| !v.is_empty()), "output {key} missing: {outputs}");
     }
 
@@ -73,19 +100,40 @@ fn flagship_up_noop_weights_shift_rollback_destroy() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let config = rt.block_on(moto.sdk_config(super::REGION));
     let cloudwatch = aws_sdk_cloudwatch::Client::new(&config);
-    rt.block_on(cloudwatch.set_alarm_state().alarm_name("tap-dev-alb-5xx-dev").state_value(aws_sdk_cloudwatch::types::StateValue::Alarm).state_reason("test: forced").send())
-        .expect("SetAlarmState");
-    let shift = tapctl(d, &moto).args(["shift", "--to", "green", "--steps", "50,100", "--interval", "1s"]).output().unwrap();
+    rt.block_on(
+        cloudwatch
+            .set_alarm_state()
+            .alarm_name("tap-dev-alb-5xx-dev")
+            .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
+            .state_reason("test: forced")
+            .send(),
+    )
+    .expect("SetAlarmState");
+    let shift =
+        tapctl(d, &moto).args(["shift", "--to", "green", "--steps", "50,100", "--interval", "1s"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&shift.stderr);
     assert!(!shift.status.success(), "the shift must fail: {stderr}");
-    assert!(stderr.contains("rolled back to blue 90% / green 10%") && stderr.contains("tap-dev-alb-5xx-dev"), "{stderr}");
+    assert!(
+        stderr.contains("rolled back to blue 90% / green 10%") && stderr.contains("tap-dev-alb-5xx-dev"),
+        "{stderr}"
+    );
     let stack_file = std::fs::read_to_string(d.join("stacks/dev.toml")).unwrap();
     assert!(stack_file.contains("\"tap:greenWeight\" = 10"), "{stack_file}");
-    assert_eq!(changes(&json(tapctl(d, &moto).args(["preview", "--json"]))), [0, 0, 0, 0], "state and config agree after the rollback");
+    assert_eq!(
+        changes(&json(tapctl(d, &moto).args(["preview", "--json"]))),
+        [0, 0, 0, 0],
+        "state and config agree after the rollback"
+    );
 
     tapctl(d, &moto).args(["destroy", "--yes"]).assert().success();
     let ec2 = aws_sdk_ec2::Client::new(&config);
-    let vpcs = rt.block_on(ec2.describe_vpcs().filters(aws_sdk_ec2::types::Filter::builder().name("tag-key").values("tapctl:urn").build()).send()).unwrap();
+    let vpcs = rt
+        .block_on(
+            ec2.describe_vpcs()
+                .filters(aws_sdk_ec2::types::Filter::builder().name("tag-key").values("tapctl:urn").build())
+                .send(),
+        )
+        .unwrap();
     assert!(vpcs.vpcs().is_empty(), "{:?}", vpcs.vpcs());
     let rds = aws_sdk_rds::Client::new(&config);
     let clusters = rt.block_on(rds.describe_db_clusters().send()).unwrap();
