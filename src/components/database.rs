@@ -1,5 +1,6 @@
-//! Database: Aurora PostgreSQL Serverless v2 — a cluster parameter group, an
-//! encrypted cluster whose master password AWS generates and keeps in Secrets
+//! Database: Aurora PostgreSQL Serverless v2 — a KMS key with rotation and its
+//! alias, a cluster parameter group, a cluster encrypted with that key, whose
+//! master password AWS generates and keeps in Secrets
 //! Manager (never generated here, never in state), and `instance_count`
 //! `db.serverless` instances. Production keeps 30 days of backups and a final
 //! snapshot; outside dev, Performance Insights and enhanced monitoring are on.
@@ -114,6 +115,25 @@ impl Database {
             ],
         )?;
 
+        // A customer-managed key with yearly rotation, so the data's key is
+        // the stack's own and its use shows up in CloudTrail under its alias.
+        let key_name = c.name("aurora-key", 255);
+        let key = c.add(
+            "aws:kms/key:Key",
+            "aurora-key",
+            vec![
+                ("description", format!("Aurora storage and snapshots of {}", args.naming.environment()).into()),
+                ("enableKeyRotation", true.into()),
+                ("deletionWindowInDays", if p.final_snapshot { 30 } else { 7 }.into()),
+                ("tags", c.tags(&key_name)),
+            ],
+        )?;
+        c.add(
+            "aws:kms/alias:Alias",
+            "aurora-key-alias",
+            vec![("name", format!("alias/{}", c.name("aurora", 250)).into()), ("targetKeyId", key.id())],
+        )?;
+
         let cluster_identifier = c.name("aurora", 63);
         let mut cluster_inputs = vec![
             ("clusterIdentifier", Value::from(cluster_identifier.clone())),
@@ -128,6 +148,7 @@ impl Database {
             ("vpcSecurityGroupIds", Value::Array(vec![args.security_group_id.clone()])),
             ("dbClusterParameterGroupName", parameter_group.output("name")),
             ("storageEncrypted", true.into()),
+            ("kmsKeyId", key.arn()),
             ("backupRetentionPeriod", p.backup_retention_days.into()),
             ("preferredBackupWindow", "03:00-04:00".into()),
             ("preferredMaintenanceWindow", "sun:04:30-sun:05:30".into()),

@@ -22,8 +22,8 @@ pub struct WatchedService {
 /// What the monitoring component needs.
 #[derive(Debug, Clone)]
 pub struct MonitoringArgs {
-    /// Where alarms notify by email, if anywhere.
-    pub alert_email: Option<String>,
+    /// Where alarms notify by email, if anywhere (may be secret).
+    pub alert_email: Option<Value>,
     /// The ECS cluster name.
     pub cluster_name: String,
     /// Blue and green.
@@ -83,11 +83,13 @@ impl Monitoring {
         args: MonitoringArgs,
     ) -> Result<Monitoring, ComponentError> {
         if let Some(email) = &args.alert_email {
-            let ok = email.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.'));
+            let address = email.as_str().unwrap_or_default();
+            let ok = address.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.'));
             if !ok {
+                // The address may be secret: `display` masks it then.
                 return Err(ComponentError::Invalid {
                     component: TYPE,
-                    problem: format!("`{email}` is not an email address"),
+                    problem: format!("{} is not an email address", email.display()),
                 });
             }
         }
@@ -103,7 +105,7 @@ impl Monitoring {
             c.add(
                 "aws:sns/topicSubscription:TopicSubscription",
                 "alerts-email",
-                vec![("topic", topic.arn()), ("protocol", "email".into()), ("endpoint", email.clone().into())],
+                vec![("topic", topic.arn()), ("protocol", "email".into()), ("endpoint", email.clone())],
             )?;
         }
 

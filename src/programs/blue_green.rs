@@ -60,7 +60,8 @@ struct Settings {
     db_instance_count: u32,
     db_min_capacity: f64,
     db_max_capacity: f64,
-    alert_email: Option<String>,
+    /// Kept as a value so that a secret address stays secret.
+    alert_email: Option<Value>,
     log_retention_days: u32,
     deletion_protection: bool,
     extra_tags: Vec<(String, String)>,
@@ -103,7 +104,14 @@ impl Settings {
             db_instance_count: uint(c, "tap:dbInstanceCount", if prod { 2 } else { 1 }, 1..=15)?,
             db_min_capacity: number(c, "tap:dbMinCapacity", 0.5)?,
             db_max_capacity: number(c, "tap:dbMaxCapacity", if prod { 16.0 } else { 2.0 })?,
-            alert_email: c.optional_string("tap:alertEmail")?.filter(|e| !e.is_empty()),
+            alert_email: match c.get("tap:alertEmail") {
+                None => None,
+                Some(v) if v.as_str().is_some_and(str::is_empty) => None,
+                Some(v) if v.as_str().is_some() => Some(v.clone()),
+                Some(v) => {
+                    return Err(bad("tap:alertEmail", format!("expected an email address, found {}", v.display())))
+                }
+            },
             log_retention_days: uint(c, "tap:logRetentionDays", if prod { 30 } else { 7 }, 1..=3653)?,
             deletion_protection: c.boolean("tap:deletionProtection", prod)?,
             extra_tags: match c.get("tap:tags") {

@@ -79,6 +79,11 @@ impl Moto {
     /// Starts a server and waits until it answers; panics with the reason
     /// (and the server's log) if it cannot.
     pub fn start() -> Moto {
+        Moto::start_with(&[])
+    }
+
+    /// Starts a server with extra environment (e.g. moto's IAM enforcement).
+    pub fn start_with(env: &[(&str, &str)]) -> Moto {
         let server = server_path();
         let mut last_log = String::new();
         // The port is free when picked but could be taken before moto binds
@@ -89,6 +94,7 @@ impl Moto {
             let child = Command::new(server)
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+                .envs(env.iter().copied())
                 .stdin(Stdio::null())
                 .stdout(log.reopen().expect("moto's log"))
                 .stderr(log.reopen().expect("moto's log"))

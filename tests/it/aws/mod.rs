@@ -8,12 +8,14 @@ mod cloudwatch;
 mod crash;
 mod ec2;
 mod ecs;
+mod errors;
 mod flagship;
 mod iam;
 mod kms;
 mod lb;
 mod rds;
 mod s3;
+mod secrets;
 mod secretsmanager;
 mod sns;
 
