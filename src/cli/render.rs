@@ -216,3 +216,51 @@ pub fn stack_list(names: &[String], summaries: &[StackSummary], current: &str) -
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Urn, Value};
+    use crate::plan::PlannedStep;
+
+    fn step(op: StepOp, urn: &str, diffs: Vec<PropertyDiff>) -> PlannedStep {
+        PlannedStep { op, urn: Urn::parse(urn).unwrap(), diffs, replace_keys: vec![], delete_before_replace: false }
+    }
+
+    fn plan() -> Plan {
+        let change = |path: &str, old: Option<Value>, new: Option<Value>| PropertyDiff { path: path.into(), old, new };
+        let mut replace = step(
+            StepOp::Replace,
+            "urn:pulumi:dev::tap::tap:components:Networking$aws:ec2/vpc:Vpc::vpc",
+            vec![change("cidrBlock", Some("10.0.0.0/16".into()), Some("10.1.0.0/16".into()))],
+        );
+        replace.replace_keys = vec!["cidrBlock".into()];
+        Plan {
+            steps: vec![
+                step(StepOp::Same, "urn:pulumi:dev::tap::pulumi:pulumi:Stack::tap-dev", vec![]),
+                replace,
+                step(
+                    StepOp::Update,
+                    "urn:pulumi:dev::tap::tap:components:Ecs$aws:lb/listener:Listener::http-listener",
+                    vec![change("defaultActions[0].forward.targetGroups[1].weight", Some(0.into()), Some(10.into()))],
+                ),
+                step(
+                    StepOp::Create,
+                    "urn:pulumi:dev::tap::tap:components:Monitoring$aws:sns/topicSubscription:TopicSubscription::alerts-email",
+                    vec![change("endpoint", None, Some(Value::secret("ops@example.com"))), change("topic", None, Some(Value::Unknown))],
+                ),
+                step(StepOp::Delete, "urn:pulumi:dev::tap::aws:s3/bucket:Bucket::old-logs", vec![]),
+            ],
+        }
+    }
+
+    #[test]
+    fn plans_render_like_pulumi_with_secrets_masked() {
+        insta::assert_snapshot!(plan_text(&plan(), true));
+    }
+
+    #[test]
+    fn preview_json_has_every_summary_key() {
+        insta::assert_json_snapshot!(plan_json(&plan()));
+    }
+}
