@@ -2,7 +2,7 @@
 //!
 //! `deploy.toml` plays Pulumi.yaml's role (project name, program, default
 //! stack, backend, parallelism); `stacks/<stack>.toml` plays
-//! Pulumi.<stack>.yaml's (`encryptionsalt` and a `[config]` table of
+//! `Pulumi.<stack>.yaml`'s (`encryptionsalt` and a `[config]` table of
 //! namespaced keys, secrets as `{ secure = "v1:…" }`).
 //!
 //! Invariant: a stack file is rewritten only through [`StackFile::save`]
