@@ -108,7 +108,7 @@ impl Stack {
             self.finish(locked, persister, plan, Ok(RunSummary::default()))?;
             return Err(StackError::Declined);
         }
-        let result = engine.up(program, &persister, opts).await;
+        let result = engine.apply(program, &persister, opts).await;
         self.finish(locked, persister, plan, result)
     }
 

@@ -216,11 +216,22 @@ impl Engine {
         persister: &Persister,
         opts: &RunOptions,
     ) -> Result<RunSummary, EngineError> {
-        let started = Instant::now();
-        let start = persister.snapshot();
         // Planning first refuses protected replacements, failed checks and bad
         // targets before anything changes.
-        self.preview(program, &start, &opts.targets)?;
+        self.preview(program, &persister.snapshot(), &opts.targets)?;
+        self.apply(program, persister, opts).await
+    }
+
+    /// `up` for a caller that has just previewed the same program against
+    /// the same state (and so already had it checked).
+    pub(crate) async fn apply(
+        &self,
+        program: &Program,
+        persister: &Persister,
+        opts: &RunOptions,
+    ) -> Result<RunSummary, EngineError> {
+        let started = Instant::now();
+        let start = persister.snapshot();
         let graph = ResourceGraph::from_program(program)?;
         let order = graph.topological_order();
         let index: HashMap<&Urn, usize> = order.iter().enumerate().map(|(i, u)| (u, i)).collect();
