@@ -34,7 +34,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::{
-    after_create, found, gone_is_ok, known, optional_bool, optional_i32, optional_str, reject_unsupported,
+    check_kind, found, gone_is_ok, known, optional_bool, optional_i32, optional_str, read_created, read_updated,
     required_str, tag_changes, tags_for_create, AwsProvider, Outputs, Service,
 };
 use crate::model::{PropertyMap, Value};
@@ -53,12 +53,10 @@ impl Service for AppAutoscaling {
     }
 
     fn check(&self, token: &str, inputs: &PropertyMap) -> Result<(), ProviderError> {
-        let (supported, checked) = match token {
-            TARGET => (target::SUPPORTED, target::check(inputs)),
-            _ => (policy::SUPPORTED, policy::check(inputs)),
-        };
-        reject_unsupported(token, inputs, supported)?;
-        checked.map_err(|e| ProviderError { message: format!("{token}: {}", e.message), ..e })
+        match token {
+            TARGET => check_kind(token, inputs, target::SUPPORTED, target::check),
+            _ => check_kind(token, inputs, policy::SUPPORTED, policy::check),
+        }
     }
 
     async fn create(&self, p: &AwsProvider, ctx: &CallContext, inputs: &PropertyMap) -> Result<Created, ProviderError> {
@@ -66,9 +64,7 @@ impl Service for AppAutoscaling {
             TARGET => target::create(p, ctx, inputs).await?,
             _ => policy::put(p, inputs).await?,
         };
-        let outputs =
-            p.read_back(ctx, &id, || self.read(p, ctx, &id)).await.map_err(after_create(&id, "reading it back"))?;
-        Ok(Created { id, outputs })
+        read_created(self, p, ctx, id).await
     }
 
     async fn read(&self, p: &AwsProvider, ctx: &CallContext, id: &str) -> Result<Option<PropertyMap>, ProviderError> {
@@ -93,13 +89,7 @@ impl Service for AppAutoscaling {
                 policy::put(p, new).await?;
             }
         }
-        self.read(p, ctx, id).await?.ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::NotFound,
-                "NotFound",
-                format!("{} {id} disappeared during its update", ctx.token),
-            )
-        })
+        read_updated(self, p, ctx, id).await
     }
 
     async fn delete(

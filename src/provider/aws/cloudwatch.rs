@@ -14,11 +14,12 @@ use async_trait::async_trait;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StandardUnit, StateValue, Statistic};
 
 use super::{
-    after_create, found, gone_is_ok, known, missing_field, optional_bool, optional_i32, optional_str,
-    optional_str_list, reject_unsupported, required_str, tag_changes, tags_for_create, AwsProvider, Outputs, Service,
+    after_create, check_kind, found, gone_is_ok, known, missing_field, optional_bool, optional_i32, optional_str,
+    optional_str_list, read_created, read_updated, required_str, string_list, tag_changes, tags_for_create,
+    AwsProvider, Outputs, Service,
 };
 use crate::model::{PropertyMap, Value};
-use crate::provider::{AlarmSource, CallContext, Created, ErrorKind, ProviderError};
+use crate::provider::{AlarmSource, CallContext, Created, ProviderError};
 
 const LOG_GROUP: &str = "aws:cloudwatch/logGroup:LogGroup";
 const METRIC_ALARM: &str = "aws:cloudwatch/metricAlarm:MetricAlarm";
@@ -34,18 +35,11 @@ impl Service for CloudWatch {
     }
 
     fn check(&self, token: &str, inputs: &PropertyMap) -> Result<(), ProviderError> {
-        let supported = match token {
-            LOG_GROUP => log_group::SUPPORTED,
-            METRIC_ALARM => alarm::SUPPORTED,
-            _ => dashboard::SUPPORTED,
-        };
-        reject_unsupported(token, inputs, supported)?;
-        let checked = match token {
-            LOG_GROUP => log_group::check(inputs),
-            METRIC_ALARM => alarm::check(inputs),
-            _ => dashboard::check(inputs),
-        };
-        checked.map_err(|e| ProviderError { message: format!("{token}: {}", e.message), ..e })
+        match token {
+            LOG_GROUP => check_kind(token, inputs, log_group::SUPPORTED, log_group::check),
+            METRIC_ALARM => check_kind(token, inputs, alarm::SUPPORTED, alarm::check),
+            _ => check_kind(token, inputs, dashboard::SUPPORTED, dashboard::check),
+        }
     }
 
     async fn create(&self, p: &AwsProvider, ctx: &CallContext, inputs: &PropertyMap) -> Result<Created, ProviderError> {
@@ -54,9 +48,7 @@ impl Service for CloudWatch {
             METRIC_ALARM => alarm::put(p, inputs, Some(&tags_for_create(ctx, inputs)?)).await?,
             _ => dashboard::put(p, inputs).await?,
         };
-        let outputs =
-            p.read_back(ctx, &id, || self.read(p, ctx, &id)).await.map_err(after_create(&id, "reading it back"))?;
-        Ok(Created { id, outputs })
+        read_created(self, p, ctx, id).await
     }
 
     async fn read(&self, p: &AwsProvider, ctx: &CallContext, id: &str) -> Result<Option<PropertyMap>, ProviderError> {
@@ -86,13 +78,7 @@ impl Service for CloudWatch {
                 dashboard::put(p, new).await?;
             }
         }
-        self.read(p, ctx, id).await?.ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::NotFound,
-                "NotFound",
-                format!("{} {id} disappeared during its update", ctx.token),
-            )
-        })
+        read_updated(self, p, ctx, id).await
     }
 
     async fn delete(
@@ -117,10 +103,6 @@ fn optional_f64(inputs: &PropertyMap, name: &str) -> Result<Option<f64>, Provide
         None | Some(Value::Null) => Ok(None),
         Some(v) => v.as_f64().map(Some).ok_or_else(|| ProviderError::invalid(format!("input {name} must be a number"))),
     }
-}
-
-fn string_list(values: &[String]) -> Value {
-    Value::array(values.iter().map(String::as_str))
 }
 
 // ---------------------------------------------------------------------------

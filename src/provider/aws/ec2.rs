@@ -20,16 +20,15 @@
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::RangeInclusive;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 
 use super::{
-    after_create, found, gone_is_ok, known, limit, minutes, missing_field, optional_bool, optional_i32, optional_str,
-    reject_unsupported, required_str, tag_changes, tags_for_create, urn_tag_value, waiter_error, AwsProvider, Outputs,
-    Service,
+    after_create, changed, check_kind, check_str, found, gone_is_ok, known, limit, minutes, missing_field,
+    optional_bool, optional_i32, optional_str, read_created, read_each, read_updated, required_str, tag_changes,
+    tags_for_create, urn_tag_value, waiter_error, window, AwsProvider, Outputs, Service,
 };
 use crate::model::{PropertyMap, Value};
 use crate::provider::{CallContext, Created, DiffResult, ErrorKind, ProviderError, URN_TAG};
@@ -68,31 +67,18 @@ impl Service for Ec2 {
     }
 
     fn check(&self, token: &str, inputs: &PropertyMap) -> Result<(), ProviderError> {
-        let supported = match token {
-            VPC => vpc::SUPPORTED,
-            SUBNET => subnet::SUPPORTED,
-            INTERNET_GATEWAY => igw::SUPPORTED,
-            EIP => eip::SUPPORTED,
-            NAT_GATEWAY => nat::SUPPORTED,
-            ROUTE_TABLE => route_table::SUPPORTED,
-            ROUTE => route::SUPPORTED,
-            ROUTE_TABLE_ASSOCIATION => rta::SUPPORTED,
-            SECURITY_GROUP => sg::SUPPORTED,
-            _ => rule::SUPPORTED,
-        };
-        reject_unsupported(token, inputs, supported)?;
-        let checked = match token {
-            VPC => vpc::check(inputs),
-            SUBNET => subnet::check(inputs),
-            EIP => eip::check(inputs),
-            NAT_GATEWAY => nat::check(inputs),
-            ROUTE => route::check(inputs),
-            ROUTE_TABLE_ASSOCIATION => rta::check(inputs),
-            SECURITY_GROUP => sg::check(inputs),
-            INGRESS_RULE | EGRESS_RULE => rule::check(inputs),
-            _ => Ok(()),
-        };
-        checked.map_err(|e| ProviderError { message: format!("{token}: {}", e.message), ..e })
+        match token {
+            VPC => check_kind(token, inputs, vpc::SUPPORTED, vpc::check),
+            SUBNET => check_kind(token, inputs, subnet::SUPPORTED, subnet::check),
+            INTERNET_GATEWAY => check_kind(token, inputs, igw::SUPPORTED, |_| Ok(())),
+            EIP => check_kind(token, inputs, eip::SUPPORTED, eip::check),
+            NAT_GATEWAY => check_kind(token, inputs, nat::SUPPORTED, nat::check),
+            ROUTE_TABLE => check_kind(token, inputs, route_table::SUPPORTED, |_| Ok(())),
+            ROUTE => check_kind(token, inputs, route::SUPPORTED, route::check),
+            ROUTE_TABLE_ASSOCIATION => check_kind(token, inputs, rta::SUPPORTED, rta::check),
+            SECURITY_GROUP => check_kind(token, inputs, sg::SUPPORTED, sg::check),
+            _ => check_kind(token, inputs, rule::SUPPORTED, rule::check),
+        }
     }
 
     fn diff(&self, token: &str, old: &PropertyMap, new: &PropertyMap, base: DiffResult) -> DiffResult {
@@ -116,9 +102,7 @@ impl Service for Ec2 {
             SECURITY_GROUP => sg::create(p, ctx, inputs).await?,
             _ => rule::create(p, ctx, inputs).await?,
         };
-        let outputs =
-            p.read_back(ctx, &id, || self.read(p, ctx, &id)).await.map_err(after_create(&id, "reading it back"))?;
-        Ok(Created { id, outputs })
+        read_created(self, p, ctx, id).await
     }
 
     async fn read(&self, p: &AwsProvider, ctx: &CallContext, id: &str) -> Result<Option<PropertyMap>, ProviderError> {
@@ -157,13 +141,7 @@ impl Service for Ec2 {
             INGRESS_RULE | EGRESS_RULE => rule::update(p, ctx, id, old, new).await?,
             _ => apply_tags(p, ctx, id, old, new).await?,
         }
-        self.read(p, ctx, id).await?.ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::NotFound,
-                "NotFound",
-                format!("{} {id} disappeared during its update", ctx.token),
-            )
-        })
+        read_updated(self, p, ctx, id).await
     }
 
     async fn delete(
@@ -201,15 +179,9 @@ impl Service for Ec2 {
             ROUTE_TABLE_ASSOCIATION => rta::find_by_inputs(p, inputs).await?,
             _ => tagged_with_urn(p, ctx).await?,
         };
-        let mut found = Vec::new();
-        for id in candidates {
-            // A NAT gateway being deleted, an ingress id for an egress kind…
-            // read says whether it is really this resource.
-            if let Some(outputs) = self.read(p, ctx, &id).await? {
-                found.push(Created { id, outputs });
-            }
-        }
-        Ok(found)
+        // A NAT gateway being deleted, an ingress id for an egress kind…
+        // read says whether it is really this resource.
+        read_each(self, p, ctx, candidates).await
     }
 }
 
@@ -301,11 +273,6 @@ fn attribute(value: bool) -> aws_sdk_ec2::types::AttributeBooleanValue {
     aws_sdk_ec2::types::AttributeBooleanValue::builder().value(value).build()
 }
 
-/// References to ids created moments ago can meet `NotFound` for a while.
-fn window(p: &AwsProvider, ctx: &CallContext) -> Duration {
-    limit(ctx, p.settings().consistency_window).min(p.settings().consistency_window)
-}
-
 /// Checks `value` is an IPv4 network in CIDR form with a prefix in `prefixes`.
 fn check_ipv4_cidr(name: &str, value: &str, prefixes: RangeInclusive<u8>) -> Result<(), ProviderError> {
     let bad = || ProviderError::invalid(format!("{name} {value:?} is not an IPv4 CIDR block like 10.0.0.0/16"));
@@ -349,14 +316,6 @@ fn check_ipv6_cidr(name: &str, value: &str) -> Result<(), ProviderError> {
         )));
     }
     Ok(())
-}
-
-/// The known string value of an input during `check`, type-checked.
-fn check_str<'a>(inputs: &'a PropertyMap, name: &str) -> Result<Option<&'a str>, ProviderError> {
-    match known(inputs, name) {
-        Some(_) => optional_str(inputs, name),
-        None => Ok(None),
-    }
 }
 
 /// Which of `names` are set (known or not) in `inputs`.
@@ -1280,8 +1239,7 @@ mod rta {
         if base.changed.iter().any(|k| k == "routeTableId") && !base.replace_keys.iter().any(|k| k == "routeTableId") {
             base.replace_keys.push("routeTableId".into());
         }
-        let same = |k: &str| old.get(k).unwrap_or(&Value::Null).same_as(new.get(k).unwrap_or(&Value::Null));
-        if !base.replace_keys.is_empty() && same("subnetId") && same("gatewayId") {
+        if !base.replace_keys.is_empty() && !changed(old, new, "subnetId") && !changed(old, new, "gatewayId") {
             base.delete_before_replace = true;
         }
         base
@@ -1743,9 +1701,7 @@ mod rule {
             "prefixListId",
             "referencedSecurityGroupId",
         ];
-        let changed =
-            rule_keys.iter().any(|k| !old.get(*k).unwrap_or(&Value::Null).same_as(new.get(*k).unwrap_or(&Value::Null)));
-        if changed {
+        if rule_keys.iter().any(|k| changed(old, new, k)) {
             let ec2 = p.ec2().await?;
             let group = required_str(new, "securityGroupId")?;
             let (from, to) = ports(new)?;

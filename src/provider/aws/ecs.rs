@@ -29,12 +29,12 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::{
-    after_create, found, gone_is_ok, known, limit, minutes, missing_field, optional_bool, optional_i32, optional_str,
-    optional_str_list, reject_unsupported, required_str, tag_changes, tags_for_create, waiter_error, AwsProvider,
-    Outputs, Service,
+    after_create, changed, check_kind, found, gone_is_ok, known, limit, minutes, missing_field, nested, object_list,
+    optional_bool, optional_i32, optional_object, optional_str, optional_str_list, read_created, read_updated,
+    required_str, string_list, tag_changes, tags_for_create, waiter_error, window, AwsProvider, Outputs, Service,
 };
 use crate::model::{PropertyMap, Value};
-use crate::provider::{CallContext, Created, DiffResult, ErrorKind, ProviderError};
+use crate::provider::{CallContext, Created, DiffResult, ProviderError};
 
 const CLUSTER: &str = "aws:ecs/cluster:Cluster";
 const TASK_DEFINITION: &str = "aws:ecs/taskDefinition:TaskDefinition";
@@ -50,18 +50,11 @@ impl Service for Ecs {
     }
 
     fn check(&self, token: &str, inputs: &PropertyMap) -> Result<(), ProviderError> {
-        let supported = match token {
-            CLUSTER => cluster::SUPPORTED,
-            TASK_DEFINITION => task::SUPPORTED,
-            _ => service::SUPPORTED,
-        };
-        reject_unsupported(token, inputs, supported)?;
-        let checked = match token {
-            CLUSTER => cluster::check(inputs),
-            TASK_DEFINITION => task::check(inputs),
-            _ => service::check(inputs),
-        };
-        checked.map_err(|e| ProviderError { message: format!("{token}: {}", e.message), ..e })
+        match token {
+            CLUSTER => check_kind(token, inputs, cluster::SUPPORTED, cluster::check),
+            TASK_DEFINITION => check_kind(token, inputs, task::SUPPORTED, task::check),
+            _ => check_kind(token, inputs, service::SUPPORTED, service::check),
+        }
     }
 
     fn diff(&self, token: &str, _old: &PropertyMap, _new: &PropertyMap, mut base: DiffResult) -> DiffResult {
@@ -79,9 +72,7 @@ impl Service for Ecs {
             TASK_DEFINITION => task::create(p, ctx, inputs).await?,
             _ => service::create(p, ctx, inputs).await?,
         };
-        let outputs =
-            p.read_back(ctx, &id, || self.read(p, ctx, &id)).await.map_err(after_create(&id, "reading it back"))?;
-        Ok(Created { id, outputs })
+        read_created(self, p, ctx, id).await
     }
 
     async fn read(&self, p: &AwsProvider, ctx: &CallContext, id: &str) -> Result<Option<PropertyMap>, ProviderError> {
@@ -110,13 +101,7 @@ impl Service for Ecs {
             }
             _ => service::update(p, ctx, id, old, new).await?,
         }
-        self.read(p, ctx, id).await?.ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::NotFound,
-                "NotFound",
-                format!("{} {id} disappeared during its update", ctx.token),
-            )
-        })
+        read_updated(self, p, ctx, id).await
     }
 
     async fn delete(
@@ -195,44 +180,9 @@ async fn apply_tags(
     Ok(())
 }
 
-/// Prefixes the property path of a nested input to an input error.
-fn nested(parent: &str) -> impl Fn(ProviderError) -> ProviderError + '_ {
-    move |e| ProviderError { message: e.message.replacen("input ", &format!("input {parent}."), 1), ..e }
-}
-
-/// A map input (a pulumi-aws single nested block); `None` when absent or null.
-fn optional_object<'a>(inputs: &'a PropertyMap, name: &str) -> Result<Option<&'a PropertyMap>, ProviderError> {
-    match inputs.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v.as_object().map(Some).ok_or_else(|| ProviderError::invalid(format!("input {name} must be a map"))),
-    }
-}
-
-/// A list-of-maps input; empty when absent or null.
-fn object_list<'a>(inputs: &'a PropertyMap, name: &str) -> Result<Vec<&'a PropertyMap>, ProviderError> {
-    match inputs.get(name) {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(v) => {
-            let items =
-                v.as_array().ok_or_else(|| ProviderError::invalid(format!("input {name} must be a list of maps")))?;
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| {
-                    item.as_object().ok_or_else(|| ProviderError::invalid(format!("input {name}[{i}] must be a map")))
-                })
-                .collect()
-        }
-    }
-}
-
 /// Whether the check-time value of `name` is known (set, not unknown).
 fn is_known(inputs: &PropertyMap, name: &str) -> bool {
     known(inputs, name).is_some()
-}
-
-fn string_list(values: &[String]) -> Value {
-    Value::array(values.iter().map(String::as_str))
 }
 
 /// Like [`AwsProvider::call_tolerating`], but only errors with `code` and a
@@ -265,11 +215,6 @@ where
             other => return other,
         }
     }
-}
-
-/// References to resources created moments ago can be refused for a while.
-fn window(p: &AwsProvider, ctx: &CallContext) -> Duration {
-    limit(ctx, p.settings().consistency_window).min(p.settings().consistency_window)
 }
 
 // ---------------------------------------------------------------------------
@@ -375,9 +320,7 @@ mod cluster {
         new: &PropertyMap,
     ) -> Result<(), ProviderError> {
         let wanted = settings(new)?;
-        let unchanged =
-            new.get("settings").unwrap_or(&Value::Null).same_as(old.get("settings").unwrap_or(&Value::Null));
-        if !wanted.is_empty() && !unchanged {
+        if !wanted.is_empty() && changed(old, new, "settings") {
             let ecs = p.ecs().await?;
             p.call(|| ecs.update_cluster().cluster(id).set_settings(Some(wanted.clone())).send()).await?;
         }
@@ -1409,22 +1352,21 @@ mod service {
         let ecs = p.ecs().await?;
         // Only what changed goes to UpdateService: resending an unchanged
         // network or load balancer configuration would start a deployment.
-        let changed = |key: &str| !new.get(key).unwrap_or(&Value::Null).same_as(old.get(key).unwrap_or(&Value::Null));
         let mut request = ecs.update_service().cluster(cluster_of(id)).service(id);
         let mut any = false;
-        if changed("desiredCount") {
+        if changed(old, new, "desiredCount") {
             if let Some(n) = optional_i32(new, "desiredCount")? {
                 request = request.desired_count(n);
                 any = true;
             }
         }
-        if changed("taskDefinition") {
+        if changed(old, new, "taskDefinition") {
             request = request.task_definition(required_str(new, "taskDefinition")?);
             any = true;
         }
         if ["deploymentCircuitBreaker", "deploymentMaximumPercent", "deploymentMinimumHealthyPercent"]
             .iter()
-            .any(|k| changed(k))
+            .any(|k| changed(old, new, k))
         {
             let d = deployment(new)?.unwrap_or_else(|| {
                 // Back to AWS's defaults: breaker off, 200 % / 100 %.
@@ -1437,36 +1379,36 @@ mod service {
             request = request.deployment_configuration(d);
             any = true;
         }
-        if changed("networkConfiguration") {
+        if changed(old, new, "networkConfiguration") {
             if let Some(nc) = network(new)? {
                 request = request.network_configuration(nc);
                 any = true;
             }
         }
-        if changed("loadBalancers") {
+        if changed(old, new, "loadBalancers") {
             request = request.set_load_balancers(Some(load_balancers(new)?.unwrap_or_default()));
             any = true;
         }
-        if changed("healthCheckGracePeriodSeconds") {
+        if changed(old, new, "healthCheckGracePeriodSeconds") {
             request = request.set_health_check_grace_period_seconds(Some(
                 optional_i32(new, "healthCheckGracePeriodSeconds")?.unwrap_or(0),
             ));
             any = true;
         }
-        if changed("propagateTags") {
+        if changed(old, new, "propagateTags") {
             request =
                 request.propagate_tags(PropagateTags::from(optional_str(new, "propagateTags")?.unwrap_or("NONE")));
             any = true;
         }
-        if changed("enableEcsManagedTags") {
+        if changed(old, new, "enableEcsManagedTags") {
             request = request.enable_ecs_managed_tags(optional_bool(new, "enableEcsManagedTags")?.unwrap_or(false));
             any = true;
         }
-        if changed("enableExecuteCommand") {
+        if changed(old, new, "enableExecuteCommand") {
             request = request.enable_execute_command(optional_bool(new, "enableExecuteCommand")?.unwrap_or(false));
             any = true;
         }
-        if changed("platformVersion") {
+        if changed(old, new, "platformVersion") {
             if let Some(v) = optional_str(new, "platformVersion")? {
                 request = request.platform_version(v);
                 any = true;

@@ -31,11 +31,12 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use rand::Rng;
 
 use super::{
-    after_create, found, gone_is_ok, known, limit, missing_field, optional_i32, optional_str, partition,
-    reject_unsupported, required_str, tag_changes, tags_for_create, urn_tag_value, AwsProvider, Outputs, Service,
+    after_create, check_kind, found, gone_is_ok, known, missing_field, optional_i32, optional_str, partition,
+    read_created, read_updated, required_str, tag_changes, tags_for_create, urn_tag_value, window, AwsProvider,
+    Outputs, Service,
 };
 use crate::model::{PropertyMap, Value};
-use crate::provider::{CallContext, Created, ErrorKind, ProviderError, URN_TAG};
+use crate::provider::{CallContext, Created, ProviderError, URN_TAG};
 
 const ROLE: &str = "aws:iam/role:Role";
 const POLICY: &str = "aws:iam/policy:Policy";
@@ -55,20 +56,12 @@ impl Service for Iam {
     }
 
     fn check(&self, token: &str, inputs: &PropertyMap) -> Result<(), ProviderError> {
-        let supported = match token {
-            ROLE => role::SUPPORTED,
-            POLICY => policy::SUPPORTED,
-            ROLE_POLICY => role_policy::SUPPORTED,
-            _ => attachment::SUPPORTED,
-        };
-        reject_unsupported(token, inputs, supported)?;
-        let checked = match token {
-            ROLE => role::check(inputs),
-            POLICY => policy::check(inputs),
-            ROLE_POLICY => role_policy::check(inputs),
-            _ => attachment::check(inputs),
-        };
-        checked.map_err(|e| ProviderError { message: format!("{token}: {}", e.message), ..e })
+        match token {
+            ROLE => check_kind(token, inputs, role::SUPPORTED, role::check),
+            POLICY => check_kind(token, inputs, policy::SUPPORTED, policy::check),
+            ROLE_POLICY => check_kind(token, inputs, role_policy::SUPPORTED, role_policy::check),
+            _ => check_kind(token, inputs, attachment::SUPPORTED, attachment::check),
+        }
     }
 
     async fn create(&self, p: &AwsProvider, ctx: &CallContext, inputs: &PropertyMap) -> Result<Created, ProviderError> {
@@ -78,9 +71,7 @@ impl Service for Iam {
             ROLE_POLICY => role_policy::create(p, ctx, inputs).await?,
             _ => attachment::create(p, ctx, inputs).await?,
         };
-        let outputs =
-            p.read_back(ctx, &id, || self.read(p, ctx, &id)).await.map_err(after_create(&id, "reading it back"))?;
-        Ok(Created { id, outputs })
+        read_created(self, p, ctx, id).await
     }
 
     async fn read(&self, p: &AwsProvider, ctx: &CallContext, id: &str) -> Result<Option<PropertyMap>, ProviderError> {
@@ -108,13 +99,7 @@ impl Service for Iam {
             // Both inputs of an attachment force a replacement.
             _ => {}
         }
-        self.read(p, ctx, id).await?.ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::NotFound,
-                "NotFound",
-                format!("{} {id} disappeared during its update", ctx.token),
-            )
-        })
+        read_updated(self, p, ctx, id).await
     }
 
     async fn delete(
@@ -209,11 +194,6 @@ pub(super) fn autoname(ctx: &CallContext, prefix: Option<&str>, max: usize) -> S
     let room = max.saturating_sub(suffix.len());
     let prefix: String = prefix.chars().take(room).collect();
     format!("{prefix}{suffix}")
-}
-
-/// How long a reference to something just created may meet `NotFound`.
-pub(super) fn window(p: &AwsProvider, ctx: &CallContext) -> Duration {
-    limit(ctx, p.settings().consistency_window).min(p.settings().consistency_window)
 }
 
 /// Runs `op` like [`AwsProvider::call`], retrying within `within` while the

@@ -14,13 +14,13 @@
 use async_trait::async_trait;
 use aws_sdk_kms::types::{KeyState, KeyUsageType, Tag};
 
-use super::iam::{autoname, check_policy_document, policy_json, tolerating_message, window};
+use super::iam::{autoname, check_policy_document, policy_json, tolerating_message};
 use super::{
-    after_create, found, gone_is_ok, known, missing_field, optional_bool, optional_i32, optional_str,
-    reject_unsupported, required_str, tag_changes, tags_for_create, AwsProvider, Outputs, Service,
+    after_create, check_kind, found, gone_is_ok, known, missing_field, optional_bool, optional_i32, optional_str,
+    read_created, read_updated, required_str, tag_changes, tags_for_create, window, AwsProvider, Outputs, Service,
 };
 use crate::model::{PropertyMap, Value};
-use crate::provider::{CallContext, Created, ErrorKind, ProviderError};
+use crate::provider::{CallContext, Created, ProviderError};
 
 const KEY: &str = "aws:kms/key:Key";
 const ALIAS: &str = "aws:kms/alias:Alias";
@@ -41,10 +41,10 @@ impl Service for Kms {
     }
 
     fn check(&self, token: &str, inputs: &PropertyMap) -> Result<(), ProviderError> {
-        let supported = if token == KEY { key::SUPPORTED } else { alias::SUPPORTED };
-        reject_unsupported(token, inputs, supported)?;
-        let checked = if token == KEY { key::check(inputs) } else { alias::check(inputs) };
-        checked.map_err(|e| ProviderError { message: format!("{token}: {}", e.message), ..e })
+        match token {
+            KEY => check_kind(token, inputs, key::SUPPORTED, key::check),
+            _ => check_kind(token, inputs, alias::SUPPORTED, alias::check),
+        }
     }
 
     async fn create(&self, p: &AwsProvider, ctx: &CallContext, inputs: &PropertyMap) -> Result<Created, ProviderError> {
@@ -52,9 +52,7 @@ impl Service for Kms {
             KEY => key::create(p, ctx, inputs).await?,
             _ => alias::create(p, ctx, inputs).await?,
         };
-        let outputs =
-            p.read_back(ctx, &id, || self.read(p, ctx, &id)).await.map_err(after_create(&id, "reading it back"))?;
-        Ok(Created { id, outputs })
+        read_created(self, p, ctx, id).await
     }
 
     async fn read(&self, p: &AwsProvider, ctx: &CallContext, id: &str) -> Result<Option<PropertyMap>, ProviderError> {
@@ -77,13 +75,7 @@ impl Service for Kms {
             KEY => key::update(p, ctx, id, old, new).await?,
             _ => alias::update(p, ctx, id, new).await?,
         }
-        self.read(p, ctx, id).await?.ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::NotFound,
-                "NotFound",
-                format!("{} {id} disappeared during its update", ctx.token),
-            )
-        })
+        read_updated(self, p, ctx, id).await
     }
 
     async fn delete(

@@ -25,12 +25,13 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 
 use super::{
-    after_create, found, gone_is_ok, known, limit, minutes, missing_field, optional_bool, optional_i32, optional_str,
-    optional_str_list, reject_unsupported, required_str, tag_changes, tags_for_create, waiter_error, AwsProvider,
-    Outputs, Service,
+    after_create, changed, check_kind, found, gone_is_ok, known, limit, minutes, missing_field, nested, object_list,
+    optional_bool, optional_i32, optional_object, optional_str, optional_str_list, read_created, read_each,
+    read_updated, required_str, string_list, tag_changes, tags_for_create, waiter_error, window, AwsProvider, Outputs,
+    Service,
 };
 use crate::model::{PropertyMap, Value};
-use crate::provider::{CallContext, Created, ErrorKind, ProviderError};
+use crate::provider::{CallContext, Created, ProviderError};
 
 const LOAD_BALANCER: &str = "aws:lb/loadBalancer:LoadBalancer";
 const TARGET_GROUP: &str = "aws:lb/targetGroup:TargetGroup";
@@ -46,18 +47,11 @@ impl Service for Lb {
     }
 
     fn check(&self, token: &str, inputs: &PropertyMap) -> Result<(), ProviderError> {
-        let supported = match token {
-            LOAD_BALANCER => balancer::SUPPORTED,
-            TARGET_GROUP => group::SUPPORTED,
-            _ => listener::SUPPORTED,
-        };
-        reject_unsupported(token, inputs, supported)?;
-        let checked = match token {
-            LOAD_BALANCER => balancer::check(inputs),
-            TARGET_GROUP => group::check(inputs),
-            _ => listener::check(inputs),
-        };
-        checked.map_err(|e| ProviderError { message: format!("{token}: {}", e.message), ..e })
+        match token {
+            LOAD_BALANCER => check_kind(token, inputs, balancer::SUPPORTED, balancer::check),
+            TARGET_GROUP => check_kind(token, inputs, group::SUPPORTED, group::check),
+            _ => check_kind(token, inputs, listener::SUPPORTED, listener::check),
+        }
     }
 
     async fn create(&self, p: &AwsProvider, ctx: &CallContext, inputs: &PropertyMap) -> Result<Created, ProviderError> {
@@ -66,9 +60,7 @@ impl Service for Lb {
             TARGET_GROUP => group::create(p, ctx, inputs).await?,
             _ => listener::create(p, ctx, inputs).await?,
         };
-        let outputs =
-            p.read_back(ctx, &id, || self.read(p, ctx, &id)).await.map_err(after_create(&id, "reading it back"))?;
-        Ok(Created { id, outputs })
+        read_created(self, p, ctx, id).await
     }
 
     async fn read(&self, p: &AwsProvider, ctx: &CallContext, id: &str) -> Result<Option<PropertyMap>, ProviderError> {
@@ -94,13 +86,7 @@ impl Service for Lb {
             _ => listener::update(p, id, old, new).await?,
         }
         apply_tags(p, ctx, id, old, new).await?;
-        self.read(p, ctx, id).await?.ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::NotFound,
-                "NotFound",
-                format!("{} {id} disappeared during its update", ctx.token),
-            )
-        })
+        read_updated(self, p, ctx, id).await
     }
 
     async fn delete(
@@ -155,13 +141,7 @@ impl Service for Lb {
                     .collect()
             }
         };
-        let mut found = Vec::new();
-        for id in ids {
-            if let Some(outputs) = self.read(p, ctx, &id).await? {
-                found.push(Created { id, outputs });
-            }
-        }
-        Ok(found)
+        read_each(self, p, ctx, ids).await
     }
 }
 
@@ -204,43 +184,6 @@ async fn apply_tags(
         p.call(|| elb.add_tags().resource_arns(arn).set_tags(Some(tags.clone())).send()).await?;
     }
     Ok(())
-}
-
-/// Prefixes the property path of a nested input to an input error.
-fn nested(parent: &str) -> impl Fn(ProviderError) -> ProviderError + '_ {
-    move |e| ProviderError { message: e.message.replacen("input ", &format!("input {parent}."), 1), ..e }
-}
-
-fn optional_object<'a>(inputs: &'a PropertyMap, name: &str) -> Result<Option<&'a PropertyMap>, ProviderError> {
-    match inputs.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v.as_object().map(Some).ok_or_else(|| ProviderError::invalid(format!("input {name} must be a map"))),
-    }
-}
-
-fn object_list<'a>(inputs: &'a PropertyMap, name: &str) -> Result<Vec<&'a PropertyMap>, ProviderError> {
-    match inputs.get(name) {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(v) => {
-            let items =
-                v.as_array().ok_or_else(|| ProviderError::invalid(format!("input {name} must be a list of maps")))?;
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| {
-                    item.as_object().ok_or_else(|| ProviderError::invalid(format!("input {name}[{i}] must be a map")))
-                })
-                .collect()
-        }
-    }
-}
-
-fn changed(old: &PropertyMap, new: &PropertyMap, key: &str) -> bool {
-    !new.get(key).unwrap_or(&Value::Null).same_as(old.get(key).unwrap_or(&Value::Null))
-}
-
-fn string_list(values: &[String]) -> Value {
-    Value::array(values.iter().map(String::as_str))
 }
 
 /// How a pulumi-aws input maps to an ELBv2 attribute.
@@ -391,21 +334,17 @@ mod balancer {
         let tags = sdk_tags(&tags_for_create(ctx, inputs)?);
         // Subnets and groups made moments ago may not be visible to ELB yet.
         let out = p
-            .call_tolerating(
-                super::window(p, ctx),
-                &["SubnetNotFound", "InvalidSecurityGroup", "InvalidSubnet"],
-                || {
-                    elb.create_load_balancer()
-                        .name(name)
-                        .set_subnets(subnets.clone())
-                        .set_security_groups(groups.clone())
-                        .set_scheme(scheme.clone())
-                        .set_type(kind.clone())
-                        .set_ip_address_type(ip_type.clone())
-                        .set_tags(Some(tags.clone()))
-                        .send()
-                },
-            )
+            .call_tolerating(window(p, ctx), &["SubnetNotFound", "InvalidSecurityGroup", "InvalidSubnet"], || {
+                elb.create_load_balancer()
+                    .name(name)
+                    .set_subnets(subnets.clone())
+                    .set_security_groups(groups.clone())
+                    .set_scheme(scheme.clone())
+                    .set_type(kind.clone())
+                    .set_ip_address_type(ip_type.clone())
+                    .set_tags(Some(tags.clone()))
+                    .send()
+            })
             .await?;
         let arn = out
             .load_balancers()
@@ -527,11 +466,6 @@ mod balancer {
     }
 }
 
-/// References to resources created moments ago can meet `NotFound` for a while.
-fn window(p: &AwsProvider, ctx: &CallContext) -> std::time::Duration {
-    limit(ctx, p.settings().consistency_window).min(p.settings().consistency_window)
-}
-
 // ---------------------------------------------------------------------------
 // Target group
 // ---------------------------------------------------------------------------
@@ -620,7 +554,7 @@ mod group {
         let (path, hc_port, hc_protocol, matcher) = (text("path")?, text("port")?, text("protocol")?, text("matcher")?);
         let tags = sdk_tags(&tags_for_create(ctx, inputs)?);
         let out = p
-            .call_tolerating(super::window(p, ctx), &["InvalidVpcID*", "VpcNotFound"], || {
+            .call_tolerating(window(p, ctx), &["InvalidVpcID*", "VpcNotFound"], || {
                 elb.create_target_group()
                     .name(name)
                     .set_port(port)
@@ -1005,7 +939,7 @@ mod listener {
         let tags = sdk_tags(&tags_for_create(ctx, inputs)?);
         // Target groups made moments ago may not be visible yet.
         let out = p
-            .call_tolerating(super::window(p, ctx), &["TargetGroupNotFound", "LoadBalancerNotFound"], || {
+            .call_tolerating(window(p, ctx), &["TargetGroupNotFound", "LoadBalancerNotFound"], || {
                 elb.create_listener()
                     .load_balancer_arn(lb)
                     .set_port(port)

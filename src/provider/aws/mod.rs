@@ -797,6 +797,65 @@ pub fn after_create<'a>(id: &'a str, step: &'a str) -> impl FnOnce(ProviderError
 }
 
 // ---------------------------------------------------------------------------
+// Steps every service's `Service` implementation shares
+// ---------------------------------------------------------------------------
+
+/// Check-time validation of one kind: inputs it does not implement are
+/// refused, then `check`'s errors are prefixed with the type token.
+pub fn check_kind(
+    token: &str,
+    inputs: &PropertyMap,
+    supported: &[&str],
+    check: impl FnOnce(&PropertyMap) -> Result<(), ProviderError>,
+) -> Result<(), ProviderError> {
+    reject_unsupported(token, inputs, supported)?;
+    check(inputs).map_err(|e| ProviderError { message: format!("{token}: {}", e.message), ..e })
+}
+
+/// The end of every `create`: reads the resource just created as `id` back
+/// (until AWS shows it) for its outputs.
+pub(crate) async fn read_created(
+    service: &dyn Service,
+    p: &AwsProvider,
+    ctx: &CallContext,
+    id: String,
+) -> Result<Created, ProviderError> {
+    let outputs =
+        p.read_back(ctx, &id, || service.read(p, ctx, &id)).await.map_err(after_create(&id, "reading it back"))?;
+    Ok(Created { id, outputs })
+}
+
+/// The end of every `update`: the resource's outputs, read again; `NotFound`
+/// when it is gone.
+pub(crate) async fn read_updated(
+    service: &dyn Service,
+    p: &AwsProvider,
+    ctx: &CallContext,
+    id: &str,
+) -> Result<PropertyMap, ProviderError> {
+    service.read(p, ctx, id).await?.ok_or_else(|| {
+        ProviderError::new(ErrorKind::NotFound, "NotFound", format!("{} {id} disappeared during its update", ctx.token))
+    })
+}
+
+/// The end of a `find`: the `ids` that can still be read, with their outputs
+/// (read says whether a candidate is really a resource of this kind).
+pub(crate) async fn read_each(
+    service: &dyn Service,
+    p: &AwsProvider,
+    ctx: &CallContext,
+    ids: Vec<String>,
+) -> Result<Vec<Created>, ProviderError> {
+    let mut found = Vec::new();
+    for id in ids {
+        if let Some(outputs) = service.read(p, ctx, &id).await? {
+            found.push(Created { id, outputs });
+        }
+    }
+    Ok(found)
+}
+
+// ---------------------------------------------------------------------------
 // Time limits
 // ---------------------------------------------------------------------------
 
@@ -809,6 +868,12 @@ pub fn limit(ctx: &CallContext, default: Duration) -> Duration {
 /// `minutes` minutes, for per-kind default time limits.
 pub const fn minutes(minutes: u64) -> Duration {
     Duration::from_secs(minutes * 60)
+}
+
+/// How long to ride out eventual consistency (a just-created dependency not
+/// visible yet): the consistency window, shortened by `customTimeouts`.
+pub fn window(p: &AwsProvider, ctx: &CallContext) -> Duration {
+    limit(ctx, p.settings().consistency_window).min(p.settings().consistency_window)
 }
 
 // ---------------------------------------------------------------------------
@@ -886,6 +951,51 @@ pub fn optional_str_list(inputs: &PropertyMap, name: &str) -> Result<Option<Vec<
                 .map(Some)
         }
     }
+}
+
+/// The string value of an input during `check`, type-checked; `None` when
+/// absent, null or not known yet.
+pub fn check_str<'a>(inputs: &'a PropertyMap, name: &str) -> Result<Option<&'a str>, ProviderError> {
+    match known(inputs, name) {
+        Some(_) => optional_str(inputs, name),
+        None => Ok(None),
+    }
+}
+
+/// A map input (a pulumi-aws single nested block); `None` when absent or null.
+pub fn optional_object<'a>(inputs: &'a PropertyMap, name: &str) -> Result<Option<&'a PropertyMap>, ProviderError> {
+    match inputs.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.as_object().map(Some).ok_or_else(|| ProviderError::invalid(format!("input {name} must be a map"))),
+    }
+}
+
+/// A list-of-maps input; empty when absent or null.
+pub fn object_list<'a>(inputs: &'a PropertyMap, name: &str) -> Result<Vec<&'a PropertyMap>, ProviderError> {
+    match inputs.get(name) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(v) => {
+            let items =
+                v.as_array().ok_or_else(|| ProviderError::invalid(format!("input {name} must be a list of maps")))?;
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    item.as_object().ok_or_else(|| ProviderError::invalid(format!("input {name}[{i}] must be a map")))
+                })
+                .collect()
+        }
+    }
+}
+
+/// Prefixes the property path of a nested input to an input error.
+pub fn nested(parent: &str) -> impl Fn(ProviderError) -> ProviderError + '_ {
+    move |e| ProviderError { message: e.message.replacen("input ", &format!("input {parent}."), 1), ..e }
+}
+
+/// Whether `key` differs between `old` and `new` (absent counts as null).
+pub fn changed(old: &PropertyMap, new: &PropertyMap, key: &str) -> bool {
+    !new.get(key).unwrap_or(&Value::Null).same_as(old.get(key).unwrap_or(&Value::Null))
 }
 
 /// Fails when an input is set (not null) that tapctl's AWS provider does not
@@ -1089,6 +1199,11 @@ impl Outputs {
     pub fn build(self) -> PropertyMap {
         self.0
     }
+}
+
+/// A list of strings as an output value.
+pub fn string_list(values: &[String]) -> Value {
+    Value::array(values.iter().map(String::as_str))
 }
 
 /// The AWS partition of a region (`aws`, `aws-cn`, `aws-us-gov`, …).

@@ -37,14 +37,14 @@ use aws_sdk_rds::types::{
     ApplyMethod, CloudwatchLogsExportConfiguration, Parameter, ServerlessV2ScalingConfiguration, Tag,
 };
 
-use super::iam::{autoname, owned_by, tolerating_message, window};
+use super::iam::{autoname, owned_by, tolerating_message};
 use super::{
-    after_create, found, gone_is_ok, known, limit, minutes, missing_field, optional_bool, optional_i32, optional_str,
-    optional_str_list, reject_unsupported, required_str, tag_changes, tags_for_create, waiter_error, AwsProvider,
-    Outputs, Service,
+    after_create, changed, check_kind, check_str, found, gone_is_ok, known, limit, minutes, missing_field,
+    optional_bool, optional_i32, optional_str, optional_str_list, read_created, read_updated, reject_unsupported,
+    required_str, tag_changes, tags_for_create, waiter_error, window, AwsProvider, Outputs, Service,
 };
 use crate::model::{PropertyMap, Value};
-use crate::provider::{CallContext, Created, ErrorKind, ProviderError};
+use crate::provider::{CallContext, Created, ProviderError};
 
 const SUBNET_GROUP: &str = "aws:rds/subnetGroup:SubnetGroup";
 const PARAMETER_GROUP: &str = "aws:rds/clusterParameterGroup:ClusterParameterGroup";
@@ -69,23 +69,19 @@ impl Service for Rds {
     }
 
     fn check(&self, token: &str, inputs: &PropertyMap) -> Result<(), ProviderError> {
-        let checked = match token {
-            SUBNET_GROUP => {
-                reject_unsupported(token, inputs, subnet_group::SUPPORTED).and_then(|()| subnet_group::check(inputs))
-            }
-            PARAMETER_GROUP => reject_unsupported(token, inputs, parameter_group::SUPPORTED)
-                .and_then(|()| parameter_group::check(inputs)),
+        match token {
+            SUBNET_GROUP => check_kind(token, inputs, subnet_group::SUPPORTED, subnet_group::check),
+            PARAMETER_GROUP => check_kind(token, inputs, parameter_group::SUPPORTED, parameter_group::check),
             // The cluster names its refused inputs itself (the password ones deserve a reason).
-            CLUSTER => cluster::check(token, inputs),
-            _ => reject_unsupported(token, inputs, instance::SUPPORTED).and_then(|()| instance::check(inputs)),
-        };
-        checked.map_err(|e| {
-            if e.message.starts_with(token) {
-                e
-            } else {
-                ProviderError { message: format!("{token}: {}", e.message), ..e }
-            }
-        })
+            CLUSTER => cluster::check(token, inputs).map_err(|e| {
+                if e.message.starts_with(token) {
+                    e
+                } else {
+                    ProviderError { message: format!("{token}: {}", e.message), ..e }
+                }
+            }),
+            _ => check_kind(token, inputs, instance::SUPPORTED, instance::check),
+        }
     }
 
     async fn create(&self, p: &AwsProvider, ctx: &CallContext, inputs: &PropertyMap) -> Result<Created, ProviderError> {
@@ -95,9 +91,7 @@ impl Service for Rds {
             CLUSTER => cluster::create(p, ctx, inputs).await?,
             _ => instance::create(p, ctx, inputs).await?,
         };
-        let outputs =
-            p.read_back(ctx, &id, || self.read(p, ctx, &id)).await.map_err(after_create(&id, "reading it back"))?;
-        Ok(Created { id, outputs })
+        read_created(self, p, ctx, id).await
     }
 
     async fn read(&self, p: &AwsProvider, ctx: &CallContext, id: &str) -> Result<Option<PropertyMap>, ProviderError> {
@@ -124,13 +118,7 @@ impl Service for Rds {
             CLUSTER => cluster::update(p, ctx, id, old, new).await?,
             _ => instance::update(p, ctx, id, old, new).await?,
         }
-        self.read(p, ctx, id).await?.ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::NotFound,
-                "NotFound",
-                format!("{} {id} disappeared during its update", ctx.token),
-            )
-        })
+        read_updated(self, p, ctx, id).await
     }
 
     async fn delete(
@@ -203,14 +191,6 @@ async fn set_tags(p: &AwsProvider, arn: &str, pairs: &[(String, String)]) -> Res
     let tags = sdk_tags(pairs);
     p.call(|| rds.add_tags_to_resource().resource_name(arn).set_tags(Some(tags.clone())).send()).await?;
     Ok(())
-}
-
-/// The known string value of an input during `check`, type-checked.
-fn check_str<'a>(inputs: &'a PropertyMap, name: &str) -> Result<Option<&'a str>, ProviderError> {
-    match known(inputs, name) {
-        Some(_) => optional_str(inputs, name),
-        None => Ok(None),
-    }
 }
 
 /// The known whole-number value of an input during `check`.
@@ -295,11 +275,6 @@ fn identifier(
         cleaned.truncate(max);
     }
     Ok(cleaned.trim_end_matches('-').to_string())
-}
-
-/// Whether the value of output `key` differs from input `key`.
-fn changed(old: &PropertyMap, new: &PropertyMap, key: &str) -> bool {
-    !old.get(key).unwrap_or(&Value::Null).same_as(new.get(key).unwrap_or(&Value::Null))
 }
 
 /// A list of strings as outputs carry it: sorted, so order changes by AWS

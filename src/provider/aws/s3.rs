@@ -15,11 +15,11 @@ use async_trait::async_trait;
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration, Tag, Tagging};
 
 use super::{
-    after_create, found, gone_is_ok, known, partition, reject_unsupported, required_str, tag_changes, tags_for_create,
-    AwsProvider, Outputs, Service,
+    after_create, found, gone_is_ok, known, partition, read_created, read_updated, reject_unsupported, required_str,
+    tag_changes, tags_for_create, AwsProvider, Outputs, Service,
 };
 use crate::model::{PropertyMap, Value};
-use crate::provider::{CallContext, Created, ErrorKind, ProviderError};
+use crate::provider::{CallContext, Created, ProviderError};
 
 const BUCKET: &str = "aws:s3/bucket:Bucket";
 
@@ -57,9 +57,7 @@ impl Service for S3 {
         let tags = tags_for_create(ctx, inputs)?;
         put_tags(p, bucket, &tags).await.map_err(after_create(bucket, "tagging it"))?;
         let id = bucket.to_string();
-        let outputs =
-            p.read_back(ctx, &id, || self.read(p, ctx, &id)).await.map_err(after_create(&id, "reading it back"))?;
-        Ok(Created { id, outputs })
+        read_created(self, p, ctx, id).await
     }
 
     async fn read(&self, p: &AwsProvider, _ctx: &CallContext, id: &str) -> Result<Option<PropertyMap>, ProviderError> {
@@ -78,13 +76,7 @@ impl Service for S3 {
         if !tag_changes(ctx, old, new)?.is_empty() {
             put_tags(p, id, &tags_for_create(ctx, new)?).await?;
         }
-        self.read(p, ctx, id).await?.ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::NotFound,
-                "NotFound",
-                format!("{} {id} disappeared during its update", ctx.token),
-            )
-        })
+        read_updated(self, p, ctx, id).await
     }
 
     async fn delete(

@@ -20,11 +20,11 @@ use aws_sdk_secretsmanager::types::Tag;
 
 use super::iam::{autoname, owned_by};
 use super::{
-    after_create, found, gone_is_ok, known, missing_field, optional_i32, optional_str, reject_unsupported, tag_changes,
-    tags_for_create, AwsProvider, Outputs, Service,
+    after_create, check_kind, found, gone_is_ok, known, missing_field, optional_i32, optional_str, read_created,
+    read_updated, tag_changes, tags_for_create, AwsProvider, Outputs, Service,
 };
 use crate::model::{PropertyMap, Value};
-use crate::provider::{CallContext, Created, ErrorKind, ProviderError};
+use crate::provider::{CallContext, Created, ProviderError};
 
 const SECRET: &str = "aws:secretsmanager/secret:Secret";
 
@@ -47,15 +47,12 @@ impl Service for SecretsManager {
     }
 
     fn check(&self, token: &str, inputs: &PropertyMap) -> Result<(), ProviderError> {
-        reject_unsupported(token, inputs, SUPPORTED)?;
-        check(inputs).map_err(|e| ProviderError { message: format!("{token}: {}", e.message), ..e })
+        check_kind(token, inputs, SUPPORTED, check)
     }
 
     async fn create(&self, p: &AwsProvider, ctx: &CallContext, inputs: &PropertyMap) -> Result<Created, ProviderError> {
         let id = create(p, ctx, inputs).await?;
-        let outputs =
-            p.read_back(ctx, &id, || self.read(p, ctx, &id)).await.map_err(after_create(&id, "reading it back"))?;
-        Ok(Created { id, outputs })
+        read_created(self, p, ctx, id).await
     }
 
     async fn read(&self, p: &AwsProvider, _ctx: &CallContext, id: &str) -> Result<Option<PropertyMap>, ProviderError> {
@@ -71,13 +68,7 @@ impl Service for SecretsManager {
         new: &PropertyMap,
     ) -> Result<PropertyMap, ProviderError> {
         update(p, ctx, id, old, new).await?;
-        self.read(p, ctx, id).await?.ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::NotFound,
-                "NotFound",
-                format!("{} {id} disappeared during its update", ctx.token),
-            )
-        })
+        read_updated(self, p, ctx, id).await
     }
 
     async fn delete(

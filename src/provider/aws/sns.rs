@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 
 use super::{
-    after_create, found, gone_is_ok, known, limit, missing_field, optional_bool, optional_str, reject_unsupported,
-    required_str, tag_changes, tags_for_create, AwsProvider, Outputs, Service,
+    changed, check_kind, found, gone_is_ok, known, missing_field, optional_bool, optional_str, read_created, read_each,
+    read_updated, required_str, tag_changes, tags_for_create, window, AwsProvider, Outputs, Service,
 };
 use crate::model::{PropertyMap, Value};
 use crate::provider::{CallContext, Created, ErrorKind, ProviderError};
@@ -32,12 +32,10 @@ impl Service for Sns {
     }
 
     fn check(&self, token: &str, inputs: &PropertyMap) -> Result<(), ProviderError> {
-        let (supported, checked) = match token {
-            TOPIC => (topic::SUPPORTED, topic::check(inputs)),
-            _ => (subscription::SUPPORTED, subscription::check(inputs)),
-        };
-        reject_unsupported(token, inputs, supported)?;
-        checked.map_err(|e| ProviderError { message: format!("{token}: {}", e.message), ..e })
+        match token {
+            TOPIC => check_kind(token, inputs, topic::SUPPORTED, topic::check),
+            _ => check_kind(token, inputs, subscription::SUPPORTED, subscription::check),
+        }
     }
 
     async fn create(&self, p: &AwsProvider, ctx: &CallContext, inputs: &PropertyMap) -> Result<Created, ProviderError> {
@@ -45,9 +43,7 @@ impl Service for Sns {
             TOPIC => topic::create(p, ctx, inputs).await?,
             _ => subscription::create(p, ctx, inputs).await?,
         };
-        let outputs =
-            p.read_back(ctx, &id, || self.read(p, ctx, &id)).await.map_err(after_create(&id, "reading it back"))?;
-        Ok(Created { id, outputs })
+        read_created(self, p, ctx, id).await
     }
 
     async fn read(&self, p: &AwsProvider, ctx: &CallContext, id: &str) -> Result<Option<PropertyMap>, ProviderError> {
@@ -70,13 +66,7 @@ impl Service for Sns {
             TOPIC => topic::update(p, ctx, id, old, new).await?,
             _ => subscription::update(p, id, old, new).await?,
         }
-        self.read(p, ctx, id).await?.ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::NotFound,
-                "NotFound",
-                format!("{} {id} disappeared during its update", ctx.token),
-            )
-        })
+        read_updated(self, p, ctx, id).await
     }
 
     async fn delete(
@@ -105,18 +95,8 @@ impl Service for Sns {
             TOPIC => vec![p.arn("sns", p.account_id().await?, required_str(inputs, "name")?).await?],
             _ => subscription::find(p, inputs).await?,
         };
-        let mut found = Vec::new();
-        for id in ids {
-            if let Some(outputs) = self.read(p, ctx, &id).await? {
-                found.push(Created { id, outputs });
-            }
-        }
-        Ok(found)
+        read_each(self, p, ctx, ids).await
     }
-}
-
-fn changed(old: &PropertyMap, new: &PropertyMap, key: &str) -> bool {
-    !new.get(key).unwrap_or(&Value::Null).same_as(old.get(key).unwrap_or(&Value::Null))
 }
 
 /// A `"true"` / `"false"` attribute as a boolean.
@@ -299,9 +279,8 @@ mod subscription {
             attributes.insert("FilterPolicy".to_string(), policy.to_string());
         }
         let attributes = if attributes.is_empty() { None } else { Some(attributes) };
-        let window = p.settings().consistency_window.min(limit(ctx, p.settings().consistency_window));
         let out = p
-            .call_tolerating(window, &["NotFound"], || {
+            .call_tolerating(window(p, ctx), &["NotFound"], || {
                 sns.subscribe()
                     .topic_arn(topic)
                     .protocol(protocol)
