@@ -58,12 +58,17 @@ impl ResourceGraph {
         }
         for (urn, deps) in &nodes {
             let to = g.index[urn];
+            // `add_edge` after a per-node dedup: `update_edge` scans the source's
+            // edges, which is quadratic under a parent with thousands of children.
+            let mut seen = std::collections::HashSet::with_capacity(deps.len());
             for dep in deps {
                 let from = *g
                     .index
                     .get(dep)
                     .ok_or_else(|| GraphError::UnknownDependency { dependent: urn.clone(), dependency: dep.clone() })?;
-                g.graph.update_edge(from, to, ());
+                if seen.insert(from) {
+                    g.graph.add_edge(from, to, ());
+                }
             }
         }
         g.order = g.compute_order()?;

@@ -46,7 +46,8 @@ impl Mutation {
             }
             Mutation::Upsert(resource) => {
                 s.pending.retain(|p| p.resource.urn != resource.urn);
-                match s.resources.iter_mut().find(|r| r.urn == resource.urn && !r.delete) {
+                // From the end: a run mostly touches what it recorded last.
+                match s.resources.iter_mut().rev().find(|r| r.urn == resource.urn && !r.delete) {
                     Some(slot) => *slot = resource.clone(),
                     None => s.resources.push(resource.clone()),
                 }
@@ -61,11 +62,13 @@ impl Mutation {
             Mutation::Remove(urn, id) => {
                 s.pending.retain(|p| &p.resource.urn != urn);
                 let matches = |r: &StateResource| &r.urn == urn && (id.is_none() || r.id == *id);
+                // From the end: deletes run dependents first, and state records
+                // dependents after what they depend on.
                 let pos = s
                     .resources
                     .iter()
-                    .position(|r| matches(r) && r.delete)
-                    .or_else(|| s.resources.iter().position(matches));
+                    .rposition(|r| matches(r) && r.delete)
+                    .or_else(|| s.resources.iter().rposition(matches));
                 if let Some(pos) = pos {
                     s.resources.remove(pos);
                 }
