@@ -171,9 +171,15 @@ impl World {
         }
     }
 
-    fn unindex(&mut self, id: &str) {
-        for set in self.referenced_by.values_mut() {
-            set.remove(id);
+    /// Forgets what `id`'s (old) properties referenced: only those ids'
+    /// sets are touched, so this costs O(properties), not O(cloud).
+    fn unindex(&mut self, id: &str, old: &Map<String, Json>) {
+        for v in old.values() {
+            strings(v, &mut |s| {
+                if let Some(set) = self.referenced_by.get_mut(s) {
+                    set.remove(id);
+                }
+            });
         }
     }
 }
@@ -331,8 +337,11 @@ impl MemoryCloud {
     /// Removes an object out of band (drift, for tests).
     pub fn remove_out_of_band(&self, id: &str) -> bool {
         let mut w = self.world();
-        let found = w.objects.remove(id).is_some();
-        w.unindex(id);
+        let removed = w.objects.remove(id);
+        if let Some(old) = &removed {
+            w.unindex(id, &old.properties);
+        }
+        let found = removed.is_some();
         drop(w);
         self.save();
         found
@@ -587,6 +596,7 @@ impl Provider for MemoryRegion {
                     ));
                 };
                 let kind = kind(&ctx.token).ok_or_else(|| unsupported(&ctx.token))?;
+                let before = obj.properties.clone();
                 // Inputs that were removed are unset; computed outputs stay.
                 obj.properties.retain(|k, _| !kind.inputs.contains(&k.as_str()) || new_inputs.contains_key(k));
                 for (k, v) in new_inputs {
@@ -598,7 +608,7 @@ impl Provider for MemoryRegion {
                     obj.properties.insert("tagsAll".into(), Json::Object(all));
                 }
                 let props = obj.properties.clone();
-                w.unindex(id);
+                w.unindex(id, &before);
                 w.index_references(id, &props);
                 drop(w);
                 self.cloud.save();
@@ -653,8 +663,9 @@ impl Provider for MemoryRegion {
                         format!("{} {id} has a dependent object: {user_token} {user}", ctx.token),
                     ));
                 }
-                w.objects.remove(id);
-                w.unindex(id);
+                if let Some(old) = w.objects.remove(id) {
+                    w.unindex(id, &old.properties);
+                }
                 w.referenced_by.remove(id);
                 drop(w);
                 self.cloud.save();
