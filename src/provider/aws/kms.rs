@@ -17,10 +17,11 @@ use aws_sdk_kms::types::{KeyState, KeyUsageType, Tag};
 use super::iam::{autoname, check_policy_document, policy_json, tolerating_message};
 use super::{
     after_create, check_kind, found, gone_is_ok, known, missing_field, optional_bool, optional_i32, optional_str,
-    read_created, read_updated, required_str, tag_changes, tags_for_create, window, AwsProvider, Outputs, Service,
+    read_created, read_each, read_updated, required_str, tag_changes, tags_for_create, urn_tag_value, window,
+    AwsProvider, Outputs, Service,
 };
 use crate::model::{PropertyMap, Value};
-use crate::provider::{CallContext, Created, ProviderError};
+use crate::provider::{CallContext, Created, ProviderError, URN_TAG};
 
 const KEY: &str = "aws:kms/key:Key";
 const ALIAS: &str = "aws:kms/alias:Alias";
@@ -91,6 +92,20 @@ impl Service for Kms {
         };
         gone_is_ok(deleted)
     }
+
+    async fn find(
+        &self,
+        p: &AwsProvider,
+        ctx: &CallContext,
+        inputs: &PropertyMap,
+    ) -> Result<Vec<Created>, ProviderError> {
+        let ids = match ctx.token.as_str() {
+            // CreateKey is not idempotent: a key is known only by its URN tag.
+            KEY => key::find(p, ctx).await?,
+            _ => vec![required_str(inputs, "name")?.to_string()],
+        };
+        read_each(self, p, ctx, ids).await
+    }
 }
 
 fn sdk_tags(pairs: &[(String, String)]) -> Result<Vec<Tag>, ProviderError> {
@@ -109,6 +124,28 @@ fn sdk_tags(pairs: &[(String, String)]) -> Result<Vec<Tag>, ProviderError> {
 /// The id is the key id (a UUID).
 mod key {
     use super::*;
+
+    /// Keys (not pending deletion) carrying `ctx.urn` in their URN tag.
+    pub(super) async fn find(p: &AwsProvider, ctx: &CallContext) -> Result<Vec<String>, ProviderError> {
+        let kms = p.kms().await?;
+        let wanted = urn_tag_value(&ctx.urn);
+        let mut ids = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let listed = p.call(|| kms.list_keys().set_marker(marker.clone()).send()).await?;
+            for key in listed.keys() {
+                let Some(id) = key.key_id() else { continue };
+                let Some(tags) = found(p.call(|| kms.list_resource_tags().key_id(id).send()).await)? else { continue };
+                if tags.tags().iter().any(|t| t.tag_key() == URN_TAG && t.tag_value() == wanted) {
+                    ids.push(id.to_string());
+                }
+            }
+            match listed.next_marker().filter(|_| listed.truncated()) {
+                Some(next) => marker = Some(next.to_string()),
+                None => return Ok(ids),
+            }
+        }
+    }
 
     pub(super) const SUPPORTED: &[&str] = &[
         "bypassPolicyLockoutSafetyCheck",

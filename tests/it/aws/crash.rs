@@ -83,6 +83,26 @@ async fn census(config: &aws_config::SdkConfig) -> BTreeMap<&'static str, usize>
     n.insert("alarm", cw.describe_alarms().alarm_name_prefix("tap-").send().await.unwrap().metric_alarms().len());
     let sns = aws_sdk_sns::Client::new(config);
     n.insert("topic", sns.list_topics().send().await.unwrap().topics().len());
+    let kms = aws_sdk_kms::Client::new(config);
+    let mut keys = 0;
+    for key in kms.list_keys().send().await.unwrap().keys() {
+        let id = key.key_id().unwrap();
+        let state =
+            kms.describe_key().key_id(id).send().await.unwrap().key_metadata().and_then(|m| m.key_state().cloned());
+        let tagged = kms
+            .list_resource_tags()
+            .key_id(id)
+            .send()
+            .await
+            .unwrap()
+            .tags()
+            .iter()
+            .any(|t| t.tag_key() == "tapctl:urn");
+        if tagged && state != Some(aws_sdk_kms::types::KeyState::PendingDeletion) {
+            keys += 1;
+        }
+    }
+    n.insert("kms-key", keys);
     let logs = aws_sdk_cloudwatchlogs::Client::new(config);
     n.insert(
         "log-group",
