@@ -647,7 +647,7 @@ impl ApplyRun<'_> {
         }
         let resolved = self.resolve(d)?;
         let provider = self.provider_of(d);
-        let decision = decide(d, resolved, old, provider.as_deref()).map_err(StepError::Plan)?;
+        let decision = decide(d, resolved, old, provider.as_deref(), false).map_err(StepError::Plan)?;
         let op = decision.op;
         let began = Instant::now();
         if op != StepOp::Same {

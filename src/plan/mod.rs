@@ -123,19 +123,22 @@ pub struct Decision {
 }
 
 /// Decides what to do with `desired` given its recorded state `old` and its
-/// inputs with output references resolved (unknowns allowed).
+/// inputs with output references resolved (unknowns allowed). Property-level
+/// diffs are computed only `with_diffs` (for display): the executor's hot
+/// path needs the decision, not the diffs.
 pub fn decide(
     desired: &DesiredResource,
     resolved: PropertyMap,
     old: Option<&StateResource>,
     provider: Option<&dyn Provider>,
+    with_diffs: bool,
 ) -> Result<Decision, PlanError> {
     let urn = &desired.urn;
     let Some(old) = old else {
         if let Some(p) = provider.filter(|_| desired.custom && !desired.is_provider()) {
             p.check(desired.type_token(), &resolved).map_err(|source| PlanError::Check { urn: urn.clone(), source })?;
         }
-        let diffs = property_diffs(&PropertyMap::new(), &resolved);
+        let diffs = if with_diffs { property_diffs(&PropertyMap::new(), &resolved) } else { Vec::new() };
         return Ok(Decision {
             op: StepOp::Create,
             diffs,
@@ -146,8 +149,11 @@ pub fn decide(
     };
     let mut inputs = resolved;
     apply_ignore_changes(&old.inputs, &mut inputs, &desired.options.ignore_changes);
-    let diffs = property_diffs(&old.inputs, &inputs);
-    if !desired.custom || desired.is_provider() {
+    // Components and providers decide by their own diff; custom resources by
+    // the provider's, so theirs is only for display.
+    let config_only = !desired.custom || desired.is_provider();
+    let diffs = if with_diffs || config_only { property_diffs(&old.inputs, &inputs) } else { Vec::new() };
+    if config_only {
         // Components have no cloud side; providers are configuration.
         let op = if diffs.is_empty() || !desired.custom { StepOp::Same } else { StepOp::Update };
         return Ok(Decision { op, diffs, replace_keys: vec![], delete_before_replace: false, inputs });
@@ -325,7 +331,7 @@ pub fn preview(
             return Err(PlanError::MissingOutput { urn: d.urn.clone(), target, property });
         }
         let provider = d.provider.as_ref().and_then(|p| providers.get(p)).map(|p| p.as_ref());
-        let decision = decide(d, resolved, old, provider)?;
+        let decision = decide(d, resolved, old, provider, true)?;
         steps.push(PlannedStep {
             op: decision.op,
             urn: d.urn.clone(),
