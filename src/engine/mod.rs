@@ -144,7 +144,7 @@ struct ApplyRun<'a> {
     live: Mutex<HashMap<Urn, (Option<String>, PropertyMap)>>,
     targets: &'a [Urn],
     events: &'a EventSink,
-    fatal: Mutex<Option<StateError>>,
+    fatal: Fatal,
     cancel: &'a Cancel,
 }
 
@@ -244,7 +244,7 @@ impl Engine {
             live: Mutex::new(HashMap::new()),
             targets: &opts.targets,
             events: &opts.events,
-            fatal: Mutex::new(None),
+            fatal: Fatal::default(),
             cancel: &opts.cancel,
         };
         let ends = run_dag(&prerequisites, opts.parallel, &opts.cancel, |i| {
@@ -259,7 +259,7 @@ impl Engine {
         if root_done && opts.cancel.level() == CancelLevel::Running {
             run.record_stack_outputs(program).await;
         }
-        if let Some(e) = run.fatal.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some(e) = run.fatal.take() {
             return Err(e.into());
         }
         if summary.failures.is_empty() && opts.cancel.level() == CancelLevel::Running {
@@ -295,25 +295,17 @@ impl Engine {
             .filter(|r| r.custom && !crate::model::is_provider_type(r.type_token()) && r.id.is_some())
             .collect();
         let urns: Vec<Urn> = records.iter().map(|r| r.urn.clone()).collect();
-        let fatal: Mutex<Option<StateError>> = Mutex::new(None);
+        let fatal = Fatal::default();
         let prerequisites = vec![Vec::new(); records.len()];
         let ends = run_dag(&prerequisites, opts.parallel, &opts.cancel, |i| {
             let (rec, providers, fatal) = (records[i], &providers, &fatal);
             async move {
-                let r = refresh_one(rec, providers, persister, &opts.events).await.map_err(|e| match e {
-                    StepError::State(s) => {
-                        let msg = s.to_string();
-                        fatal.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(s);
-                        opts.cancel.request();
-                        msg
-                    }
-                    other => report_failure(&opts.events, &rec.urn, other),
-                });
-                (i, r)
+                let r = refresh_one(rec, providers, persister, &opts.events).await;
+                (i, r.map_err(|e| fatal.step_failed(e, &rec.urn, opts)))
             }
         })
         .await;
-        if let Some(e) = fatal.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        if let Some(e) = fatal.take() {
             return Err(e.into());
         }
         let mut summary = RunSummary::default();
@@ -443,24 +435,16 @@ impl Engine {
             })
             .collect();
         let urns: Vec<Urn> = doomed.iter().map(|r| r.urn.clone()).collect();
-        let fatal: Mutex<Option<StateError>> = Mutex::new(None);
+        let fatal = Fatal::default();
         let ends = run_dag(&prerequisites, opts.parallel, &opts.cancel, |i| {
             let (rec, fatal) = (doomed[i], &fatal);
             async move {
-                let r = delete_one(rec, providers, persister, &opts.events).await.map_err(|e| match e {
-                    StepError::State(s) => {
-                        let msg = s.to_string();
-                        fatal.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(s);
-                        opts.cancel.request();
-                        msg
-                    }
-                    other => report_failure(&opts.events, &rec.urn, other),
-                });
-                (i, r)
+                let r = delete_one(rec, providers, persister, &opts.events).await;
+                (i, r.map_err(|e| fatal.step_failed(e, &rec.urn, opts)))
             }
         })
         .await;
-        if let Some(e) = fatal.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        if let Some(e) = fatal.take() {
             return Err(e.into());
         }
         summary.absorb(&urns, ends, &opts.cancel);
@@ -491,6 +475,38 @@ impl std::fmt::Display for StepError {
 impl From<StateError> for StepError {
     fn from(e: StateError) -> Self {
         StepError::State(e)
+    }
+}
+
+/// A run's first state failure. Once the state cannot be recorded, no new
+/// step may start (drain, never abort: in-flight steps still try to record),
+/// and the run ends with this error.
+#[derive(Debug, Default)]
+struct Fatal(Mutex<Option<StateError>>);
+
+impl Fatal {
+    /// Records a state failure and stops new steps; returns its message.
+    fn stop(&self, e: StateError, cancel: &Cancel) -> String {
+        let msg = e.to_string();
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(e);
+        if cancel.level() == CancelLevel::Running {
+            cancel.request();
+        }
+        msg
+    }
+
+    /// Turns a step's failure into its message: state failures stop the run,
+    /// others are reported as the step's own.
+    fn step_failed(&self, e: StepError, urn: &Urn, opts: &RunOptions) -> String {
+        match e {
+            StepError::State(s) => self.stop(s, &opts.cancel),
+            other => report_failure(&opts.events, urn, other),
+        }
+    }
+
+    /// The error that stopped the run, if any.
+    fn take(&self) -> Option<StateError> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 }
 
@@ -625,14 +641,7 @@ impl ApplyRun<'_> {
     async fn persist(&self, m: Mutation) -> Result<(), StepError> {
         match self.persister.record(m).await {
             Ok(()) => Ok(()),
-            Err(e) => {
-                let msg = e.to_string();
-                self.fatal.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(e);
-                if self.cancel.level() == CancelLevel::Running {
-                    self.cancel.request();
-                }
-                Err(StepError::Refused(msg))
-            }
+            Err(e) => Err(StepError::Refused(self.fatal.stop(e, self.cancel))),
         }
     }
 
