@@ -243,7 +243,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             if outcome.summary.succeeded() {
                 write_output_file(&ctx, &outcome.snapshot, *show_secrets)?;
             }
-            report(&outcome.summary, &outcome.snapshot, *json, &progress)
+            report(&ctx, &outcome.summary, &outcome.snapshot, *json, &progress)
         }
         Command::Shift { to, steps, interval } => shift(&cli, *to, steps, interval).await,
         Command::Destroy { yes, parallel } => {
@@ -265,7 +265,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 .await
                 .map_err(|e| declined_or(e, *yes))?;
             progress.finish();
-            report(&outcome.summary, &outcome.snapshot, false, &progress)
+            report(&ctx, &outcome.summary, &outcome.snapshot, false, &progress)
         }
         Command::Refresh { yes: _ } => {
             let ctx = Context::resolve(&cli, false)?;
@@ -460,17 +460,13 @@ fn stack_outputs(snapshot: &Snapshot, ctx: &Context) -> PropertyMap {
 }
 
 fn report(
+    ctx: &Context,
     summary: &crate::engine::RunSummary,
     snapshot: &Snapshot,
     json: bool,
     progress: &Progress,
 ) -> Result<ExitCode> {
-    let outputs = snapshot
-        .resources
-        .iter()
-        .find(|r| r.type_token() == crate::model::ROOT_STACK_TYPE)
-        .map(|r| r.outputs.clone())
-        .unwrap_or_default();
+    let outputs = stack_outputs(snapshot, ctx);
     if json {
         println!("{}", serde_json::to_string_pretty(&render::run_json(summary, &progress.steps(), &outputs))?);
     } else {
