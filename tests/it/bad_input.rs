@@ -12,11 +12,7 @@ use assert_cmd::Command;
 fn base() -> &'static Path {
     static BASE: OnceLock<PathBuf> = OnceLock::new();
     BASE.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap().keep();
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        std::fs::copy(root.join("deploy.toml"), dir.join("deploy.toml")).unwrap();
-        std::fs::create_dir(dir.join("stacks")).unwrap();
-        std::fs::copy(root.join("stacks/dev.toml"), dir.join("stacks/dev.toml")).unwrap();
+        let dir = crate::common::project().keep();
         tapctl(&dir).args(["up", "--yes"]).assert().success();
         dir
     })
@@ -35,18 +31,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn tapctl(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("tapctl").unwrap();
-    cmd.arg("--cwd").arg(dir).arg("--cloud").arg("memory").write_stdin("");
-    for var in [
-        "TAPCTL_CONFIG_PASSPHRASE",
-        "PULUMI_CONFIG_PASSPHRASE",
-        "TAPCTL_STACK",
-        "TAPCTL_ENVIRONMENT_SUFFIX",
-        "TAPCTL_CLOUD",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
+    crate::common::tapctl(dir, "memory")
 }
 
 /// Edits a project file in place.

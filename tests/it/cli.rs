@@ -8,25 +8,10 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value as Json;
 
-/// A copy of the repository's project (deploy.toml, stacks/) in a temp dir.
-fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::fs::copy(root.join("deploy.toml"), dir.path().join("deploy.toml")).unwrap();
-    std::fs::create_dir(dir.path().join("stacks")).unwrap();
-    for stack in ["dev", "prod"] {
-        let name = format!("stacks/{stack}.toml");
-        std::fs::copy(root.join(&name), dir.path().join(&name)).unwrap();
-    }
-    dir
-}
+use crate::common::project;
 
 fn tapctl(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("tapctl").unwrap();
-    cmd.arg("--cwd").arg(dir).arg("--cloud").arg("memory");
-    cmd.env_remove("TAPCTL_CONFIG_PASSPHRASE").env_remove("PULUMI_CONFIG_PASSPHRASE").env_remove("TAPCTL_STACK");
-    cmd.env_remove("TAPCTL_ENVIRONMENT_SUFFIX").env_remove("TAPCTL_CLOUD");
-    cmd
+    crate::common::tapctl(dir, "memory")
 }
 
 fn json_of(cmd: &mut Command) -> Json {

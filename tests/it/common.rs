@@ -90,3 +90,33 @@ pub fn recording(parallel: usize) -> (RunOptions, Arc<Mutex<Vec<Event>>>) {
 pub fn yes(_: &tapctl::Plan) -> bool {
     true
 }
+
+/// A copy of the repository's project (`deploy.toml` and every stack file) in
+/// a temporary folder, so a test's state never touches the repository's.
+pub fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(root.join("deploy.toml"), dir.path().join("deploy.toml")).unwrap();
+    std::fs::create_dir(dir.path().join("stacks")).unwrap();
+    for entry in std::fs::read_dir(root.join("stacks")).unwrap().flatten() {
+        std::fs::copy(entry.path(), dir.path().join("stacks").join(entry.file_name())).unwrap();
+    }
+    dir
+}
+
+/// `tapctl --cwd <dir> --cloud <cloud>` with none of the developer's tapctl
+/// settings leaking in and nothing on stdin (so it never waits for an answer).
+pub fn tapctl(dir: &Path, cloud: &str) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("tapctl").unwrap();
+    cmd.arg("--cwd").arg(dir).args(["--cloud", cloud]).write_stdin("");
+    for var in [
+        "TAPCTL_CONFIG_PASSPHRASE",
+        "PULUMI_CONFIG_PASSPHRASE",
+        "TAPCTL_STACK",
+        "TAPCTL_ENVIRONMENT_SUFFIX",
+        "TAPCTL_CLOUD",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}

@@ -13,16 +13,8 @@ use aws_sdk_ec2::types::Filter;
 use rand::{Rng, SeedableRng};
 
 use super::flagship::tapctl;
+use crate::common::project;
 use crate::moto::Moto;
-
-fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::fs::copy(root.join("deploy.toml"), dir.path().join("deploy.toml")).unwrap();
-    std::fs::create_dir(dir.path().join("stacks")).unwrap();
-    std::fs::copy(root.join("stacks/dev.toml"), dir.path().join("stacks/dev.toml")).unwrap();
-    dir
-}
 
 /// How many of each kind the cloud holds, counted through the SDK (only
 /// resources this stack could have made: tagged with a URN or named `tap-…`).

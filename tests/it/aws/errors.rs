@@ -3,19 +3,9 @@
 //! names the problem (with the AWS error code where there is one), and the
 //! state file exactly as it was.
 
-use std::path::Path;
-
 use super::flagship::tapctl;
+use crate::common::project;
 use crate::moto::Moto;
-
-fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::fs::copy(root.join("deploy.toml"), dir.path().join("deploy.toml")).unwrap();
-    std::fs::create_dir(dir.path().join("stacks")).unwrap();
-    std::fs::copy(root.join("stacks/dev.toml"), dir.path().join("stacks/dev.toml")).unwrap();
-    dir
-}
 
 fn one_error_line(stderr: &str) -> &str {
     let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();

@@ -9,31 +9,13 @@ use std::time::Instant;
 use assert_cmd::Command;
 use serde_json::Value as Json;
 
+use crate::common::project;
 use crate::moto::Moto;
-
-fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::fs::copy(root.join("deploy.toml"), dir.path().join("deploy.toml")).unwrap();
-    std::fs::create_dir(dir.path().join("stacks")).unwrap();
-    std::fs::copy(root.join("stacks/dev.toml"), dir.path().join("stacks/dev.toml")).unwrap();
-    dir
-}
 
 /// `tapctl --cloud aws` aimed at `moto` (loopback only).
 pub fn tapctl(dir: &Path, moto: &Moto) -> Command {
-    let mut cmd = Command::cargo_bin("tapctl").unwrap();
-    cmd.arg("--cwd").arg(dir).args(["--cloud", "aws"]).write_stdin("");
-    for var in [
-        "TAPCTL_CONFIG_PASSPHRASE",
-        "PULUMI_CONFIG_PASSPHRASE",
-        "TAPCTL_STACK",
-        "TAPCTL_ENVIRONMENT_SUFFIX",
-        "TAPCTL_CLOUD",
-        "AWS_PROFILE",
-    ] {
-        cmd.env_remove(var);
-    }
+    let mut cmd = crate::common::tapctl(dir, "aws");
+    cmd.env_remove("AWS_PROFILE");
     for (k, v) in moto.env() {
         cmd.env(k, v);
     }

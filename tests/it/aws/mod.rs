@@ -19,7 +19,6 @@ mod secrets;
 mod secretsmanager;
 mod sns;
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -196,11 +195,7 @@ async fn sdk_errors_carry_the_aws_code_and_gone_is_success() {
 #[test]
 fn the_cli_finds_the_emulator_through_the_standard_chain() {
     let moto = Moto::start();
-    let dir = tempfile::tempdir().unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::fs::copy(root.join("deploy.toml"), dir.path().join("deploy.toml")).unwrap();
-    std::fs::create_dir(dir.path().join("stacks")).unwrap();
-    std::fs::copy(root.join("stacks/dev.toml"), dir.path().join("stacks/dev.toml")).unwrap();
+    let dir = crate::common::project();
 
     let mut cmd = assert_cmd::Command::cargo_bin("tapctl").unwrap();
     cmd.arg("--cwd").arg(dir.path()).arg("--cloud").arg("aws").args(["graph", "--format", "dot"]);

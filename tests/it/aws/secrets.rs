@@ -3,8 +3,6 @@
 //! outputs, export, destroy, with debug logging — and then a search of the
 //! state, backup, journal, stack file, logs and every byte printed.
 
-use std::path::Path;
-
 use super::flagship::tapctl;
 use crate::moto::Moto;
 
@@ -13,12 +11,8 @@ const SECRET: &str = "oncall-7f3a9c@example.com";
 #[test]
 fn a_secret_config_value_never_appears_in_plaintext() {
     let moto = Moto::start();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::common::project();
     let d = dir.path();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::fs::copy(root.join("deploy.toml"), d.join("deploy.toml")).unwrap();
-    std::fs::create_dir(d.join("stacks")).unwrap();
-    std::fs::copy(root.join("stacks/dev.toml"), d.join("stacks/dev.toml")).unwrap();
     let run = |args: &[&str]| {
         let out = tapctl(d, &moto)
             .env("TAPCTL_CONFIG_PASSPHRASE", "correct horse battery")
