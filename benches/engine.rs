@@ -5,8 +5,9 @@
 //! `BENCH scenario=<name> resources=<n> parallel=<p> wall_ms=<x> critical_path_ms=<y> ratio=<x/y> persist_bytes=<b> peak_rss_mb=<m>`
 //!
 //! then one `TARGET …` line per goal with the measured figure and pass/fail.
-//! Each scenario runs in a child process of this binary, so `peak_rss_mb` is
-//! that scenario's own peak. Run with `cargo bench --no-default-features
+//! Each scenario runs in a child process of this binary, and a scenario that
+//! needs an existing stack has another child process build it first, so
+//! `peak_rss_mb` is the measured operation's own peak. Run with `cargo bench --no-default-features
 //! --bench engine`; `BENCH_QUICK=1` skips the 10,000-resource scenarios.
 //!
 //! Latency model of the flagship scenario (a): each call sleeps its resource
@@ -151,13 +152,7 @@ fn new_stack(dir: &std::path::Path) -> Stack {
 /// Persisting one step: the fsync'd journal append of one resource record
 /// with `n` resources already in state.
 async fn persist_step(n: usize) {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::new(Arc::new(Arc::new(MemoryCloud::new())));
-    let program = layered(n, 100, 2);
-    new_stack(dir.path())
-        .up(&engine, &program, &RunOptions { parallel: 64, ..RunOptions::default() }, yes)
-        .await
-        .unwrap();
+    let dir = setup_in_child(n);
     let backend = LocalBackend::new(dir.path());
     let snapshot = backend.load("bench", None).unwrap().snapshot;
     let locked = backend.lock("bench", "bench").unwrap();
@@ -174,18 +169,46 @@ async fn persist_step(n: usize) {
     line("persist_one_step", n, 1, wall, 0.0, bytes);
 }
 
-/// Zero latency: the engine's own cost for one operation on `n` resources.
-async fn zero_latency(op: &str, n: usize) {
-    let dir = tempfile::tempdir().unwrap();
+/// The zero-latency scenarios' stack of `n` resources.
+fn zero_latency_program(n: usize) -> Program {
+    layered(n, (n / 10).max(1), 3)
+}
+
+/// Runs `up` of the `n`-resource stack into `dir` (state and a saved cloud).
+/// Runs in its own process, so the measured operation's peak memory is its
+/// own, not the setup's.
+async fn setup(n: usize, dir: &std::path::Path) {
     let cloud = Arc::new(MemoryCloud::new());
     let engine = Engine::new(Arc::new(cloud.clone()));
+    let opts = RunOptions { parallel: default_parallelism(), ..RunOptions::default() };
+    new_stack(dir).up(&engine, &zero_latency_program(n), &opts, yes).await.unwrap();
+    cloud.save_to(&dir.join(CLOUD_FILE)).unwrap();
+}
+
+const CLOUD_FILE: &str = "bench.memory-cloud.json";
+
+/// A directory holding the `n`-resource stack, made by a child process.
+fn setup_in_child(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new(std::env::current_exe().unwrap())
+        .args(["--setup", &n.to_string()])
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success(), "setup of {n} resources failed");
+    dir
+}
+
+/// Zero latency: the engine's own cost for one operation on `n` resources.
+async fn zero_latency(op: &str, n: usize) {
+    let dir = if op == "up_from_empty" { tempfile::tempdir().unwrap() } else { setup_in_child(n) };
+    let cloud = Arc::new(MemoryCloud::load(&dir.path().join(CLOUD_FILE)).unwrap());
+    let _ = std::fs::remove_file(dir.path().join(CLOUD_FILE));
+    let engine = Engine::new(Arc::new(cloud.clone()));
     let stack = new_stack(dir.path());
-    let program = layered(n, (n / 10).max(1), 3);
+    let program = zero_latency_program(n);
     let parallel = default_parallelism();
     let opts = RunOptions { parallel, ..RunOptions::default() };
-    if op != "up_from_empty" {
-        stack.up(&engine, &program, &opts, yes).await.unwrap();
-    }
     let start = Instant::now();
     match op {
         "up_from_empty" | "noop_up" => {
@@ -280,6 +303,11 @@ fn target(name: &str, goal: &str, measured: String, pass: bool) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--setup") {
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+        rt.block_on(setup(args[i + 1].parse().unwrap(), std::path::Path::new(&args[i + 2])));
+        return;
+    }
     if let Some(i) = args.iter().position(|a| a == "--scenario") {
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
         rt.block_on(run_scenario(&args[i + 1]));

@@ -309,7 +309,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
             let d: UntypedDeployment = serde_json::from_value(raw)
                 .with_context(|| format!("{} is not a Pulumi deployment", file.display()))?;
-            let snapshot = Snapshot::from_deployment(&d.deployment, ctx.crypter.as_ref())
+            let snapshot = Snapshot::from_deployment(d.deployment, ctx.crypter.as_ref())
                 .with_context(|| format!("{} failed validation; the current state is unchanged", file.display()))?;
             ctx.stack()?.import(&snapshot)?;
             println!("Imported {} resources into stack {}.", snapshot.resources.len(), ctx.stack_name);

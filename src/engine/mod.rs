@@ -138,10 +138,12 @@ impl std::fmt::Debug for Engine {
 
 /// Per-run shared state for the apply phase.
 struct ApplyRun<'a> {
-    start: HashMap<&'a Urn, &'a StateResource>,
+    start: HashMap<&'a Urn, &'a Arc<StateResource>>,
     persister: &'a Persister,
     providers: Mutex<Providers>,
-    live: Mutex<HashMap<Urn, (Option<String>, PropertyMap)>>,
+    /// The record of every resource this run has settled, for resolving
+    /// its dependents' inputs.
+    live: Mutex<HashMap<Urn, Arc<StateResource>>>,
     targets: &'a [Urn],
     events: &'a EventSink,
     fatal: Fatal,
@@ -238,7 +240,7 @@ impl Engine {
         let prerequisites: Vec<Vec<usize>> =
             order.iter().map(|u| graph.dependencies(u).iter().map(|d| index[d]).collect()).collect();
         let run = ApplyRun {
-            start: start.live_resources().map(|r| (&r.urn, r)).collect(),
+            start: start.resources.iter().filter(|r| !r.delete).map(|r| (&r.urn, r)).collect(),
             persister,
             providers: Mutex::new(self.providers(Some(program), &start)?),
             live: Mutex::new(HashMap::new()),
@@ -253,6 +255,9 @@ impl Engine {
             async move { (i, run.apply(desired).await.map_err(|e| report_failure(run.events, &desired.urn, e))) }
         })
         .await;
+        if let Err(e) = persister.flush().await {
+            run.fatal.stop(e, &opts.cancel);
+        }
         let root_done = matches!(ends.first(), Some(JobEnd::Done(_)));
         let mut summary = RunSummary::default();
         summary.absorb(&order, ends, &opts.cancel);
@@ -357,7 +362,7 @@ impl Engine {
                             adopted.id = Some(made.id.clone());
                             adopted.outputs = mark_secrets(made.outputs, &rec.inputs);
                             out.push((
-                                Mutation::Upsert(adopted),
+                                Mutation::Upsert(Arc::new(adopted)),
                                 format!("adopted {} ({}) that an interrupted create made", urn, made.id),
                             ));
                             let extra: Vec<String> = candidates.map(|c| c.id).collect();
@@ -388,7 +393,10 @@ impl Engine {
                         Some(outputs) if pending.kind == PendingKind::Updating => {
                             let mut reread = rec.clone();
                             reread.outputs = mark_secrets(outputs, &rec.inputs);
-                            out.push((Mutation::Upsert(reread), format!("re-read {urn} after an interrupted update")))
+                            out.push((
+                                Mutation::Upsert(Arc::new(reread)),
+                                format!("re-read {urn} after an interrupted update"),
+                            ))
                         }
                         Some(_) => out.push((
                             Mutation::Abandon(urn.clone()),
@@ -417,6 +425,7 @@ impl Engine {
         let doomed: Vec<&StateResource> = snapshot
             .resources
             .iter()
+            .map(Arc::as_ref)
             .rev()
             .filter(|r| (r.delete || !keep.contains(&r.urn)) && targeted(&r.urn))
             .collect();
@@ -444,6 +453,9 @@ impl Engine {
             }
         })
         .await;
+        if let Err(e) = persister.flush().await {
+            fatal.stop(e, &opts.cancel);
+        }
         if let Some(e) = fatal.take() {
             return Err(e.into());
         }
@@ -569,8 +581,8 @@ impl ApplyRun<'_> {
         d.provider.as_ref().and_then(|p| providers.get(p)).cloned()
     }
 
-    fn remember(&self, urn: &Urn, id: Option<String>, outputs: PropertyMap) {
-        self.live.lock().unwrap_or_else(|e| e.into_inner()).insert(urn.clone(), (id, outputs));
+    fn remember(&self, rec: Arc<StateResource>) {
+        self.live.lock().unwrap_or_else(|e| e.into_inner()).insert(rec.urn.clone(), rec);
     }
 
     fn resolve(&self, d: &DesiredResource) -> Result<PropertyMap, StepError> {
@@ -581,7 +593,7 @@ impl ApplyRun<'_> {
             .iter()
             .map(|(k, v)| {
                 let value = v.resolve(&mut |r| {
-                    let found = live.get(&r.urn).and_then(|(id, outputs)| r.read(id.as_deref(), outputs));
+                    let found = live.get(&r.urn).and_then(|rec| r.read(rec.id.as_deref(), &rec.outputs));
                     found.unwrap_or_else(|| {
                         missing.get_or_insert((r.urn.clone(), r.property.clone()));
                         Value::Unknown
@@ -609,7 +621,7 @@ impl ApplyRun<'_> {
     ) -> StateResource {
         let provider = d.provider.as_ref().and_then(|p| {
             let live = self.live.lock().unwrap_or_else(|e| e.into_inner());
-            live.get(p).and_then(|(id, _)| id.clone()).map(|id| format!("{p}::{id}"))
+            live.get(p).and_then(|rec| rec.id.as_ref()).map(|id| format!("{p}::{id}"))
         });
         let stamp = now();
         StateResource {
@@ -638,11 +650,26 @@ impl ApplyRun<'_> {
         CallContext { urn: d.urn.clone(), token: d.type_token().to_string(), timeout }
     }
 
+    /// Records a write-ahead or failure entry and waits for the disk.
     async fn persist(&self, m: Mutation) -> Result<(), StepError> {
-        match self.persister.record(m).await {
-            Ok(()) => Ok(()),
-            Err(e) => Err(StepError::Refused(self.fatal.stop(e, self.cancel))),
-        }
+        let recorded = self.persister.record(m).await;
+        recorded.map_err(|e| StepError::Refused(self.fatal.stop(e, self.cancel)))
+    }
+
+    /// Records a step's result without waiting for the disk: it is durable
+    /// before any dependent's write-ahead entry (see `Persister::enqueue`) and
+    /// before the run ends.
+    fn persist_result(&self, m: Mutation) -> Result<(), StepError> {
+        self.persister.enqueue(m).map_err(|e| StepError::Refused(self.fatal.stop(e, self.cancel)))
+    }
+
+    /// Records `rec` as the resource's result and makes it what dependents
+    /// resolve against; state and run share the one record.
+    fn settle(&self, rec: StateResource) -> Result<(), StepError> {
+        let rec = Arc::new(rec);
+        self.persist_result(Mutation::Upsert(Arc::clone(&rec)))?;
+        self.remember(rec);
+        Ok(())
     }
 
     /// Runs one desired resource's step.
@@ -650,13 +677,14 @@ impl ApplyRun<'_> {
         let old = self.start.get(&d.urn).copied();
         if !self.targeted(&d.urn) && d.type_token() != ROOT_STACK_TYPE {
             if let Some(old) = old {
-                self.remember(&d.urn, old.id.clone(), old.outputs.clone());
+                self.remember(Arc::clone(old));
             }
             return Ok(StepOp::Same);
         }
         let resolved = self.resolve(d)?;
         let provider = self.provider_of(d);
-        let decision = decide(d, resolved, old, provider.as_deref(), false).map_err(StepError::Plan)?;
+        let decision =
+            decide(d, resolved, old.map(Arc::as_ref), provider.as_deref(), false).map_err(StepError::Plan)?;
         let op = decision.op;
         let began = Instant::now();
         if op != StepOp::Same {
@@ -665,18 +693,21 @@ impl ApplyRun<'_> {
         let inputs = decision.inputs;
         match (op, old) {
             (StepOp::Same, Some(old)) => {
-                let mut rec =
-                    self.record(d, old.id.clone(), old.inputs.clone(), old.outputs.clone(), old.created.clone());
-                rec.modified = old.modified.clone();
-                if !same_metadata(&rec, old) {
-                    self.persist(Mutation::Upsert(rec)).await?;
+                // Properties are unchanged, so only metadata (dependencies,
+                // options) can need recording; compare without copying them.
+                let mut rec = self.record(d, old.id.clone(), PropertyMap::new(), PropertyMap::new(), None);
+                if same_metadata(&rec, old) {
+                    self.remember(Arc::clone(old));
+                } else {
+                    rec.inputs = old.inputs.clone();
+                    rec.outputs = old.outputs.clone();
+                    rec.created = old.created.clone();
+                    rec.modified = old.modified.clone();
+                    self.settle(rec)?;
                 }
-                self.remember(&d.urn, old.id.clone(), old.outputs.clone());
             }
             _ if !d.custom => {
-                let rec = self.record(d, None, inputs, PropertyMap::new(), old.and_then(|o| o.created.clone()));
-                self.persist(Mutation::Upsert(rec)).await?;
-                self.remember(&d.urn, None, PropertyMap::new());
+                self.settle(self.record(d, None, inputs, PropertyMap::new(), old.and_then(|o| o.created.clone())))?;
             }
             _ if d.is_provider() => {
                 let configured = self.providers.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&d.urn);
@@ -684,15 +715,8 @@ impl ApplyRun<'_> {
                     return Err(StepError::Refused(format!("provider {} is not configured", d.urn)));
                 }
                 let id = old.and_then(|o| o.id.clone()).unwrap_or_else(new_provider_id);
-                let rec = self.record(
-                    d,
-                    Some(id.clone()),
-                    inputs.clone(),
-                    inputs.clone(),
-                    old.and_then(|o| o.created.clone()),
-                );
-                self.persist(Mutation::Upsert(rec)).await?;
-                self.remember(&d.urn, Some(id), inputs);
+                let created = old.and_then(|o| o.created.clone());
+                self.settle(self.record(d, Some(id), inputs.clone(), inputs, created))?;
             }
             (StepOp::Create, _) => {
                 let provider = provider.ok_or_else(|| StepError::Plan(PlanError::NoProvider(d.urn.clone())))?;
@@ -701,7 +725,7 @@ impl ApplyRun<'_> {
             (StepOp::Update, Some(old)) => {
                 let provider = provider.ok_or_else(|| StepError::Plan(PlanError::NoProvider(d.urn.clone())))?;
                 let id = old.id.clone().unwrap_or_default();
-                self.persist(Mutation::Begin(PendingKind::Updating, old.clone())).await?;
+                self.persist(Mutation::Begin(PendingKind::Updating, old.as_ref().clone())).await?;
                 let ctx = self.ctx(d, d.options.custom_timeouts.update_limit());
                 let updated =
                     with_timeout(ctx.timeout, "update", provider.update(&ctx, &id, &old.outputs, &inputs)).await;
@@ -712,9 +736,7 @@ impl ApplyRun<'_> {
                         return Err(e);
                     }
                 };
-                let rec = self.record(d, Some(id.clone()), inputs, outputs.clone(), old.created.clone());
-                self.persist(Mutation::Upsert(rec)).await?;
-                self.remember(&d.urn, Some(id), outputs);
+                self.settle(self.record(d, Some(id), inputs, outputs, old.created.clone()))?;
             }
             (StepOp::Replace, Some(old)) => {
                 let provider = provider.ok_or_else(|| StepError::Plan(PlanError::NoProvider(d.urn.clone())))?;
@@ -755,12 +777,9 @@ impl ApplyRun<'_> {
         };
         let outputs = mark_secrets(created.outputs, &inputs);
         if let Some(old) = replacing {
-            self.persist(Mutation::Condemn(d.urn.clone(), old.id.clone().unwrap_or_default())).await?;
+            self.persist_result(Mutation::Condemn(d.urn.clone(), old.id.clone().unwrap_or_default()))?;
         }
-        let rec = self.record(d, Some(created.id.clone()), inputs, outputs.clone(), None);
-        self.persist(Mutation::Upsert(rec)).await?;
-        self.remember(&d.urn, Some(created.id), outputs);
-        Ok(())
+        self.settle(self.record(d, Some(created.id), inputs, outputs, None))
     }
 
     async fn delete_old(
@@ -776,7 +795,7 @@ impl ApplyRun<'_> {
             self.persist(Mutation::Abandon(d.urn.clone())).await?;
             return Err(e);
         }
-        self.persist(Mutation::Remove(d.urn.clone(), Some(id))).await
+        self.persist_result(Mutation::Remove(d.urn.clone(), Some(id)))
     }
 
     /// Records the stack outputs on the root resource once everything they
@@ -790,7 +809,9 @@ impl ApplyRun<'_> {
                 .iter()
                 .map(|(k, v)| {
                     let resolved = v.resolve(&mut |r| {
-                        live.get(&r.urn).and_then(|(id, o)| r.read(id.as_deref(), o)).unwrap_or(Value::Unknown)
+                        live.get(&r.urn)
+                            .and_then(|rec| r.read(rec.id.as_deref(), &rec.outputs))
+                            .unwrap_or(Value::Unknown)
                     });
                     (k.clone(), resolved)
                 })
@@ -803,7 +824,7 @@ impl ApplyRun<'_> {
                 let mut rec = old;
                 rec.outputs = outputs;
                 rec.modified = Some(now());
-                let _ = self.persist(Mutation::Upsert(rec)).await;
+                let _ = self.persist(Mutation::Upsert(Arc::new(rec))).await;
             }
         }
     }
@@ -853,7 +874,8 @@ async fn delete_one(
             return Err(e);
         }
     }
-    persister.record(Mutation::Remove(rec.urn.clone(), rec.id.clone())).await?;
+    // The result need not wait for the disk: see `ApplyRun::persist_result`.
+    persister.enqueue(Mutation::Remove(rec.urn.clone(), rec.id.clone()))?;
     events(&Event::StepDone { urn: rec.urn.clone(), op: StepOp::Delete, elapsed: began.elapsed() });
     Ok(StepOp::Delete)
 }
@@ -889,7 +911,7 @@ async fn refresh_one(
             }
             updated.outputs = outputs;
             updated.modified = Some(now());
-            persister.record(Mutation::Upsert(updated)).await?;
+            persister.record(Mutation::Upsert(Arc::new(updated))).await?;
             Ok(StepOp::Update)
         }
     }

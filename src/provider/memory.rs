@@ -246,6 +246,13 @@ impl MemoryCloud {
     /// A cloud persisted at `path` (loaded now, saved after every change), so
     /// that consecutive CLI commands see the same cloud.
     pub fn open(path: &Path) -> Result<MemoryCloud, ProviderError> {
+        let mut cloud = MemoryCloud::load(path)?;
+        cloud.path = Some(path.to_path_buf());
+        Ok(cloud)
+    }
+
+    /// The cloud saved at `path` (empty if there is none), not saved back.
+    pub fn load(path: &Path) -> Result<MemoryCloud, ProviderError> {
         let mut cloud = MemoryCloud::new();
         match std::fs::read(path) {
             Ok(bytes) => {
@@ -267,7 +274,6 @@ impl MemoryCloud {
                 return Err(ProviderError::new(ErrorKind::Permanent, "Io", format!("{}: {e}", path.display())));
             }
         }
-        cloud.path = Some(path.to_path_buf());
         Ok(cloud)
     }
 
@@ -353,16 +359,20 @@ impl MemoryCloud {
 
     fn save(&self) {
         let Some(path) = &self.path else { return };
-        let body = serde_json::to_vec_pretty(&*self.world()).unwrap_or_default();
-        let dir = path.parent().unwrap_or(Path::new("."));
-        let result = tempfile::NamedTempFile::new_in(dir).and_then(|mut tmp| {
-            std::io::Write::write_all(&mut tmp, &body)?;
-            tmp.as_file().sync_all()?;
-            tmp.persist(path).map(|_| ()).map_err(|e| e.error)
-        });
-        if let Err(e) = result {
+        if let Err(e) = self.save_to(path) {
             tracing::error!("could not save the in-memory cloud to {}: {e}", path.display());
         }
+    }
+
+    /// Writes the cloud to `path` atomically, for [`load`](MemoryCloud::load)
+    /// or [`open`](MemoryCloud::open) to read.
+    pub fn save_to(&self, path: &Path) -> std::io::Result<()> {
+        let body = serde_json::to_vec_pretty(&*self.world()).map_err(std::io::Error::other)?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        std::io::Write::write_all(&mut tmp, &body)?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(path).map(|_| ()).map_err(|e| e.error)
     }
 
     fn take_fault(&self, ctx: &CallContext, op: Op) -> Option<ProviderError> {

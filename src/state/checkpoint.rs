@@ -14,25 +14,33 @@ use crate::model::CustomTimeouts;
 pub const CHECKPOINT_VERSION: u32 = 3;
 
 /// `{"version":3,"checkpoint":{…}}` — the file backend's state file.
+///
+/// `R` is how the deployment holds its resources: decoded records by
+/// default, or a view that encodes each record as it is written (see
+/// [`super::snapshot::Snapshot::deployment_view`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct VersionedCheckpoint {
+#[serde(bound(deserialize = "R: Deserialize<'de> + Default"))]
+pub struct VersionedCheckpoint<R = Vec<ResourceV3>> {
     /// Format version; always 3.
     pub version: u32,
     /// The checkpoint.
-    pub checkpoint: Checkpoint,
+    pub checkpoint: Checkpoint<R>,
 }
 
 /// One stack's checkpoint.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Checkpoint {
+#[serde(bound(deserialize = "R: Deserialize<'de> + Default"))]
+pub struct Checkpoint<R = Vec<ResourceV3>> {
     /// The stack name.
     pub stack: String,
+    /// Stack configuration, which Pulumi's file backend may record here;
+    /// kept as is. (A named field, not a `flatten`ed map: flattening makes
+    /// serde buffer the whole deployment before decoding it.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<Json>,
     /// The latest deployment, absent before the first `up`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latest: Option<Deployment>,
-    /// Fields tapctl does not interpret.
-    #[serde(flatten)]
-    pub extra: Map<String, Json>,
+    pub latest: Option<Deployment<R>>,
 }
 
 /// `{"version":3,"deployment":{…}}` — what `pulumi stack export` prints.
@@ -46,7 +54,7 @@ pub struct UntypedDeployment {
 
 /// A deployment: the resources as of the end of the last operation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Deployment {
+pub struct Deployment<R = Vec<ResourceV3>> {
     /// Who wrote it and when.
     pub manifest: Manifest,
     /// How secrets in this deployment are encrypted.
@@ -54,7 +62,7 @@ pub struct Deployment {
     pub secrets_providers: Option<SecretsProvider>,
     /// Resources, dependencies before dependents.
     #[serde(default)]
-    pub resources: Vec<ResourceV3>,
+    pub resources: R,
     /// Operations that began and never finished.
     #[serde(default)]
     pub pending_operations: Vec<PendingOperation>,

@@ -10,7 +10,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
@@ -26,8 +26,9 @@ use crate::model::Urn;
 pub enum Mutation {
     /// An operation is about to start (write-ahead).
     Begin(PendingKind, StateResource),
-    /// Set the live record for the resource's URN.
-    Upsert(StateResource),
+    /// Set the live record for the resource's URN (shared with whoever made
+    /// it, so recording a result copies nothing).
+    Upsert(Arc<StateResource>),
     /// Mark the live record `urn`/`id` as the old half of a replacement.
     Condemn(Urn, String),
     /// Drop the record `urn`/`id` (a condemned record first, if both exist).
@@ -56,7 +57,7 @@ impl Mutation {
                 if let Some(r) =
                     s.resources.iter_mut().find(|r| &r.urn == urn && !r.delete && r.id.as_ref() == Some(id))
                 {
-                    r.delete = true;
+                    Arc::make_mut(r).delete = true;
                 }
             }
             Mutation::Remove(urn, id) => {
@@ -68,7 +69,7 @@ impl Mutation {
                     .resources
                     .iter()
                     .rposition(|r| matches(r) && r.delete)
-                    .or_else(|| s.resources.iter().rposition(matches));
+                    .or_else(|| s.resources.iter().rposition(|r| matches(r)));
                 if let Some(pos) = pos {
                     s.resources.remove(pos);
                 }
@@ -101,7 +102,7 @@ impl Mutation {
                 };
                 Mutation::Begin(kind, StateResource::from_v3(resource, crypter)?)
             }
-            Entry::Upsert { resource } => Mutation::Upsert(StateResource::from_v3(resource, crypter)?),
+            Entry::Upsert { resource } => Mutation::Upsert(Arc::new(StateResource::from_v3(resource, crypter)?)),
             Entry::Condemn { urn: u, id } => Mutation::Condemn(urn(u)?, id.clone().unwrap_or_default()),
             Entry::Remove { urn: u, id } => Mutation::Remove(urn(u)?, id.clone()),
             Entry::Abandon { urn: u } => Mutation::Abandon(urn(u)?),
@@ -197,18 +198,27 @@ impl JournalWriter {
         let thread = std::thread::Builder::new()
             .name("tapctl-journal".into())
             .spawn(move || {
+                // After a failed write or fsync nothing more is written and
+                // every later caller is told: the kernel may have dropped the
+                // failed pages, so a later fsync succeeding proves nothing
+                // about them, and appends are only durable in order.
+                let mut failed: Option<(std::io::ErrorKind, String)> = None;
                 while let Ok(first) = rx.recv() {
                     let mut batch = vec![first];
                     batch.extend(rx.try_iter());
-                    let mut buf = Vec::new();
-                    for (line, _) in &batch {
-                        buf.extend_from_slice(line);
+                    if failed.is_none() {
+                        let mut buf = Vec::new();
+                        for (line, _) in &batch {
+                            buf.extend_from_slice(line);
+                        }
+                        if let Err(e) = file.write_all(&buf).and_then(|_| file.sync_data()) {
+                            failed = Some((e.kind(), e.to_string()));
+                        }
                     }
-                    let result = file.write_all(&buf).and_then(|_| file.sync_data());
                     for (_, ack) in batch {
-                        let r = match &result {
-                            Ok(()) => Ok(()),
-                            Err(e) => Err(std::io::Error::new(e.kind(), e.to_string())),
+                        let r = match &failed {
+                            None => Ok(()),
+                            Some((kind, msg)) => Err(std::io::Error::new(*kind, msg.clone())),
                         };
                         let _ = ack.send(r);
                     }
@@ -219,7 +229,11 @@ impl JournalWriter {
     }
 
     /// Encodes `mutation` (encrypting secrets) and queues it; returns a future
-    /// that completes once it is durable. Lines are written in call order.
+    /// that completes once it is durable. Lines are written in call order, so
+    /// a line being durable means every line queued before it is too; a
+    /// caller may drop the future and rely on a later line (or [`flush`]).
+    ///
+    /// [`flush`]: JournalWriter::flush
     pub fn append(
         &self,
         mutation: &Mutation,
@@ -228,10 +242,20 @@ impl JournalWriter {
         let mut line =
             serde_json::to_vec(&mutation.encode(crypter)?).map_err(|e| StateError::Invalid(e.to_string()))?;
         line.push(b'\n');
+        Ok(self.queue(line))
+    }
+
+    /// Waits until every line queued so far is durable (or reports the
+    /// failure that stopped the writer).
+    pub fn flush(&self) -> impl std::future::Future<Output = Result<(), StateError>> {
+        self.queue(Vec::new())
+    }
+
+    fn queue(&self, line: Vec<u8>) -> impl std::future::Future<Output = Result<(), StateError>> {
         let (ack_tx, ack_rx) = oneshot::channel();
         let path = self.path.clone();
         let sent = self.tx.as_ref().map(|tx| tx.send((line, ack_tx)).is_ok()).unwrap_or(false);
-        Ok(async move {
+        async move {
             if !sent {
                 return Err(StateError::io(&path, std::io::Error::other("journal writer stopped")));
             }
@@ -240,7 +264,7 @@ impl JournalWriter {
                 Ok(Err(e)) => Err(StateError::io(&path, e)),
                 Err(_) => Err(StateError::io(&path, std::io::Error::other("journal writer stopped"))),
             }
-        })
+        }
     }
 }
 

@@ -109,19 +109,23 @@ impl LocalBackend {
         };
         let corrupt =
             |detail: String| StateError::Corrupt { path: path.clone(), backup: self.backup_path(stack), detail };
-        let raw: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
-        let version = raw.get("version").and_then(serde_json::Value::as_u64);
-        if version != Some(u64::from(CHECKPOINT_VERSION)) {
-            return Err(StateError::UnsupportedVersion {
-                path,
-                found: raw.get("version").cloned().unwrap_or_default(),
-            });
+        // The version first, so that another version is reported as such
+        // rather than as whatever field it fails to decode; the probe skips
+        // the rest without building it.
+        #[derive(serde::Deserialize)]
+        struct VersionProbe {
+            version: Option<serde_json::Value>,
         }
-        let cp: VersionedCheckpoint = serde_json::from_value(raw).map_err(|e| corrupt(e.to_string()))?;
+        let probe: VersionProbe = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+        if probe.version.as_ref().and_then(serde_json::Value::as_u64) != Some(u64::from(CHECKPOINT_VERSION)) {
+            return Err(StateError::UnsupportedVersion { path, found: probe.version.unwrap_or_default() });
+        }
+        let cp: VersionedCheckpoint = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+        drop(bytes);
         if cp.checkpoint.stack != stack {
             return Err(corrupt(format!("it records stack `{}`, not `{stack}`", cp.checkpoint.stack)));
         }
-        match &cp.checkpoint.latest {
+        match cp.checkpoint.latest {
             Some(d) => Snapshot::from_deployment(d, crypter).map_err(|e| match e {
                 StateError::Invalid(detail) => corrupt(detail),
                 other => other,
@@ -160,16 +164,21 @@ impl LocalBackend {
         encryption_salt: Option<&str>,
     ) -> Result<u64, StateError> {
         let stack = &locked.stack;
-        let deployment = snapshot.to_deployment(crypter, encryption_salt)?;
+        let deployment = snapshot.deployment_view(crypter, encryption_salt)?;
         let cp = VersionedCheckpoint {
             version: CHECKPOINT_VERSION,
-            checkpoint: Checkpoint { stack: stack.clone(), latest: Some(deployment), extra: Default::default() },
+            checkpoint: Checkpoint { stack: stack.clone(), config: None, latest: Some(deployment) },
         };
-        let body = serde_json::to_vec_pretty(&cp).map_err(|e| StateError::Invalid(e.to_string()))?;
         let path = self.checkpoint_path(stack);
         fs::create_dir_all(&self.dir).map_err(|e| StateError::io(&self.dir, e))?;
         let mut tmp = tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| StateError::io(&self.dir, e))?;
-        tmp.write_all(&body).and_then(|_| tmp.as_file().sync_all()).map_err(|e| StateError::io(tmp.path(), e))?;
+        // Streamed: a large stack's checkpoint is never held as one buffer.
+        let mut out = std::io::BufWriter::new(tmp.as_file_mut());
+        serde_json::to_writer_pretty(&mut out, &cp).map_err(|e| StateError::io(&path, e.into()))?;
+        out.flush().map_err(|e| StateError::io(&path, e))?;
+        drop(out);
+        tmp.as_file().sync_all().map_err(|e| StateError::io(tmp.path(), e))?;
+        let written = tmp.as_file().metadata().map_err(|e| StateError::io(tmp.path(), e))?.len();
         if path.exists() {
             // Hard-link then rename: the backup appears atomically and costs O(1).
             let bak = self.backup_path(stack);
@@ -187,7 +196,7 @@ impl LocalBackend {
             let f = fs::OpenOptions::new().write(true).open(&journal).map_err(|e| StateError::io(&journal, e))?;
             f.set_len(0).and_then(|_| f.sync_all()).map_err(|e| StateError::io(&journal, e))?;
         }
-        Ok(body.len() as u64)
+        Ok(written)
     }
 
     /// Stacks with a checkpoint in this backend, by name.

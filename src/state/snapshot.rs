@@ -3,6 +3,7 @@
 //! error") checked on every load and before every write.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use serde_json::{Map, Value as Json};
 
@@ -192,8 +193,10 @@ pub struct Pending {
 /// The decoded state of one stack.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Snapshot {
-    /// Resources, dependencies before dependents.
-    pub resources: Vec<StateResource>,
+    /// Resources, dependencies before dependents. Shared, so that a run's
+    /// view of the state it started from costs a pointer per record, not a
+    /// copy of every record (copies dominated the memory of large stacks).
+    pub resources: Vec<Arc<StateResource>>,
     /// Operations that began and never finished.
     pub pending: Vec<Pending>,
     /// Snapshot metadata from a foreign writer, kept as is.
@@ -203,19 +206,19 @@ pub struct Snapshot {
 impl Snapshot {
     /// The live (not condemned) record for `urn`.
     pub fn live(&self, urn: &Urn) -> Option<&StateResource> {
-        self.resources.iter().find(|r| &r.urn == urn && !r.delete)
+        self.live_resources().find(|r| &r.urn == urn)
     }
 
     /// Live records only.
     pub fn live_resources(&self) -> impl Iterator<Item = &StateResource> {
-        self.resources.iter().filter(|r| !r.delete)
+        self.resources.iter().map(Arc::as_ref).filter(|r| !r.delete)
     }
 
     /// Whether any value in the snapshot is secret.
     pub fn contains_secrets(&self) -> bool {
         let has =
             |r: &StateResource| r.inputs.values().chain(r.outputs.values()).any(crate::model::Value::contains_secret);
-        self.resources.iter().any(has) || self.pending.iter().any(|p| has(&p.resource))
+        self.resources.iter().any(|r| has(r)) || self.pending.iter().any(|p| has(&p.resource))
     }
 
     /// Reorders records so parents, dependencies and providers come before
@@ -257,7 +260,8 @@ impl Snapshot {
             // A cycle: keep the order as is and let validation report it.
             return;
         }
-        let mut slots: Vec<Option<StateResource>> = std::mem::take(&mut self.resources).into_iter().map(Some).collect();
+        let mut slots: Vec<Option<Arc<StateResource>>> =
+            std::mem::take(&mut self.resources).into_iter().map(Some).collect();
         self.resources = order.into_iter().filter_map(|i| slots[i].take()).collect();
     }
 
@@ -317,6 +321,26 @@ impl Snapshot {
         crypter: Option<&Crypter>,
         encryption_salt: Option<&str>,
     ) -> Result<Deployment, StateError> {
+        let resources = self.resources.iter().map(|r| r.to_v3(crypter)).collect::<Result<_, _>>()?;
+        self.deployment_with(resources, crypter, encryption_salt)
+    }
+
+    /// [`to_deployment`](Snapshot::to_deployment) for writing: each record is
+    /// encoded as it is serialized, so a large state is never held twice.
+    pub fn deployment_view<'a>(
+        &'a self,
+        crypter: Option<&'a Crypter>,
+        encryption_salt: Option<&str>,
+    ) -> Result<Deployment<EncodedResources<'a>>, StateError> {
+        self.deployment_with(EncodedResources { resources: &self.resources, crypter }, crypter, encryption_salt)
+    }
+
+    fn deployment_with<R>(
+        &self,
+        resources: R,
+        crypter: Option<&Crypter>,
+        encryption_salt: Option<&str>,
+    ) -> Result<Deployment<R>, StateError> {
         self.validate()?;
         let version = format!("tapctl v{}", env!("CARGO_PKG_VERSION"));
         Ok(Deployment {
@@ -328,7 +352,7 @@ impl Snapshot {
             },
             secrets_providers: encryption_salt
                 .map(|salt| SecretsProvider { kind: "passphrase".into(), state: serde_json::json!({ "salt": salt }) }),
-            resources: self.resources.iter().map(|r| r.to_v3(crypter)).collect::<Result<_, _>>()?,
+            resources,
             pending_operations: self
                 .pending
                 .iter()
@@ -338,24 +362,50 @@ impl Snapshot {
         })
     }
 
-    /// Decodes a deployment and validates it.
-    pub fn from_deployment(d: &Deployment, crypter: Option<&Crypter>) -> Result<Snapshot, StateError> {
-        let snapshot = Snapshot {
-            resources: d.resources.iter().map(|r| StateResource::from_v3(r, crypter)).collect::<Result<_, _>>()?,
-            pending: d
-                .pending_operations
-                .iter()
-                .map(|p| {
-                    Ok(Pending {
-                        kind: PendingKind::parse(&p.kind)?,
-                        resource: StateResource::from_v3(&p.resource, crypter)?,
-                    })
+    /// Decodes a deployment and validates it. Takes the deployment by value
+    /// and frees each wire record once decoded, so a large state is not held
+    /// twice over.
+    pub fn from_deployment(d: Deployment, crypter: Option<&Crypter>) -> Result<Snapshot, StateError> {
+        let resources = d
+            .resources
+            .into_iter()
+            .map(|r| StateResource::from_v3(&r, crypter).map(Arc::new))
+            .collect::<Result<_, _>>()?;
+        let pending = d
+            .pending_operations
+            .into_iter()
+            .map(|p| {
+                Ok(Pending {
+                    kind: PendingKind::parse(&p.kind)?,
+                    resource: StateResource::from_v3(&p.resource, crypter)?,
                 })
-                .collect::<Result<_, StateError>>()?,
-            metadata: d.metadata.as_object().cloned().unwrap_or_default(),
+            })
+            .collect::<Result<_, StateError>>()?;
+        let metadata = match d.metadata {
+            Json::Object(m) => m,
+            _ => Map::new(),
         };
+        let snapshot = Snapshot { resources, pending, metadata };
         snapshot.validate()?;
         Ok(snapshot)
+    }
+}
+
+/// A snapshot's records, serialized as `ResourceV3`s one at a time.
+#[derive(Debug)]
+pub struct EncodedResources<'a> {
+    resources: &'a [Arc<StateResource>],
+    crypter: Option<&'a Crypter>,
+}
+
+impl serde::Serialize for EncodedResources<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let mut seq = serializer.serialize_seq(Some(self.resources.len()))?;
+        for r in self.resources {
+            seq.serialize_element(&r.to_v3(self.crypter).map_err(S::Error::custom)?)?;
+        }
+        seq.end()
     }
 }
 

@@ -21,7 +21,7 @@ async fn up(stack: &str, config: &[(&str, Value)]) -> Snapshot {
 }
 
 fn of_type<'a>(s: &'a Snapshot, token: &str) -> Vec<&'a StateResource> {
-    s.resources.iter().filter(|r| r.type_token() == token).collect()
+    s.resources.iter().map(AsRef::as_ref).filter(|r: &&StateResource| r.type_token() == token).collect()
 }
 
 fn one<'a>(s: &'a Snapshot, name: &str) -> &'a StateResource {

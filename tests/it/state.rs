@@ -319,7 +319,7 @@ fn arb_snapshot() -> impl Strategy<Value = Snapshot> {
             r.inputs = inputs;
             resources.push(r);
         }
-        Snapshot { resources, ..Snapshot::default() }
+        Snapshot { resources: resources.into_iter().map(std::sync::Arc::new).collect(), ..Snapshot::default() }
     })
 }
 
@@ -337,7 +337,7 @@ proptest! {
         let deployment = snapshot.to_deployment(Some(crypter), None).unwrap();
         let text = serde_json::to_string(&deployment).unwrap();
         let back: tapctl::state::Deployment = serde_json::from_str(&text).unwrap();
-        let decoded = Snapshot::from_deployment(&back, Some(crypter)).unwrap();
+        let decoded = Snapshot::from_deployment(back, Some(crypter)).unwrap();
         prop_assert_eq!(decoded, snapshot);
     }
 
@@ -383,7 +383,7 @@ async fn interrupt_create(
             (k.clone(), resolved)
         })
         .collect();
-    let mut record = snapshot.resources.iter().find(|r| r.custom).unwrap().clone();
+    let mut record = snapshot.resources.iter().find(|r| r.custom).unwrap().as_ref().clone();
     record.urn = desired.urn.clone();
     record.id = None;
     record.inputs = inputs.clone();
