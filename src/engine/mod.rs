@@ -725,7 +725,7 @@ impl ApplyRun<'_> {
             (StepOp::Update, Some(old)) => {
                 let provider = provider.ok_or_else(|| StepError::Plan(PlanError::NoProvider(d.urn.clone())))?;
                 let id = old.id.clone().unwrap_or_default();
-                self.persist(Mutation::Begin(PendingKind::Updating, old.as_ref().clone())).await?;
+                self.persist(Mutation::Begin(PendingKind::Updating, Box::new(old.as_ref().clone()))).await?;
                 let ctx = self.ctx(d, d.options.custom_timeouts.update_limit());
                 let updated =
                     with_timeout(ctx.timeout, "update", provider.update(&ctx, &id, &old.outputs, &inputs)).await;
@@ -766,7 +766,7 @@ impl ApplyRun<'_> {
         replacing: Option<&StateResource>,
     ) -> Result<(), StepError> {
         let pending = self.record(d, None, inputs.clone(), PropertyMap::new(), None);
-        self.persist(Mutation::Begin(PendingKind::Creating, pending)).await?;
+        self.persist(Mutation::Begin(PendingKind::Creating, Box::new(pending))).await?;
         let ctx = self.ctx(d, d.options.custom_timeouts.create_limit());
         let created = match with_timeout(ctx.timeout, "create", provider.create(&ctx, &inputs)).await {
             Ok(c) => c,
@@ -789,7 +789,7 @@ impl ApplyRun<'_> {
         old: &StateResource,
     ) -> Result<(), StepError> {
         let id = old.id.clone().unwrap_or_default();
-        self.persist(Mutation::Begin(PendingKind::Deleting, old.clone())).await?;
+        self.persist(Mutation::Begin(PendingKind::Deleting, Box::new(old.clone()))).await?;
         let ctx = self.ctx(d, d.options.custom_timeouts.delete_limit());
         if let Err(e) = with_timeout(ctx.timeout, "delete", provider.delete(&ctx, &id, &old.outputs)).await {
             self.persist(Mutation::Abandon(d.urn.clone())).await?;
@@ -862,7 +862,7 @@ async fn delete_one(
         let provider = provider_for_record(rec, providers).ok_or_else(|| {
             StepError::Refused(format!("{}: its provider {:?} is not in the state", rec.urn, rec.provider))
         })?;
-        persister.record(Mutation::Begin(PendingKind::Deleting, rec.clone())).await?;
+        persister.record(Mutation::Begin(PendingKind::Deleting, Box::new(rec.clone()))).await?;
         let ctx = CallContext {
             urn: rec.urn.clone(),
             token: rec.type_token().to_string(),

@@ -25,7 +25,7 @@ use crate::model::Urn;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Mutation {
     /// An operation is about to start (write-ahead).
-    Begin(PendingKind, StateResource),
+    Begin(PendingKind, Box<StateResource>),
     /// Set the live record for the resource's URN (shared with whoever made
     /// it, so recording a result copies nothing).
     Upsert(Arc<StateResource>),
@@ -43,7 +43,7 @@ impl Mutation {
         match self {
             Mutation::Begin(kind, resource) => {
                 s.pending.retain(|p| p.resource.urn != resource.urn);
-                s.pending.push(Pending { kind: *kind, resource: resource.clone() });
+                s.pending.push(Pending { kind: *kind, resource: resource.as_ref().clone() });
             }
             Mutation::Upsert(resource) => {
                 s.pending.retain(|p| p.resource.urn != resource.urn);
@@ -100,7 +100,7 @@ impl Mutation {
                     "deleting" => PendingKind::Deleting,
                     other => return Err(StateError::Invalid(format!("unknown journal operation `{other}`"))),
                 };
-                Mutation::Begin(kind, StateResource::from_v3(resource, crypter)?)
+                Mutation::Begin(kind, Box::new(StateResource::from_v3(resource, crypter)?))
             }
             Entry::Upsert { resource } => Mutation::Upsert(Arc::new(StateResource::from_v3(resource, crypter)?)),
             Entry::Condemn { urn: u, id } => Mutation::Condemn(urn(u)?, id.clone().unwrap_or_default()),
