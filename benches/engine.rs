@@ -268,7 +268,8 @@ async fn run_scenario(name: &str) {
                 .filter(|r| r.custom && !r.is_provider())
                 .map(|r| (r.urn.to_string(), Duration::from_millis(20)))
                 .collect();
-            with_latency("layered_up_20ms", program, latencies, width).await
+            let parallel = if arg(2) == 0 { width } else { arg(2) };
+            with_latency("layered_up_20ms", program, latencies, parallel).await
         }
         op => zero_latency(op, arg(0)).await,
     }
