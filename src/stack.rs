@@ -5,7 +5,7 @@
 use crate::engine::{Engine, EngineError, Event, RunOptions, RunSummary};
 use crate::model::{Program, Urn};
 use crate::plan::Plan;
-use crate::state::{Crypter, LocalBackend, LockedStack, Persister, Snapshot, StateError};
+use crate::state::{Backend, Crypter, LockedStack, Persister, Snapshot, StateError};
 
 /// Why a stack operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -27,7 +27,7 @@ pub enum StackError {
 /// A stack's state in a backend, with the means to decrypt it.
 #[derive(Debug, Clone)]
 pub struct Stack {
-    backend: LocalBackend,
+    backend: Backend,
     name: String,
     crypter: Option<Crypter>,
     encryption_salt: Option<String>,
@@ -47,8 +47,13 @@ pub struct Outcome {
 impl Stack {
     /// The stack `name` in `backend`; `crypter`/`encryption_salt` come from the
     /// stack file (both `None` for a stack without secrets).
-    pub fn new(backend: LocalBackend, name: &str, crypter: Option<Crypter>, encryption_salt: Option<String>) -> Stack {
-        Stack { backend, name: name.to_string(), crypter, encryption_salt }
+    pub fn new(
+        backend: impl Into<Backend>,
+        name: &str,
+        crypter: Option<Crypter>,
+        encryption_salt: Option<String>,
+    ) -> Stack {
+        Stack { backend: backend.into(), name: name.to_string(), crypter, encryption_salt }
     }
 
     /// The stack's name.
@@ -57,7 +62,7 @@ impl Stack {
     }
 
     /// The backend.
-    pub fn backend(&self) -> &LocalBackend {
+    pub fn backend(&self) -> &Backend {
         &self.backend
     }
 

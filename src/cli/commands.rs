@@ -1,7 +1,6 @@
 //! Command implementations over the resolved context.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -21,7 +20,7 @@ use crate::provider::{AlarmSource, ProviderFactory};
 use crate::shift::{self, parse_interval, Colour, ShiftOutcome, ShiftPlan, TrafficSwitch, Weights};
 use crate::stack::{Stack, StackError};
 use crate::state::secrets::passphrase_from_env;
-use crate::state::{Crypter, LocalBackend, Snapshot, UntypedDeployment, CHECKPOINT_VERSION};
+use crate::state::{Backend, BackendUrl, Crypter, Snapshot, UntypedDeployment, CHECKPOINT_VERSION};
 
 /// Everything the flags and files resolve to.
 struct Context {
@@ -29,6 +28,7 @@ struct Context {
     stack_name: String,
     stack_file: StackFile,
     crypter: Option<Crypter>,
+    backend_url: BackendUrl,
     cloud: Cloud,
     /// The in-memory cloud, loaded once so every use shares one instance.
     memory: std::sync::OnceLock<Arc<MemoryCloud>>,
@@ -55,16 +55,25 @@ impl Context {
             }
             (None, _) => None,
         };
-        Ok(Context { workspace, stack_name, stack_file, crypter, cloud: cli.cloud, memory: Default::default() })
+        let backend_url = workspace.backend_url(cli.backend.as_deref())?;
+        Ok(Context {
+            workspace,
+            stack_name,
+            stack_file,
+            crypter,
+            backend_url,
+            cloud: cli.cloud,
+            memory: Default::default(),
+        })
     }
 
-    fn state_dir(&self) -> Result<PathBuf> {
-        Ok(self.workspace.state_dir()?)
+    fn backend(&self) -> Result<Backend> {
+        Ok(Backend::open(&self.backend_url, self.workspace.project.backend_history)?)
     }
 
     fn stack(&self) -> Result<Stack> {
         Ok(Stack::new(
-            LocalBackend::new(self.state_dir()?),
+            self.backend()?,
             &self.stack_name,
             self.crypter.clone(),
             self.stack_file.encryption_salt().map(str::to_string),
@@ -87,7 +96,7 @@ impl Context {
         if let Some(cloud) = self.memory.get() {
             return Ok(cloud.clone());
         }
-        let dir = self.state_dir()?;
+        let dir = self.workspace.local_dir(&self.backend_url);
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         let path = dir.join(format!("{}.memory-cloud.json", self.stack_name));
         let cloud = Arc::new(MemoryCloud::open(&path)?);
@@ -286,16 +295,22 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             print!("{}", render::outputs(&outputs, *json, *show_secrets));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Stack(StackCommand::Export) => {
+        Command::Stack(StackCommand::Export { show_secrets }) => {
             let ctx = Context::resolve(&cli, false)?;
             let snapshot = ctx.stack()?.snapshot()?;
             let deployment = snapshot.to_deployment(ctx.crypter.as_ref(), ctx.stack_file.encryption_salt())?;
-            let out = UntypedDeployment { version: CHECKPOINT_VERSION, deployment };
+            let mut out = serde_json::to_value(UntypedDeployment { version: CHECKPOINT_VERSION, deployment })?;
+            if *show_secrets {
+                if let Some(crypter) = &ctx.crypter {
+                    crate::state::encoding::reveal_secrets(&mut out, crypter)?;
+                }
+            }
             println!("{}", serde_json::to_string_pretty(&out)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Stack(StackCommand::Import { file }) => {
-            let ctx = Context::resolve(&cli, false)?;
+            // Importing secrets into a stack without any yet gives it a salt.
+            let ctx = Context::resolve(&cli, true)?;
             // Relative paths mean relative to --cwd, as if tapctl started there.
             let file = &cli.cwd.join(file);
             let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
@@ -309,7 +324,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
             let d: UntypedDeployment = serde_json::from_value(raw)
                 .with_context(|| format!("{} is not a Pulumi deployment", file.display()))?;
-            let snapshot = Snapshot::from_deployment(d.deployment, ctx.crypter.as_ref())
+            let source = source_crypter(&d.deployment, &ctx)
+                .with_context(|| format!("reading the secrets of {}", file.display()))?;
+            let snapshot = Snapshot::from_deployment(d.deployment, source.as_ref().or(ctx.crypter.as_ref()))
                 .with_context(|| format!("{} failed validation; the current state is unchanged", file.display()))?;
             ctx.stack()?.import(&snapshot)?;
             println!("Imported {} resources into stack {}.", snapshot.resources.len(), ctx.stack_name);
@@ -317,8 +334,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Stack(StackCommand::Ls) => {
             let workspace = Workspace::open(&cli.cwd)?;
-            let backend = LocalBackend::new(workspace.state_dir()?);
-            let summaries = backend.list()?;
+            let url = workspace.backend_url(cli.backend.as_deref())?;
+            let summaries = Backend::open(&url, workspace.project.backend_history)?.list()?;
             let current = cli.stack.clone().unwrap_or_else(|| workspace.project.default_stack.clone());
             print!("{}", render::stack_list(&workspace.stack_names(), &summaries, &current));
             Ok(ExitCode::SUCCESS)
@@ -473,4 +490,31 @@ fn report(
         print!("{}", render::run_text(summary, &outputs));
     }
     Ok(if summary.succeeded() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// The crypter that reads the ciphertexts of an imported deployment: its
+/// own passphrase provider's salt with TAPCTL_SOURCE_PASSPHRASE, or with this
+/// stack's passphrase. `None` when it has no encrypted secrets or shares
+/// this stack's salt.
+fn source_crypter(d: &crate::state::Deployment, ctx: &Context) -> Result<Option<Crypter>> {
+    let Some(provider) = &d.secrets_providers else { return Ok(None) };
+    if provider.kind != "passphrase" {
+        let encrypted = serde_json::to_string(&d.resources)?.contains("\"ciphertext\"");
+        if encrypted {
+            bail!(
+                "its secrets are encrypted by Pulumi's `{}` secrets provider, which tapctl cannot read: export with `pulumi stack export --show-secrets` and import that",
+                provider.kind
+            );
+        }
+        return Ok(None);
+    }
+    let Some(salt) = provider.state.get("salt").and_then(serde_json::Value::as_str) else { return Ok(None) };
+    if Some(salt) == ctx.stack_file.encryption_salt() {
+        return Ok(None);
+    }
+    let passphrase = std::env::var("TAPCTL_SOURCE_PASSPHRASE").ok().or_else(crate::state::secrets::passphrase_from_env);
+    let Some(passphrase) = passphrase else {
+        bail!("its secrets are encrypted with a passphrase: set TAPCTL_SOURCE_PASSPHRASE (or this stack's TAPCTL_CONFIG_PASSPHRASE, if the same)")
+    };
+    Ok(Some(Crypter::open(&passphrase, salt)?))
 }

@@ -25,6 +25,10 @@ pub struct Cli {
     /// Run as if started in this project folder.
     #[arg(long, global = true, default_value = ".")]
     pub cwd: PathBuf,
+    /// Where state lives (overrides deploy.toml's `backend`): file://<dir> or
+    /// s3://<bucket>[/<prefix>].
+    #[arg(long, global = true, env = "TAPCTL_BACKEND")]
+    pub backend: Option<String>,
     /// Which cloud to reconcile against.
     #[arg(long, global = true, value_enum, default_value_t = Cloud::Aws, env = "TAPCTL_CLOUD")]
     pub cloud: Cloud,
@@ -139,8 +143,17 @@ pub enum StackCommand {
         show_secrets: bool,
     },
     /// Print the state as a Pulumi deployment (`pulumi stack import` reads it).
-    Export,
-    /// Replace the state with a deployment file (from `stack export` or `pulumi stack export`).
+    Export {
+        /// Print secrets as plaintext (Pulumi's `--show-secrets` form), for
+        /// moving a stack to a backend or tool that cannot read this
+        /// stack's passphrase encryption.
+        #[arg(long)]
+        show_secrets: bool,
+    },
+    /// Replace the state with a deployment file (from `stack export` or
+    /// `pulumi stack export`). Secrets are re-encrypted with this stack's
+    /// passphrase; ciphertexts of another stack are read with
+    /// TAPCTL_SOURCE_PASSPHRASE (default: this stack's passphrase).
     Import {
         /// The deployment file.
         file: PathBuf,

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use toml_edit::{DocumentMut, InlineTable, Item, Table};
 
 use crate::model::Value;
-use crate::state::{Crypter, SecretsError};
+use crate::state::{BackendUrl, Crypter, SecretsError, StateError};
 
 /// Errors in configuration files and values.
 #[derive(Debug, thiserror::Error)]
@@ -94,9 +94,13 @@ pub struct ProjectFile {
     /// The stack used when `--stack` is not given.
     #[serde(default = "default_stack")]
     pub default_stack: String,
-    /// Where state lives: `file://<dir>` (relative to the project folder).
+    /// Where state lives: `file://<dir>` (relative to the project folder) or
+    /// `s3://<bucket>[/<prefix>]`; `--backend` / `TAPCTL_BACKEND` override it.
     #[serde(default = "default_backend")]
     pub backend: String,
+    /// Previous checkpoints the S3 backend keeps per stack.
+    #[serde(default = "default_backend_history")]
+    pub backend_history: usize,
     /// Steps in flight at most (default 4 × CPUs).
     #[serde(default)]
     pub parallel: Option<usize>,
@@ -108,6 +112,10 @@ fn default_stack() -> String {
 
 fn default_backend() -> String {
     "file://state".into()
+}
+
+fn default_backend_history() -> usize {
+    10
 }
 
 /// A project folder: `deploy.toml`, `stacks/`, `state/`.
@@ -148,17 +156,18 @@ impl Workspace {
         &self.root
     }
 
-    /// The state directory named by the `file://` backend URL.
-    pub fn state_dir(&self) -> Result<PathBuf, ConfigError> {
-        match self.project.backend.strip_prefix("file://") {
-            Some(dir) if !dir.is_empty() => Ok(self.root.join(dir)),
-            _ => Err(ConfigError::Parse {
-                path: self.root.join("deploy.toml"),
-                detail: format!(
-                    "backend `{}` is not supported; use file://<dir>, e.g. file://state",
-                    self.project.backend
-                ),
-            }),
+    /// The backend URL: `url` when given (from `--backend`), else deploy.toml's.
+    pub fn backend_url(&self, url: Option<&str>) -> Result<BackendUrl, StateError> {
+        BackendUrl::parse(url.unwrap_or(&self.project.backend), &self.root)
+    }
+
+    /// Where files that belong to this machine rather than to the stack's
+    /// state live (the in-memory cloud): the state directory of a file
+    /// backend, `.tapctl/` in the project folder otherwise.
+    pub fn local_dir(&self, backend: &BackendUrl) -> PathBuf {
+        match backend {
+            BackendUrl::File(dir) => dir.clone(),
+            BackendUrl::S3 { .. } => self.root.join(".tapctl"),
         }
     }
 

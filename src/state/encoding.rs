@@ -54,8 +54,8 @@ pub fn encode(v: &Value, crypter: Option<&Crypter>) -> Result<Json, StateError> 
 pub fn decode(j: &Json, crypter: Option<&Crypter>) -> Result<Value, StateError> {
     Ok(match j {
         Json::Object(o) if o.get(SIG_KEY).and_then(Json::as_str) == Some(SECRET_SIG) => {
-            let crypter = crypter.ok_or(StateError::SecretsNeedPassphrase)?;
             if let Some(ct) = o.get("ciphertext").and_then(Json::as_str) {
+                let crypter = crypter.ok_or(StateError::SecretsNeedPassphrase)?;
                 let plaintext = crypter.decrypt(ct)?;
                 let inner: Json = serde_json::from_str(&plaintext)
                     .map_err(|_| StateError::Invalid("a decrypted secret is not JSON".into()))?;
@@ -64,7 +64,7 @@ pub fn decode(j: &Json, crypter: Option<&Crypter>) -> Result<Value, StateError> 
                 // The form `pulumi stack export --show-secrets` writes.
                 let inner: Json = serde_json::from_str(plain)
                     .map_err(|_| StateError::Invalid("a plaintext secret is not JSON".into()))?;
-                Value::secret(decode(&inner, Some(crypter))?)
+                Value::secret(decode(&inner, crypter)?)
             } else {
                 return Err(StateError::Invalid("a secret has neither ciphertext nor plaintext".into()));
             }
@@ -75,4 +75,23 @@ pub fn decode(j: &Json, crypter: Option<&Crypter>) -> Result<Value, StateError> 
         Json::Array(a) => Value::Array(a.iter().map(|x| decode(x, crypter)).collect::<Result<_, _>>()?),
         other => Value::from_plain_json(other),
     })
+}
+
+/// Rewrites every encrypted secret in `j` as Pulumi's plaintext form
+/// (`{"4dabf…": "1b47…", "plaintext": "<json>"}`), as `stack export
+/// --show-secrets` prints it.
+pub fn reveal_secrets(j: &mut Json, crypter: &Crypter) -> Result<(), StateError> {
+    match j {
+        Json::Object(o) if o.get(SIG_KEY).and_then(Json::as_str) == Some(SECRET_SIG) => {
+            if let Some(ct) = o.get("ciphertext").and_then(Json::as_str) {
+                let plaintext = crypter.decrypt(ct)?;
+                o.remove("ciphertext");
+                o.insert("plaintext".into(), Json::String(plaintext));
+            }
+        }
+        Json::Object(o) => o.values_mut().try_for_each(|v| reveal_secrets(v, crypter))?,
+        Json::Array(a) => a.iter_mut().try_for_each(|v| reveal_secrets(v, crypter))?,
+        _ => {}
+    }
+    Ok(())
 }

@@ -136,18 +136,26 @@ pub struct Replay {
 /// its step was never reported done, so it is dropped. Any other unreadable
 /// line means the file was damaged and is an error.
 pub fn replay(path: &Path, snapshot: &mut Snapshot, crypter: Option<&Crypter>) -> Result<Replay, StateError> {
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Replay::default()),
-        Err(e) => return Err(StateError::io(path, e)),
-    };
-    let mut reader = BufReader::new(file);
+    match File::open(path) {
+        Ok(f) => replay_from(BufReader::new(f), path, snapshot, crypter),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Replay::default()),
+        Err(e) => Err(StateError::io(path, e)),
+    }
+}
+
+/// [`replay`] over journal lines from any reader; `location` names them in errors.
+pub fn replay_from(
+    mut reader: impl BufRead,
+    location: &Path,
+    snapshot: &mut Snapshot,
+    crypter: Option<&Crypter>,
+) -> Result<Replay, StateError> {
     let mut out = Replay::default();
     let mut line = String::new();
     let mut number = 0;
     loop {
         line.clear();
-        let n = reader.read_line(&mut line).map_err(|e| StateError::io(path, e))?;
+        let n = reader.read_line(&mut line).map_err(|e| StateError::io(location, e))?;
         if n == 0 {
             break;
         }
@@ -162,20 +170,29 @@ pub fn replay(path: &Path, snapshot: &mut Snapshot, crypter: Option<&Crypter>) -
             out.torn_tail = true;
             break;
         }
-        let entry: Entry = serde_json::from_str(line.trim_end()).map_err(|e| StateError::Journal {
-            path: path.to_path_buf(),
-            line: number,
-            detail: e.to_string(),
-        })?;
-        let mutation = Mutation::decode(&entry, crypter).map_err(|e| StateError::Journal {
-            path: path.to_path_buf(),
-            line: number,
-            detail: e.to_string(),
-        })?;
+        let damaged = |detail: String| StateError::Journal { path: location.to_path_buf(), line: number, detail };
+        let entry: Entry = serde_json::from_str(line.trim_end()).map_err(|e| damaged(e.to_string()))?;
+        let mutation = Mutation::decode(&entry, crypter).map_err(|e| damaged(e.to_string()))?;
         mutation.apply(snapshot);
         out.applied += 1;
     }
     Ok(out)
+}
+
+/// Where journal batches go: each `append` must be durable when it returns.
+pub trait JournalSink: Send + 'static {
+    /// Appends `batch` (whole lines; empty for a flush) durably.
+    fn append(&mut self, batch: &[u8]) -> std::io::Result<()>;
+}
+
+/// A journal file: append, then `fdatasync`.
+struct FileSink(File);
+
+impl JournalSink for FileSink {
+    fn append(&mut self, batch: &[u8]) -> std::io::Result<()> {
+        self.0.write_all(batch)?;
+        self.0.sync_data()
+    }
 }
 
 type Ack = oneshot::Sender<std::io::Result<()>>;
@@ -193,7 +210,13 @@ pub struct JournalWriter {
 impl JournalWriter {
     /// Opens (creating if needed) the journal at `path` for appending.
     pub fn open(path: &Path) -> Result<JournalWriter, StateError> {
-        let mut file = OpenOptions::new().create(true).append(true).open(path).map_err(|e| StateError::io(path, e))?;
+        let file = OpenOptions::new().create(true).append(true).open(path).map_err(|e| StateError::io(path, e))?;
+        JournalWriter::with_sink(Box::new(FileSink(file)), path)
+    }
+
+    /// A writer appending to `sink`; `location` names it in errors.
+    pub fn with_sink(mut sink: Box<dyn JournalSink>, location: &Path) -> Result<JournalWriter, StateError> {
+        let path = location;
         let (tx, rx) = mpsc::channel::<(Vec<u8>, Ack)>();
         let thread = std::thread::Builder::new()
             .name("tapctl-journal".into())
@@ -211,7 +234,7 @@ impl JournalWriter {
                         for (line, _) in &batch {
                             buf.extend_from_slice(line);
                         }
-                        if let Err(e) = file.write_all(&buf).and_then(|_| file.sync_data()) {
+                        if let Err(e) = sink.append(&buf) {
                             failed = Some((e.kind(), e.to_string()));
                         }
                     }

@@ -5,6 +5,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use super::backend::{LockGuard, LockedStack};
 use super::checkpoint::{Checkpoint, VersionedCheckpoint, CHECKPOINT_VERSION};
 use super::journal::{self, JournalWriter, Replay};
 use super::lock::{LockHolder, StackLock};
@@ -36,25 +37,6 @@ pub struct StackSummary {
 #[derive(Debug, Clone)]
 pub struct LocalBackend {
     dir: PathBuf,
-}
-
-/// A lock held on one stack of a [`LocalBackend`]; required for every write.
-#[derive(Debug)]
-pub struct LockedStack {
-    stack: String,
-    _lock: StackLock,
-}
-
-impl LockedStack {
-    /// The locked stack's name.
-    pub fn stack(&self) -> &str {
-        &self.stack
-    }
-
-    /// The run that died holding this stack's lock, if this lock was taken over from one.
-    pub fn taken_over(&self) -> Option<&LockHolder> {
-        self._lock.taken_over()
-    }
 }
 
 impl LocalBackend {
@@ -102,35 +84,10 @@ impl LocalBackend {
 
     fn read_checkpoint(&self, stack: &str, crypter: Option<&Crypter>) -> Result<Snapshot, StateError> {
         let path = self.checkpoint_path(stack);
-        let bytes = match fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Snapshot::default()),
-            Err(e) => return Err(StateError::io(&path, e)),
-        };
-        let corrupt =
-            |detail: String| StateError::Corrupt { path: path.clone(), backup: self.backup_path(stack), detail };
-        // The version first, so that another version is reported as such
-        // rather than as whatever field it fails to decode; the probe skips
-        // the rest without building it.
-        #[derive(serde::Deserialize)]
-        struct VersionProbe {
-            version: Option<serde_json::Value>,
-        }
-        let probe: VersionProbe = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
-        if probe.version.as_ref().and_then(serde_json::Value::as_u64) != Some(u64::from(CHECKPOINT_VERSION)) {
-            return Err(StateError::UnsupportedVersion { path, found: probe.version.unwrap_or_default() });
-        }
-        let cp: VersionedCheckpoint = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
-        drop(bytes);
-        if cp.checkpoint.stack != stack {
-            return Err(corrupt(format!("it records stack `{}`, not `{stack}`", cp.checkpoint.stack)));
-        }
-        match cp.checkpoint.latest {
-            Some(d) => Snapshot::from_deployment(d, crypter).map_err(|e| match e {
-                StateError::Invalid(detail) => corrupt(detail),
-                other => other,
-            }),
-            None => Ok(Snapshot::default()),
+        match fs::read(&path) {
+            Ok(bytes) => decode_checkpoint(bytes, stack, crypter, &path, &self.backup_path(stack)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Snapshot::default()),
+            Err(e) => Err(StateError::io(&path, e)),
         }
     }
 
@@ -139,7 +96,7 @@ impl LocalBackend {
         check_stack_name(stack)?;
         fs::create_dir_all(&self.dir).map_err(|e| StateError::io(&self.dir, e))?;
         let lock = StackLock::acquire(&self.lock_path(stack), stack, command)?;
-        Ok(LockedStack { stack: stack.to_string(), _lock: lock })
+        Ok(LockedStack::new(stack, LockGuard::File(lock)))
     }
 
     /// Clears a stale lock (one whose holder is gone); fails if the holder lives.
@@ -150,7 +107,7 @@ impl LocalBackend {
 
     /// Opens the stack's journal for appending.
     pub fn open_journal(&self, locked: &LockedStack) -> Result<JournalWriter, StateError> {
-        JournalWriter::open(&self.journal_path(&locked.stack))
+        JournalWriter::open(&self.journal_path(locked.stack()))
     }
 
     /// Writes `snapshot` as the stack's checkpoint atomically — temp file,
@@ -163,18 +120,13 @@ impl LocalBackend {
         crypter: Option<&Crypter>,
         encryption_salt: Option<&str>,
     ) -> Result<u64, StateError> {
-        let stack = &locked.stack;
-        let deployment = snapshot.deployment_view(crypter, encryption_salt)?;
-        let cp = VersionedCheckpoint {
-            version: CHECKPOINT_VERSION,
-            checkpoint: Checkpoint { stack: stack.clone(), config: None, latest: Some(deployment) },
-        };
+        let stack = locked.stack();
         let path = self.checkpoint_path(stack);
         fs::create_dir_all(&self.dir).map_err(|e| StateError::io(&self.dir, e))?;
         let mut tmp = tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| StateError::io(&self.dir, e))?;
         // Streamed: a large stack's checkpoint is never held as one buffer.
         let mut out = std::io::BufWriter::new(tmp.as_file_mut());
-        serde_json::to_writer_pretty(&mut out, &cp).map_err(|e| StateError::io(&path, e.into()))?;
+        encode_checkpoint(stack, snapshot, crypter, encryption_salt, &mut out, &path)?;
         out.flush().map_err(|e| StateError::io(&path, e))?;
         drop(out);
         tmp.as_file().sync_all().map_err(|e| StateError::io(tmp.path(), e))?;
@@ -214,17 +166,77 @@ impl LocalBackend {
             if check_stack_name(stack).is_err() || stack.ends_with(".memory-cloud") {
                 continue;
             }
-            let raw: Option<VersionedCheckpoint> =
-                fs::read(entry.path()).ok().and_then(|b| serde_json::from_slice(&b).ok());
-            let latest = raw.and_then(|cp| cp.checkpoint.latest);
-            out.push(StackSummary {
-                name: stack.to_string(),
-                resource_count: latest.as_ref().map_or(0, |d| d.resources.len()),
-                last_update: latest.map(|d| d.manifest.time),
-            });
+            out.push(summarize(stack, &fs::read(entry.path()).unwrap_or_default()));
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
+    }
+}
+
+/// Decodes checkpoint file bytes into a validated snapshot. `location` and
+/// `backup` name the checkpoint and its previous version in errors.
+pub(crate) fn decode_checkpoint(
+    bytes: Vec<u8>,
+    stack: &str,
+    crypter: Option<&Crypter>,
+    location: &Path,
+    backup: &Path,
+) -> Result<Snapshot, StateError> {
+    let corrupt =
+        |detail: String| StateError::Corrupt { path: location.to_path_buf(), backup: backup.to_path_buf(), detail };
+    // The version first, so that another version is reported as such rather
+    // than as whatever field it fails to decode; the probe skips the rest
+    // without building it.
+    #[derive(serde::Deserialize)]
+    struct VersionProbe {
+        version: Option<serde_json::Value>,
+    }
+    let probe: VersionProbe = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+    if probe.version.as_ref().and_then(serde_json::Value::as_u64) != Some(u64::from(CHECKPOINT_VERSION)) {
+        return Err(StateError::UnsupportedVersion {
+            path: location.to_path_buf(),
+            found: probe.version.unwrap_or_default(),
+        });
+    }
+    let cp: VersionedCheckpoint = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+    drop(bytes);
+    if cp.checkpoint.stack != stack {
+        return Err(corrupt(format!("it records stack `{}`, not `{stack}`", cp.checkpoint.stack)));
+    }
+    match cp.checkpoint.latest {
+        Some(d) => Snapshot::from_deployment(d, crypter).map_err(|e| match e {
+            StateError::Invalid(detail) => corrupt(detail),
+            other => other,
+        }),
+        None => Ok(Snapshot::default()),
+    }
+}
+
+/// Writes `snapshot` as stack `stack`'s checkpoint to `out`, each record
+/// encoded as it is written (validated first: nothing invalid is written).
+pub(crate) fn encode_checkpoint(
+    stack: &str,
+    snapshot: &Snapshot,
+    crypter: Option<&Crypter>,
+    encryption_salt: Option<&str>,
+    out: impl Write,
+    location: &Path,
+) -> Result<(), StateError> {
+    let deployment = snapshot.deployment_view(crypter, encryption_salt)?;
+    let cp = VersionedCheckpoint {
+        version: CHECKPOINT_VERSION,
+        checkpoint: Checkpoint { stack: stack.to_string(), config: None, latest: Some(deployment) },
+    };
+    serde_json::to_writer_pretty(out, &cp).map_err(|e| StateError::io(location, e.into()))
+}
+
+/// A stack summary from checkpoint bytes (unreadable ones count as empty).
+pub(crate) fn summarize(stack: &str, bytes: &[u8]) -> StackSummary {
+    let latest = serde_json::from_slice::<VersionedCheckpoint>(bytes).ok().and_then(|cp| cp.checkpoint.latest);
+    StackSummary {
+        name: stack.to_string(),
+        resource_count: latest.as_ref().map_or(0, |d| d.resources.len()),
+        last_update: latest.map(|d| d.manifest.time),
     }
 }
 

@@ -28,7 +28,7 @@ pub struct LockHolder {
 }
 
 impl LockHolder {
-    fn current(command: &str) -> LockHolder {
+    pub(crate) fn current(command: &str) -> LockHolder {
         LockHolder {
             pid: std::process::id(),
             host: hostname(),
@@ -153,13 +153,19 @@ fn try_lock(file: &File, path: &Path, stack: &str) -> Result<(), StateError> {
 fn read_holder(file: &mut File, path: &Path) -> Result<Option<LockHolder>, StateError> {
     let mut body = String::new();
     file.seek(SeekFrom::Start(0)).and_then(|_| file.read_to_string(&mut body)).map_err(|e| StateError::io(path, e))?;
+    Ok(parse_holder(&body))
+}
+
+/// The holder a lock record names (`None` for an empty record; an unreadable
+/// one is shown as such rather than failing the caller).
+pub(crate) fn parse_holder(body: &str) -> Option<LockHolder> {
     if body.trim().is_empty() {
-        return Ok(None);
+        return None;
     }
-    Ok(Some(serde_json::from_str(&body).unwrap_or(LockHolder {
+    Some(serde_json::from_str(body).unwrap_or(LockHolder {
         pid: 0,
         host: "unknown".into(),
         started: "unknown".into(),
         command: format!("(unreadable lock record: {})", body.chars().take(60).collect::<String>()),
-    })))
+    }))
 }

@@ -1,24 +1,28 @@
 //! State: the Pulumi-compatible checkpoint, its journal, locking, secrets and
-//! the local file backend.
+//! the backends that keep them (local files, S3).
 //!
 //! Invariant: no snapshot that fails [`Snapshot::validate`] is ever written, a
 //! damaged file is refused and never overwritten, and no secret reaches disk in
 //! plaintext.
 
+pub mod backend;
 pub mod checkpoint;
 pub mod encoding;
 pub mod journal;
 pub mod local;
 pub mod lock;
 pub mod persist;
+#[cfg(feature = "aws")]
+pub mod s3;
 pub mod secrets;
 pub mod snapshot;
 
 use std::path::{Path, PathBuf};
 
+pub use backend::{Backend, BackendUrl, LockedStack};
 pub use checkpoint::{Deployment, UntypedDeployment, VersionedCheckpoint, CHECKPOINT_VERSION};
 pub use journal::{JournalWriter, Mutation, Replay};
-pub use local::{Loaded, LocalBackend, LockedStack, StackSummary};
+pub use local::{Loaded, LocalBackend, StackSummary};
 pub use lock::LockHolder;
 pub use persist::Persister;
 pub use secrets::{Crypter, SecretsError};
@@ -91,6 +95,28 @@ pub enum StateError {
         stack: String,
         /// Who held it.
         holder: Box<LockHolder>,
+    },
+    /// A backend URL tapctl cannot use.
+    #[error("backend `{url}` is not usable: {why}")]
+    BadBackend {
+        /// The URL as given.
+        url: String,
+        /// What is wrong, and what to write instead.
+        why: String,
+    },
+    /// A request to a remote state store failed.
+    #[error("state store {location}: {detail}")]
+    Store {
+        /// The object or bucket.
+        location: String,
+        /// What the store said, and what to do about it.
+        detail: String,
+    },
+    /// Another writer changed the checkpoint since this run read it.
+    #[error("checkpoint {location} was changed by another writer since this run read it; nothing was overwritten. Check who else runs this stack (locks may have been cleared by hand), then run again")]
+    Conflict {
+        /// The checkpoint object.
+        location: String,
     },
     /// A stack name that cannot be a file name.
     #[error("`{0}` is not a valid stack name: use letters, digits, `-`, `_` and `.` (at most 100 characters)")]

@@ -393,7 +393,10 @@ async fn interrupt_create(
     record.provider = Some(format!("{provider_urn}::{provider_id}"));
     let locked = backend.lock("dev", "up").unwrap();
     let persister = Persister::new(snapshot, backend.open_journal(&locked).unwrap(), None);
-    persister.record(tapctl::state::Mutation::Begin(tapctl::state::PendingKind::Creating, Box::new(record))).await.unwrap();
+    persister
+        .record(tapctl::state::Mutation::Begin(tapctl::state::PendingKind::Creating, Box::new(record)))
+        .await
+        .unwrap();
     if reached_cloud {
         let provider = cloud.configure(&props(&[("region", "us-east-1".into())])).unwrap();
         let ctx = CallContext { urn: desired.urn.clone(), token: desired.type_token().to_string(), timeout: None };

@@ -18,7 +18,7 @@ use crate::moto::Moto;
 
 /// How many of each kind the cloud holds, counted through the SDK (only
 /// resources this stack could have made: tagged with a URN or named `tap-…`).
-async fn census(config: &aws_config::SdkConfig) -> BTreeMap<&'static str, usize> {
+pub(super) async fn census(config: &aws_config::SdkConfig) -> BTreeMap<&'static str, usize> {
     let ec2 = aws_sdk_ec2::Client::new(config);
     let tagged = || Filter::builder().name("tag-key").values("tapctl:urn").build();
     let mut n = BTreeMap::new();

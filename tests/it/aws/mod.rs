@@ -4,6 +4,7 @@
 //! what really happened in the (emulated) cloud.
 
 mod appautoscaling;
+mod backend;
 mod cloudwatch;
 mod crash;
 mod ec2;

@@ -1,0 +1,458 @@
+//! The S3 backend: a team's stacks in one bucket, under a key prefix.
+//!
+//! Objects per stack, next to each other under the prefix:
+//!
+//! - `<stack>.json` — the checkpoint, the same bytes the file backend writes;
+//! - `<stack>.journal/<seq>.jsonl` — one object per group commit (S3 has no
+//!   append), replayed in key order;
+//! - `<stack>.lock` — the lock: exists while a run holds the stack, and
+//!   records who (holder, host, PID, start time);
+//! - `<stack>.history/<time>.json` — previous checkpoints, the newest
+//!   `history` kept.
+//!
+//! No write can lose another writer's work: the lock and every journal object
+//! are created with `If-None-Match: *` (create, never replace), and the
+//! checkpoint is replaced with `If-Match` on the ETag this run read (or
+//! created with `If-None-Match: *`), so a writer that lost its lock to
+//! `tapctl cancel` fails instead of overwriting. A lock whose holder is a
+//! dead process of this host is taken over, as with the file backend; any
+//! other holder makes the run fail, naming it.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::io::Cursor;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use aws_config::BehaviorVersion;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::Client;
+
+use super::backend::{LockGuard, LockedStack};
+use super::journal::{self, JournalSink, JournalWriter, Replay};
+use super::local::{check_stack_name, decode_checkpoint, encode_checkpoint, summarize, Loaded, StackSummary};
+use super::lock::{hostname, parse_holder, LockHolder};
+use super::secrets::Crypter;
+use super::snapshot::Snapshot;
+use super::StateError;
+
+/// Runs S3 requests on a small runtime of its own and waits for them, so the
+/// backend's API is synchronous like the file backend's and works from
+/// anywhere: async code, the journal writer's thread, `Drop`.
+#[derive(Debug)]
+struct Runner(Option<tokio::runtime::Runtime>);
+
+impl Runner {
+    fn new() -> std::io::Result<Runner> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("tapctl-s3")
+            .enable_all()
+            .build()?;
+        Ok(Runner(Some(rt)))
+    }
+
+    fn run<T: Send + 'static>(&self, request: impl Future<Output = T> + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let rt = self.0.as_ref().expect("the runtime lives until drop");
+        rt.spawn(async move {
+            let _ = tx.send(request.await);
+        });
+        rx.recv().expect("an S3 request task panicked")
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        // Dropping a runtime blocks, which panics inside async code.
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// How a write is conditioned on what is there.
+enum Condition {
+    /// Only if no object has the key (`If-None-Match: *`).
+    Absent,
+    /// Only if the object has this ETag (`If-Match`).
+    Matches(String),
+}
+
+/// A conditional write found its condition false.
+struct PreconditionFailed;
+
+/// One bucket and prefix, and the requests the backend makes there.
+#[derive(Debug)]
+struct Store {
+    runner: Runner,
+    client: Client,
+    bucket: String,
+    prefix: String,
+}
+
+impl Store {
+    fn key(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
+    }
+
+    fn location(&self, key: &str) -> String {
+        format!("s3://{}/{key}", self.bucket)
+    }
+
+    fn failed<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
+        &self,
+        key: &str,
+        e: SdkError<E>,
+    ) -> StateError {
+        let detail = match e.code() {
+            Some("NoSuchBucket") => format!(
+                "bucket `{}` does not exist; create it first (tapctl never creates its state bucket), e.g. `aws s3 mb s3://{}`",
+                self.bucket, self.bucket
+            ),
+            Some("AccessDenied") | Some("Forbidden") => format!(
+                "access denied; tapctl needs s3:GetObject, s3:PutObject, s3:DeleteObject on `{}/{}*` and s3:ListBucket on `{}`",
+                self.bucket, self.prefix, self.bucket
+            ),
+            _ => DisplayErrorContext(&e).to_string(),
+        };
+        StateError::Store { location: self.location(key), detail }
+    }
+
+    fn get(&self, key: &str) -> Result<Option<(Vec<u8>, String)>, StateError> {
+        let request = self.client.get_object().bucket(&self.bucket).key(key).send();
+        let got = self.runner.run(async move {
+            match request.await {
+                Ok(out) => {
+                    let etag = out.e_tag().unwrap_or_default().to_string();
+                    out.body.collect().await.map(|b| Some((b.to_vec(), etag))).map_err(|e| Err(e.to_string()))
+                }
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+                Err(e) => Err(Ok(e)),
+            }
+        });
+        match got {
+            Ok(found) => Ok(found),
+            Err(Ok(e)) => Err(self.failed(key, e)),
+            Err(Err(read)) => Err(StateError::Store { location: self.location(key), detail: read }),
+        }
+    }
+
+    fn put(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        condition: Condition,
+    ) -> Result<Result<String, PreconditionFailed>, StateError> {
+        let request = self.client.put_object().bucket(&self.bucket).key(key).body(ByteStream::from(body));
+        let request = match condition {
+            Condition::Absent => request.if_none_match("*"),
+            Condition::Matches(etag) => request.if_match(etag),
+        };
+        match self.runner.run(request.send()) {
+            Ok(out) => Ok(Ok(out.e_tag().unwrap_or_default().to_string())),
+            Err(e) if precondition_failed(&e) => Ok(Err(PreconditionFailed)),
+            Err(e) => Err(self.failed(key, e)),
+        }
+    }
+
+    /// Deletes `key` (if it still has `etag`, when given). `false`: it had another.
+    fn delete(&self, key: &str, etag: Option<&str>) -> Result<bool, StateError> {
+        let request = self.client.delete_object().bucket(&self.bucket).key(key);
+        let request = match etag {
+            Some(etag) => request.if_match(etag),
+            None => request,
+        };
+        match self.runner.run(request.send()) {
+            Ok(_) => Ok(true),
+            Err(e) if precondition_failed(&e) => Ok(false),
+            // Already gone is what deleting wants.
+            Err(e) if matches!(e.code(), Some("NoSuchKey")) => Ok(true),
+            Err(e) => Err(self.failed(key, e)),
+        }
+    }
+
+    fn copy(&self, from: &str, to: &str) -> Result<(), StateError> {
+        let source = format!("{}/{from}", self.bucket);
+        let request = self.client.copy_object().bucket(&self.bucket).copy_source(source).key(to).send();
+        self.runner.run(request).map(|_| ()).map_err(|e| self.failed(from, e))
+    }
+
+    /// Keys under `prefix`, in order.
+    fn list(&self, prefix: &str) -> Result<Vec<String>, StateError> {
+        let mut pages = self.client.list_objects_v2().bucket(&self.bucket).prefix(prefix).into_paginator().send();
+        let listed = self.runner.run(async move {
+            let mut keys = Vec::new();
+            while let Some(page) = pages.next().await {
+                keys.extend(page?.contents().iter().filter_map(|o| o.key().map(str::to_string)));
+            }
+            Ok(keys)
+        });
+        let mut keys = listed.map_err(|e| self.failed(prefix, e))?;
+        keys.sort();
+        Ok(keys)
+    }
+}
+
+fn precondition_failed<E: ProvideErrorMetadata>(e: &SdkError<E>) -> bool {
+    matches!(e.code(), Some("PreconditionFailed")) || e.raw_response().is_some_and(|r| r.status().as_u16() == 412)
+}
+
+/// Stacks in an S3 bucket.
+#[derive(Debug, Clone)]
+pub struct S3Backend {
+    store: Arc<Store>,
+    history: usize,
+    /// Each stack's checkpoint ETag as this process last read or wrote it.
+    etags: Arc<Mutex<HashMap<String, Option<String>>>>,
+}
+
+impl S3Backend {
+    /// The backend for `s3://<bucket>/<prefix>`. Credentials, region and
+    /// endpoint come from the environment as for the AWS provider
+    /// (`AWS_REGION`, `AWS_PROFILE`, `AWS_ENDPOINT_URL`, …).
+    pub fn open(bucket: &str, prefix: &str, history: usize) -> Result<S3Backend, StateError> {
+        let runner = Runner::new()
+            .map_err(|e| StateError::Store { location: format!("s3://{bucket}/{prefix}"), detail: e.to_string() })?;
+        let config = runner.run(aws_config::defaults(BehaviorVersion::latest()).load());
+        let mut builder = aws_sdk_s3::config::Builder::from(&config);
+        if config.region().is_none() {
+            // S3's own default; a bucket elsewhere answers with a redirect
+            // error that names its region, to set as AWS_REGION.
+            builder = builder.region(aws_config::Region::new("us-east-1"));
+        }
+        // An endpoint override is an emulator, where bucket host names do not resolve.
+        let builder = if config.endpoint_url().is_some() { builder.force_path_style(true) } else { builder };
+        let client = Client::from_conf(builder.build());
+        let store = Store { runner, client, bucket: bucket.to_string(), prefix: prefix.to_string() };
+        Ok(S3Backend { store: Arc::new(store), history, etags: Arc::default() })
+    }
+
+    fn checkpoint_key(&self, stack: &str) -> String {
+        self.store.key(&format!("{stack}.json"))
+    }
+
+    fn journal_prefix(&self, stack: &str) -> String {
+        self.store.key(&format!("{stack}.journal/"))
+    }
+
+    fn history_prefix(&self, stack: &str) -> String {
+        self.store.key(&format!("{stack}.history/"))
+    }
+
+    fn at(&self, key: &str) -> PathBuf {
+        PathBuf::from(self.store.location(key))
+    }
+
+    /// Reads a stack's checkpoint and replays its journal objects.
+    pub fn load(&self, stack: &str, crypter: Option<&Crypter>) -> Result<Loaded, StateError> {
+        check_stack_name(stack)?;
+        let key = self.checkpoint_key(stack);
+        let (mut snapshot, etag) = match self.store.get(&key)? {
+            Some((bytes, etag)) => {
+                let history = self.at(&self.history_prefix(stack));
+                (decode_checkpoint(bytes, stack, crypter, &self.at(&key), &history)?, Some(etag))
+            }
+            None => (Snapshot::default(), None),
+        };
+        self.etags.lock().unwrap_or_else(|e| e.into_inner()).insert(stack.to_string(), etag);
+        let mut replay = Replay::default();
+        for part in self.store.list(&self.journal_prefix(stack))? {
+            let bytes = self.store.get(&part)?.map(|(b, _)| b).unwrap_or_default();
+            let r = journal::replay_from(Cursor::new(bytes), &self.at(&part), &mut snapshot, crypter)?;
+            replay.applied += r.applied;
+            replay.torn_tail |= r.torn_tail;
+        }
+        if replay.applied > 0 {
+            snapshot.sort_topologically();
+            snapshot.validate()?;
+        }
+        Ok(Loaded { snapshot, replay })
+    }
+
+    /// Takes the stack's lock for `command`, or fails naming the holder.
+    pub fn lock(&self, stack: &str, command: &str) -> Result<LockedStack, StateError> {
+        check_stack_name(stack)?;
+        let lock = S3Lock::acquire(self.store.clone(), self.store.key(&format!("{stack}.lock")), stack, command)?;
+        Ok(LockedStack::new(stack, LockGuard::S3(lock)))
+    }
+
+    /// Clears the stack's lock unless its holder is a live process here.
+    pub fn clear_stale_lock(&self, stack: &str) -> Result<Option<LockHolder>, StateError> {
+        check_stack_name(stack)?;
+        let key = self.store.key(&format!("{stack}.lock"));
+        let Some((body, etag)) = self.store.get(&key)? else { return Ok(None) };
+        let holder = parse_holder(&String::from_utf8_lossy(&body));
+        if let Some(h) = holder.as_ref().filter(|h| h.is_alive_here()) {
+            return Err(StateError::Locked { stack: stack.into(), holder: Box::new(h.clone()) });
+        }
+        self.store.delete(&key, Some(&etag))?;
+        Ok(holder)
+    }
+
+    /// Opens the locked stack's journal: new objects after the existing ones.
+    pub fn open_journal(&self, locked: &LockedStack) -> Result<JournalWriter, StateError> {
+        let prefix = self.journal_prefix(locked.stack());
+        let last = self.store.list(&prefix)?.iter().filter_map(|k| sequence(&prefix, k)).max();
+        let sink = S3JournalSink { store: self.store.clone(), prefix: prefix.clone(), next: last.map_or(1, |n| n + 1) };
+        JournalWriter::with_sink(Box::new(sink), &self.at(&prefix))
+    }
+
+    /// Replaces the checkpoint (conditionally on the ETag this process read),
+    /// keeping the previous one in the history, then deletes the journal
+    /// objects it supersedes. Returns the bytes written.
+    pub fn compact(
+        &self,
+        locked: &LockedStack,
+        snapshot: &Snapshot,
+        crypter: Option<&Crypter>,
+        encryption_salt: Option<&str>,
+    ) -> Result<u64, StateError> {
+        let stack = locked.stack();
+        debug_assert!(locked.s3_guard().is_some(), "an S3 stack is locked by an S3 lock");
+        let key = self.checkpoint_key(stack);
+        let mut body = Vec::new();
+        encode_checkpoint(stack, snapshot, crypter, encryption_salt, &mut body, &self.at(&key))?;
+        let written = body.len() as u64;
+        let known = self.etags.lock().unwrap_or_else(|e| e.into_inner()).get(stack).cloned();
+        // Not read by this process (an import): what is there now, under our lock.
+        let expected = match known {
+            Some(etag) => etag,
+            None => self.store.get(&key)?.map(|(_, etag)| etag),
+        };
+        if expected.is_some() && self.history > 0 {
+            let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ");
+            self.store.copy(&key, &format!("{}{stamp}.json", self.history_prefix(stack)))?;
+            let kept = self.store.list(&self.history_prefix(stack))?;
+            for old in kept.iter().take(kept.len().saturating_sub(self.history)) {
+                self.store.delete(old, None)?;
+            }
+        }
+        let condition = expected.map_or(Condition::Absent, Condition::Matches);
+        let etag = match self.store.put(&key, body, condition)? {
+            Ok(etag) => etag,
+            Err(PreconditionFailed) => return Err(StateError::Conflict { location: self.store.location(&key) }),
+        };
+        self.etags.lock().unwrap_or_else(|e| e.into_inner()).insert(stack.to_string(), Some(etag));
+        for part in self.store.list(&self.journal_prefix(stack))? {
+            self.store.delete(&part, None)?;
+        }
+        Ok(written)
+    }
+
+    /// Stacks with a checkpoint under the prefix, by name.
+    pub fn list(&self) -> Result<Vec<StackSummary>, StateError> {
+        let mut out = Vec::new();
+        for key in self.store.list(&self.store.prefix)? {
+            let name = &key[self.store.prefix.len()..];
+            let Some(stack) = name.strip_suffix(".json") else { continue };
+            if stack.contains('/') || check_stack_name(stack).is_err() {
+                continue;
+            }
+            let bytes = self.store.get(&key)?.map(|(b, _)| b).unwrap_or_default();
+            out.push(summarize(stack, &bytes));
+        }
+        Ok(out)
+    }
+}
+
+/// The journal object number in `key`, if `key` is one of `prefix`'s.
+fn sequence(prefix: &str, key: &str) -> Option<u64> {
+    key.strip_prefix(prefix)?.strip_suffix(".jsonl")?.parse().ok()
+}
+
+/// Writes each journal batch as the next numbered object, never replacing one.
+struct S3JournalSink {
+    store: Arc<Store>,
+    prefix: String,
+    next: u64,
+}
+
+impl JournalSink for S3JournalSink {
+    fn append(&mut self, batch: &[u8]) -> std::io::Result<()> {
+        if batch.is_empty() {
+            // A flush: every earlier object was durable when its PUT returned.
+            return Ok(());
+        }
+        let key = format!("{}{:012}.jsonl", self.prefix, self.next);
+        match self.store.put(&key, batch.to_vec(), Condition::Absent) {
+            Ok(Ok(_)) => {
+                self.next += 1;
+                Ok(())
+            }
+            Ok(Err(PreconditionFailed)) => Err(std::io::Error::other(format!(
+                "{} already exists: another run is writing this stack's journal",
+                self.store.location(&key)
+            ))),
+            Err(e) => Err(std::io::Error::other(e.to_string())),
+        }
+    }
+}
+
+/// A held S3 stack lock; deleted (if still ours) when dropped.
+#[derive(Debug)]
+pub struct S3Lock {
+    store: Arc<Store>,
+    key: String,
+    etag: String,
+    taken_over: Option<LockHolder>,
+}
+
+impl S3Lock {
+    fn acquire(store: Arc<Store>, key: String, stack: &str, command: &str) -> Result<S3Lock, StateError> {
+        let me = LockHolder::current(command);
+        let body = serde_json::to_vec_pretty(&me).map_err(|e| StateError::Invalid(e.to_string()))?;
+        let mut taken_over = None;
+        // Twice at most: once more after taking over from a dead holder, or
+        // after the holder released between our write and our read.
+        for _ in 0..2 {
+            if let Ok(etag) = store.put(&key, body.clone(), Condition::Absent)? {
+                // Read back: an emulator's conditional write may not be atomic;
+                // whoever's record is there holds the lock.
+                match store.get(&key)? {
+                    Some((found, _)) if found == body => return Ok(S3Lock { store, key, etag, taken_over }),
+                    Some((found, _)) => return Err(locked(stack, &found)),
+                    None => continue,
+                }
+            }
+            let Some((found, etag)) = store.get(&key)? else { continue };
+            match parse_holder(&String::from_utf8_lossy(&found)) {
+                Some(h) if taken_over.is_none() && h.host == hostname() && !h.is_alive_here() => {
+                    // A process of this host that no longer exists: it died
+                    // holding the lock. Delete exactly that record and retry.
+                    store.delete(&key, Some(&etag))?;
+                    taken_over = Some(h);
+                }
+                _ => return Err(locked(stack, &found)),
+            }
+        }
+        let (found, _) = store.get(&key)?.unwrap_or_default();
+        Err(locked(stack, &found))
+    }
+
+    /// The run this lock was taken over from.
+    pub fn taken_over(&self) -> Option<&LockHolder> {
+        self.taken_over.as_ref()
+    }
+}
+
+fn locked(stack: &str, record: &[u8]) -> StateError {
+    let holder = parse_holder(&String::from_utf8_lossy(record)).unwrap_or_else(|| LockHolder {
+        pid: 0,
+        host: "unknown".into(),
+        started: "just now".into(),
+        command: "(starting)".into(),
+    });
+    StateError::Locked { stack: stack.into(), holder: Box::new(holder) }
+}
+
+impl Drop for S3Lock {
+    fn drop(&mut self) {
+        match self.store.delete(&self.key, Some(&self.etag)) {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!("lock {} was replaced by another run; left alone", self.key),
+            Err(e) => tracing::warn!("could not release lock {}: {e}", self.key),
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! The S3 state backend against moto's S3, through the `tapctl` binary: the
+//! flagship stack's up / preview / destroy with `backend = "s3://…"`, two
+//! runs racing for one stack, a run killed mid-way, and stacks moved between
+//! the S3 and file backends with `stack export` / `stack import`.
+//!
+//! `TAPCTL_RACE_TRIALS` (default 3) sets how many races are run.
+//!
+//! moto gap met here: moto checks a conditional write's precondition and
+//! stores the object in two steps, so two writers can both pass `If-None-Match`;
+//! the backend reads its lock record back, which makes that race harmless
+//! (on S3 the conditional write itself is atomic).
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value as Json;
+
+use super::crash::census;
+use super::flagship::tapctl;
+use crate::common::project;
+use crate::moto::Moto;
+
+const BUCKET: &str = "tapctl-state";
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+fn s3(rt: &tokio::runtime::Runtime, moto: &Moto) -> aws_sdk_s3::Client {
+    let config = rt.block_on(moto.sdk_config(super::REGION));
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build())
+}
+
+fn make_bucket(rt: &tokio::runtime::Runtime, moto: &Moto) {
+    rt.block_on(s3(rt, moto).create_bucket().bucket(BUCKET).send()).expect("CreateBucket");
+}
+
+/// Keys in the state bucket under `prefix`.
+fn keys(rt: &tokio::runtime::Runtime, moto: &Moto, prefix: &str) -> Vec<String> {
+    let out = rt.block_on(s3(rt, moto).list_objects_v2().bucket(BUCKET).prefix(prefix).send()).unwrap();
+    out.contents().iter().filter_map(|o| o.key().map(str::to_string)).collect()
+}
+
+/// The flagship project with its state in the bucket, under `prefix`.
+fn s3_project(prefix: &str) -> tempfile::TempDir {
+    let dir = project();
+    let path = dir.path().join("deploy.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let backend = format!("backend = \"s3://{BUCKET}/{prefix}\"");
+    let text = match text.lines().find(|l| l.starts_with("backend")) {
+        Some(line) => text.replace(line, &backend),
+        None => format!("{text}\n{backend}\n"),
+    };
+    std::fs::write(&path, text).unwrap();
+    dir
+}
+
+fn succeed(cmd: &mut assert_cmd::Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn planned_changes(dir: &Path, moto: &Moto) -> Json {
+    let out = succeed(tapctl(dir, moto).args(["preview", "--json"]));
+    serde_json::from_slice::<Json>(&out.stdout).unwrap()["changeSummary"].clone()
+}
+
+fn no_changes() -> Json {
+    serde_json::json!({"create": 0, "update": 0, "replace": 0, "delete": 0, "same": null})
+}
+
+fn assert_no_changes(dir: &Path, moto: &Moto) {
+    let summary = planned_changes(dir, moto);
+    for k in ["create", "update", "replace", "delete"] {
+        assert_eq!(summary[k], 0, "{k}: {summary} (expected {})", no_changes());
+    }
+}
+
+#[test]
+fn flagship_lives_in_s3_up_preview_destroy() {
+    let moto = Moto::start();
+    let rt = runtime();
+    let dir = s3_project("team");
+    let d = dir.path();
+
+    // No bucket yet: a clear error, and nothing written anywhere.
+    let out = tapctl(d, &moto).args(["up", "--yes"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("does not exist") && stderr.contains(BUCKET), "{stderr}");
+    assert!(!d.join("state").exists(), "the S3 backend writes no local state");
+
+    make_bucket(&rt, &moto);
+    succeed(tapctl(d, &moto).args(["up", "--yes"]));
+    assert_eq!(keys(&rt, &moto, "team/"), vec!["team/dev.json".to_string()], "checkpoint only: journal and lock gone");
+    assert!(!d.join("state/dev.json").exists(), "the S3 backend writes no local state");
+    assert_no_changes(d, &moto);
+
+    let listed = succeed(tapctl(d, &moto).args(["stack", "ls"]));
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.lines().any(|l| l.contains("dev") && l.contains("82")), "{listed}");
+
+    // A change compacts again: the previous checkpoint goes to the history.
+    succeed(tapctl(d, &moto).args(["config", "set", "tap:blueWeight", "90"]));
+    succeed(tapctl(d, &moto).args(["config", "set", "tap:greenWeight", "10"]));
+    succeed(tapctl(d, &moto).args(["up", "--yes"]));
+    let history = keys(&rt, &moto, "team/dev.history/");
+    assert!(!history.is_empty(), "previous checkpoints kept: {:?}", keys(&rt, &moto, "team/"));
+
+    succeed(tapctl(d, &moto).args(["destroy", "--yes"]));
+    let config = rt.block_on(moto.sdk_config(super::REGION));
+    let left = rt.block_on(census(&config));
+    assert!(left.values().all(|&n| n == 0), "destroy leaves nothing: {left:?}");
+}
+
+#[test]
+fn racing_ups_one_wins_the_other_fails_clearly_nothing_lost() {
+    let trials: usize = std::env::var("TAPCTL_RACE_TRIALS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+    let moto = Moto::start();
+    let rt = runtime();
+    let config = rt.block_on(moto.sdk_config(super::REGION));
+    let bin = assert_cmd::cargo::cargo_bin("tapctl");
+    for trial in 0..trials {
+        moto.reset();
+        make_bucket(&rt, &moto);
+        // Two engineers' clones of the project, one stack in one bucket.
+        let (a, b) = (s3_project("race"), s3_project("race"));
+        let spawn = |dir: &Path| {
+            Command::new(&bin)
+                .arg("--cwd")
+                .arg(dir)
+                .args(["--cloud", "aws", "up", "--yes"])
+                .envs(moto.env())
+                .env_remove("TAPCTL_CONFIG_PASSPHRASE")
+                .env_remove("TAPCTL_BACKEND")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (first, second) = (spawn(a.path()), spawn(b.path()));
+        let outs = [first.wait_with_output().unwrap(), second.wait_with_output().unwrap()];
+        let won: Vec<usize> = (0..2).filter(|&i| outs[i].status.success()).collect();
+        assert_eq!(won.len(), 1, "trial {trial}: exactly one run wins: {:?}", outs.map(|o| o.status));
+        let loser = String::from_utf8_lossy(&outs[1 - won[0]].stderr);
+        assert!(loser.contains("is locked by") && loser.contains("tapctl up"), "trial {trial}: {loser}");
+
+        let winner = if won[0] == 0 { a.path() } else { b.path() };
+        let loser_dir = if won[0] == 0 { b.path() } else { a.path() };
+        let counts = rt.block_on(census(&config));
+        assert_eq!(counts["vpc"], 1, "trial {trial}: {counts:?}");
+        // Both clones see the one state: nothing to do from either side.
+        assert_no_changes(winner, &moto);
+        assert_no_changes(loser_dir, &moto);
+        assert!(!keys(&rt, &moto, "race/").iter().any(|k| k.ends_with(".lock")), "trial {trial}: lock released");
+        succeed(tapctl(loser_dir, &moto).args(["destroy", "--yes"]));
+        assert!(rt.block_on(census(&config)).values().all(|&n| n == 0), "trial {trial}: destroy leaves nothing");
+    }
+    eprintln!("race test: {trials} trials, one winner each, nothing lost");
+}
+
+#[test]
+fn a_run_killed_on_s3_is_recovered_by_the_next() {
+    let moto = Moto::start();
+    let rt = runtime();
+    let config = rt.block_on(moto.sdk_config(super::REGION));
+    make_bucket(&rt, &moto);
+    let dir = s3_project("crash");
+    let d = dir.path();
+    let bin = assert_cmd::cargo::cargo_bin("tapctl");
+    let mut child = Command::new(&bin)
+        .arg("--cwd")
+        .arg(d)
+        .args(["--cloud", "aws", "up", "--yes"])
+        .envs(moto.env())
+        .env_remove("TAPCTL_CONFIG_PASSPHRASE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the run has journalled some steps, then kill it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while keys(&rt, &moto, "crash/dev.journal/").len() < 3 {
+        assert!(std::time::Instant::now() < deadline, "no journal objects appeared");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill(); // SIGKILL: no cleanup of any kind
+    let _ = child.wait();
+    assert!(keys(&rt, &moto, "crash/").iter().any(|k| k.ends_with("dev.lock")), "the dead run's lock is left");
+
+    let out = succeed(tapctl(d, &moto).args(["up", "--yes"]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("died holding the lock") && stderr.contains("recovered"), "{stderr}");
+    let counts = rt.block_on(census(&config));
+    assert_eq!((counts["vpc"], counts["load-balancer"], counts["rds-cluster"]), (1, 1, 1), "{counts:?}");
+    assert_no_changes(d, &moto);
+    succeed(tapctl(d, &moto).args(["destroy", "--yes"]));
+    assert!(rt.block_on(census(&config)).values().all(|&n| n == 0));
+}
+
+/// `stack export`'s resources, each as its JSON text.
+fn exported_resources(dir: &Path, moto: &Moto, backend: &str) -> Vec<String> {
+    let out = succeed(tapctl(dir, moto).args(["--backend", backend, "stack", "export"]));
+    let d: Json = serde_json::from_slice(&out.stdout).unwrap();
+    d["deployment"]["resources"].as_array().unwrap().iter().map(|r| r.to_string()).collect()
+}
+
+#[test]
+fn stacks_move_between_s3_and_files_byte_for_byte() {
+    let moto = Moto::start();
+    let rt = runtime();
+    make_bucket(&rt, &moto);
+    let dir = project();
+    let d = dir.path();
+    let s3_url = format!("s3://{BUCKET}/moved");
+    // The in-memory cloud: what is moved here is state, not resources.
+    let memory = |args: &[&str]| {
+        let mut cmd = crate::common::tapctl(d, "memory");
+        cmd.envs(moto.env()).args(args);
+        cmd
+    };
+    succeed(&mut memory(&["--backend", &s3_url, "up", "--yes"]));
+    let from_s3 = exported_resources(d, &moto, &s3_url);
+    assert_eq!(from_s3.len(), 82);
+
+    let file = d.join("export.json");
+    let out = succeed(&mut memory(&["--backend", &s3_url, "stack", "export"]));
+    std::fs::write(&file, &out.stdout).unwrap();
+    succeed(&mut memory(&["--backend", "file://elsewhere", "stack", "import", "export.json"]));
+    assert_eq!(exported_resources(d, &moto, "file://elsewhere"), from_s3, "S3 → file keeps every byte");
+
+    let out = succeed(&mut memory(&["--backend", "file://elsewhere", "stack", "export"]));
+    std::fs::write(&file, &out.stdout).unwrap();
+    succeed(&mut memory(&["--backend", &format!("s3://{BUCKET}/back"), "stack", "import", "export.json"]));
+    assert_eq!(exported_resources(d, &moto, &format!("s3://{BUCKET}/back")), from_s3, "file → S3 too");
+}
