@@ -152,6 +152,9 @@ pub fn decide(
     // Components and providers decide by their own diff; custom resources by
     // the provider's, so theirs is only for display.
     let config_only = !desired.custom || desired.is_provider();
+    if desired.is_provider() {
+        keep_provider_bookkeeping(&old.inputs, &mut inputs);
+    }
     let diffs = if with_diffs || config_only { property_diffs(&old.inputs, &inputs) } else { Vec::new() };
     if config_only {
         // Components have no cloud side; providers are configuration.
@@ -366,6 +369,24 @@ pub fn preview(
         }
     }
     Ok(Plan { steps })
+}
+
+/// Inputs pulumi-aws's CheckConfig adds to every provider it configures, at
+/// these defaults: a provider recorded by Pulumi has them, tapctl's program
+/// does not set them, and neither is a difference.
+const PULUMI_AWS_PROVIDER_DEFAULTS: [(&str, &str); 3] =
+    [("skipCredentialsValidation", "false"), ("skipRegionValidation", "true"), ("skipMetadataApiCheck", "true")];
+
+/// Carries over what Pulumi records on a provider beyond its configuration —
+/// `__`-prefixed bookkeeping (`__internal`) and pulumi-aws's defaults — so
+/// that taking over a Pulumi stack shows no provider change.
+fn keep_provider_bookkeeping(old: &PropertyMap, inputs: &mut PropertyMap) {
+    for (k, v) in old {
+        let default = PULUMI_AWS_PROVIDER_DEFAULTS.iter().any(|(dk, dv)| dk == k && v.as_str() == Some(*dv));
+        if (k.starts_with("__") || default) && !inputs.contains_key(k) {
+            inputs.insert(k.clone(), v.clone());
+        }
+    }
 }
 
 fn same_decision(d: &DesiredResource) -> Decision {

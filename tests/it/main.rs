@@ -9,6 +9,7 @@ mod cli;
 mod common;
 mod engine;
 mod flagship;
+mod migrate;
 #[cfg(feature = "aws")]
 mod moto;
 mod state;
