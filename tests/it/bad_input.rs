@@ -111,7 +111,13 @@ const CASES: &[Case] = &[
         "unsupported backend",
         |d| edit(d, "deploy.toml", |t| t.replace("file://state", "gs://bucket")),
         &["preview"],
-        "backend `gs://bucket` is not supported",
+        "backend `gs://bucket` is not usable: use file://<dir>",
+    ),
+    case(
+        "S3 backend with an invalid bucket name",
+        |_| {},
+        &["--backend", "s3://Bad_Bucket/team", "preview"],
+        "bucket name must be 3-63 lowercase letters",
     ),
     case(
         "unknown program",
