@@ -331,6 +331,29 @@ FACTS: dict[str, dict] = {
             "S3 ARNs have empty region and account fields: arn:aws:s3:::{bucket}.",
         ],
     ),
+    "aws:route53/zone:Zone": dict(
+        force_new=["delegationSetId", "name"],
+        physical_name=None, id_prefix="Z", id_is="Generated",
+        arn=("route53", "hostedzone/{id}"),
+        notes=[
+            "Route 53 is global: no region input. Zone names are not unique, so name is not a "
+            "physical name. comment changes in place (UpdateHostedZoneComment), vpcs in place "
+            "(associate / disassociate).",
+            "Real zone ids are uppercase alphanumerics after the Z; ARNs have empty region and "
+            "account fields.",
+        ],
+    ),
+    "aws:route53/record:Record": dict(
+        force_new=["name", "setIdentifier", "type", "zoneId"],
+        physical_name=None, id_prefix="", id_is="Composite",
+        arn=None,
+        notes=[
+            "Id: \"<zoneId>_<name>_<type>[_<setIdentifier>]\".",
+            "type and setIdentifier: Terraform changes them with one DELETE + CREATE batch and a "
+            "new id; tapctl's update keeps the id, so here they replace.",
+            "ttl, records, aliases, weightedRoutingPolicies, healthCheckId change in place (UPSERT).",
+        ],
+    ),
 }
 
 # The catalog must list exactly these tokens, in this order.
@@ -371,6 +394,8 @@ TOKENS = [
     "aws:kms/alias:Alias",
     "aws:secretsmanager/secret:Secret",
     "aws:s3/bucket:Bucket",
+    "aws:route53/zone:Zone",
+    "aws:route53/record:Record",
 ]
 
 ID_STYLES = ("Generated", "PhysicalName", "Arn", "Composite")
@@ -648,7 +673,10 @@ def rustfmt(text: str) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "catalog.rs"
         path.write_text(text)
-        subprocess.run([exe, "--edition", "2021", str(path)], check=True)
+        # The repository's rustfmt.toml, as `cargo fmt` applies it: otherwise the
+        # next `cargo fmt` reformats the file and `--check` calls it stale.
+        config = ["--config-path", str(REPO / "rustfmt.toml")] if (REPO / "rustfmt.toml").exists() else []
+        subprocess.run([exe, "--edition", "2021", *config, str(path)], check=True)
         return path.read_text()
 
 

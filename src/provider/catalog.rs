@@ -1892,6 +1892,90 @@ pub static KINDS: &[Kind] = &[
         id_is: IdStyle::PhysicalName,
         arn_service: Some("s3"),
     },
+    // note: Route 53 is global: no region input. Zone names are not unique, so name is not a
+    //       physical name. comment changes in place (UpdateHostedZoneComment), vpcs in place
+    //       (associate / disassociate).
+    // note: Real zone ids are uppercase alphanumerics after the Z; ARNs have empty region and
+    //       account fields.
+    // arn resource: hostedzone/{id}
+    Kind {
+        token: "aws:route53/zone:Zone",
+        inputs: &["comment", "delegationSetId", "enableAcceleratedRecovery", "forceDestroy", "name", "tags", "vpcs"],
+        required: &[],
+        outputs: &[
+            "arn",
+            "comment",
+            "delegationSetId",
+            "enableAcceleratedRecovery",
+            "forceDestroy",
+            "id",
+            "name",
+            "nameServers",
+            "primaryNameServer",
+            "tags",
+            "tagsAll",
+            "vpcs",
+            "zoneId",
+        ],
+        force_new: &["delegationSetId", "name"],
+        taggable: true,
+        physical_name: None,
+        id_prefix: "Z",
+        id_is: IdStyle::Generated,
+        arn_service: Some("route53"),
+    },
+    // note: Id: "<zoneId>_<name>_<type>[_<setIdentifier>]".
+    // note: type and setIdentifier: Terraform changes them with one DELETE + CREATE batch and a new
+    //       id; tapctl's update keeps the id, so here they replace.
+    // note: ttl, records, aliases, weightedRoutingPolicies, healthCheckId change in place (UPSERT).
+    Kind {
+        token: "aws:route53/record:Record",
+        inputs: &[
+            "aliases",
+            "allowOverwrite",
+            "cidrRoutingPolicy",
+            "failoverRoutingPolicies",
+            "geolocationRoutingPolicies",
+            "geoproximityRoutingPolicy",
+            "healthCheckId",
+            "latencyRoutingPolicies",
+            "multivalueAnswerRoutingPolicy",
+            "name",
+            "records",
+            "setIdentifier",
+            "ttl",
+            "type",
+            "weightedRoutingPolicies",
+            "zoneId",
+        ],
+        required: &["name", "type", "zoneId"],
+        outputs: &[
+            "aliases",
+            "allowOverwrite",
+            "cidrRoutingPolicy",
+            "failoverRoutingPolicies",
+            "fqdn",
+            "geolocationRoutingPolicies",
+            "geoproximityRoutingPolicy",
+            "healthCheckId",
+            "id",
+            "latencyRoutingPolicies",
+            "multivalueAnswerRoutingPolicy",
+            "name",
+            "records",
+            "setIdentifier",
+            "ttl",
+            "type",
+            "weightedRoutingPolicies",
+            "zoneId",
+        ],
+        force_new: &["name", "setIdentifier", "type", "zoneId"],
+        taggable: false,
+        physical_name: None,
+        id_prefix: "",
+        id_is: IdStyle::Composite,
+        arn_service: None,
+    },
 ];
 
 /// Looks up a supported kind by token.
@@ -1980,7 +2064,7 @@ mod tests {
         for k in KINDS {
             assert!(seen.insert(k.token), "duplicate token {}", k.token);
         }
-        assert_eq!(KINDS.len(), 36);
+        assert_eq!(KINDS.len(), 38);
     }
 
     #[test]

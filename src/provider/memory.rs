@@ -446,7 +446,8 @@ impl MemoryCloud {
         let arn_region = if service == "iam" { "" } else { region };
         let arn = format!("arn:aws:{service}:{arn_region}:{ACCOUNT_ID}:{resource}/{name}");
         let id = match kind.id_is {
-            IdStyle::Generated | IdStyle::Composite => generated,
+            IdStyle::Composite => composite_id(&ctx.token, &props).unwrap_or(generated),
+            IdStyle::Generated => generated,
             IdStyle::PhysicalName => name.clone(),
             IdStyle::Arn => arn.clone(),
         };
@@ -466,6 +467,9 @@ impl MemoryCloud {
             all.insert(URN_TAG.into(), Json::String(ctx.urn.to_string()));
             props.insert("tagsAll".into(), Json::Object(all));
         }
+        for (out, value) in route53_outputs(&ctx.token, &id, &props, &w.objects) {
+            props.insert(out, value);
+        }
         for (out, value) in computed_outputs(&ctx.token, kind.outputs, &props.clone(), &name, region) {
             props.entry(out).or_insert(value);
         }
@@ -477,6 +481,54 @@ impl MemoryCloud {
         drop(w);
         self.save();
         Ok(Created { id, outputs: to_values(&props) })
+    }
+}
+
+/// The id of a composite-id kind whose form AWS (Terraform) fixes, from its
+/// inputs; `None` for the others, which get a generated id.
+fn composite_id(token: &str, props: &Map<String, Json>) -> Option<String> {
+    let s = |k: &str| props.get(k).and_then(Json::as_str);
+    match token {
+        // <zoneId>_<name>_<type>[_<setIdentifier>]
+        "aws:route53/record:Record" => {
+            let base = format!("{}_{}_{}", s("zoneId")?, s("name")?.trim_end_matches('.').to_lowercase(), s("type")?);
+            Some(match s("setIdentifier") {
+                Some(set) => format!("{base}_{set}"),
+                None => base,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Route 53 is global and names records within a zone: a zone's `zoneId` is
+/// its id and its ARN has no region or account; a record's `fqdn` is its name
+/// within its zone.
+fn route53_outputs(
+    token: &str,
+    id: &str,
+    props: &Map<String, Json>,
+    objects: &BTreeMap<String, CloudObject>,
+) -> Vec<(String, Json)> {
+    match token {
+        "aws:route53/zone:Zone" => vec![
+            ("zoneId".into(), Json::String(id.into())),
+            ("arn".into(), Json::String(format!("arn:aws:route53:::hostedzone/{id}"))),
+        ],
+        "aws:route53/record:Record" => {
+            let name = props.get("name").and_then(Json::as_str).unwrap_or_default().trim_end_matches('.');
+            let zone = props
+                .get("zoneId")
+                .and_then(Json::as_str)
+                .and_then(|z| objects.get(z)?.properties.get("name")?.as_str())
+                .map(|z| z.trim_end_matches('.').to_string());
+            let fqdn = match zone {
+                Some(z) if name != z && !name.ends_with(&format!(".{z}")) => format!("{name}.{z}"),
+                _ => name.to_string(),
+            };
+            vec![("fqdn".into(), Json::String(fqdn.to_lowercase()))]
+        }
+        _ => Vec::new(),
     }
 }
 
@@ -672,5 +724,43 @@ impl Provider for MemoryRegion {
                 Ok(())
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Urn;
+
+    fn ctx(token: &str, name: &str) -> CallContext {
+        let root = Urn::root("dev", "tap");
+        CallContext { urn: Urn::new("dev", "tap", Some(&root), token, name), token: token.into(), timeout: None }
+    }
+
+    fn inputs(pairs: Vec<(&str, Value)>) -> PropertyMap {
+        pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    }
+
+    #[tokio::test]
+    async fn route53_ids_and_outputs_have_aws_shapes() {
+        let cloud = Arc::new(MemoryCloud::new());
+        let p = cloud.configure(&PropertyMap::new()).unwrap();
+        let zone_token = "aws:route53/zone:Zone";
+        let zone = p.create(&ctx(zone_token, "zone"), &inputs(vec![("name", "example.com".into())])).await.unwrap();
+        assert_eq!(zone.outputs["zoneId"], Value::from(zone.id.as_str()));
+        assert_eq!(zone.outputs["arn"], Value::from(format!("arn:aws:route53:::hostedzone/{}", zone.id)));
+        let record_token = "aws:route53/record:Record";
+        let record = inputs(vec![
+            ("zoneId", zone.id.as_str().into()),
+            ("name", "WWW".into()),
+            ("type", "CNAME".into()),
+            ("setIdentifier", "blue".into()),
+        ]);
+        let rec = p.create(&ctx(record_token, "www"), &record).await.unwrap();
+        assert_eq!(rec.id, format!("{}_www_CNAME_blue", zone.id));
+        assert_eq!(rec.outputs["fqdn"], Value::from("www.example.com"));
+        // A zone holding a record cannot be deleted (AWS: HostedZoneNotEmpty).
+        let err = p.delete(&ctx(zone_token, "zone"), &zone.id, &zone.outputs).await.unwrap_err();
+        assert_eq!(err.code, "DependencyViolation");
     }
 }

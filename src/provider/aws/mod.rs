@@ -46,6 +46,8 @@ mod ecs;
 mod lb;
 mod s3;
 mod sns;
+// DNS.
+mod route53;
 
 pub use cloudwatch::CloudWatchAlarms;
 
@@ -86,6 +88,7 @@ static SERVICES: &[&dyn Service] = &[
     &cloudwatch::CloudWatch,
     &sns::Sns,
     &s3::S3,
+    &route53::Route53,
 ];
 
 /// What one service module implements for the type tokens it owns. Inputs
@@ -293,6 +296,7 @@ struct Clients {
     logs: OnceLock<aws_sdk_cloudwatchlogs::Client>,
     sns: OnceLock<aws_sdk_sns::Client>,
     s3: OnceLock<aws_sdk_s3::Client>,
+    route53: OnceLock<aws_sdk_route53::Client>,
 }
 
 /// One region's (and profile's) view of AWS.
@@ -435,6 +439,13 @@ impl AwsProvider {
             let builder = if config.endpoint_url().is_some() { builder.force_path_style(true) } else { builder };
             aws_sdk_s3::Client::from_conf(builder.build())
         }))
+    }
+
+    /// The Route 53 client (a global service: its calls go to the global
+    /// endpoint whatever the region).
+    pub async fn route53(&self) -> Result<&aws_sdk_route53::Client, ProviderError> {
+        let config = self.sdk_config().await?;
+        Ok(self.clients.route53.get_or_init(|| aws_sdk_route53::Client::new(config)))
     }
 
     /// The caller's account id (STS GetCallerIdentity, asked once).

@@ -14,6 +14,7 @@ mod iam;
 mod kms;
 mod lb;
 mod rds;
+mod route53;
 mod s3;
 mod secrets;
 mod secretsmanager;
