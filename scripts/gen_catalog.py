@@ -331,6 +331,14 @@ FACTS: dict[str, dict] = {
             "S3 ARNs have empty region and account fields: arn:aws:s3:::{bucket}.",
         ],
     ),
+    "aws:ec2/vpcPeeringConnection:VpcPeeringConnection": dict(
+        force_new=["peerOwnerId", "peerRegion", "peerVpcId", "vpcId"],
+        physical_name=None, id_prefix="pcx-", id_is="Generated",
+        arn=None,
+        notes=["autoAccept (accepts a pending connection), accepter / requester options "
+               "(ModifyVpcPeeringConnectionOptions, active connections only) and tags change "
+               "in place."],
+    ),
     "aws:route53/zone:Zone": dict(
         force_new=["delegationSetId", "name"],
         physical_name=None, id_prefix="Z", id_is="Generated",
@@ -369,6 +377,7 @@ TOKENS = [
     "aws:ec2/securityGroup:SecurityGroup",
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+    "aws:ec2/vpcPeeringConnection:VpcPeeringConnection",
     "aws:rds/subnetGroup:SubnetGroup",
     "aws:rds/clusterParameterGroup:ClusterParameterGroup",
     "aws:rds/cluster:Cluster",

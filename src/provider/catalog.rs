@@ -530,6 +530,43 @@ pub static KINDS: &[Kind] = &[
         id_is: IdStyle::Generated,
         arn_service: Some("ec2"),
     },
+    // note: autoAccept (accepts a pending connection), accepter / requester options
+    //       (ModifyVpcPeeringConnectionOptions, active connections only) and tags change in place.
+    Kind {
+        token: "aws:ec2/vpcPeeringConnection:VpcPeeringConnection",
+        inputs: &[
+            "accepter",
+            "autoAccept",
+            "peerOwnerId",
+            "peerRegion",
+            "peerVpcId",
+            "region",
+            "requester",
+            "tags",
+            "vpcId",
+        ],
+        required: &["peerVpcId", "vpcId"],
+        outputs: &[
+            "acceptStatus",
+            "accepter",
+            "autoAccept",
+            "id",
+            "peerOwnerId",
+            "peerRegion",
+            "peerVpcId",
+            "region",
+            "requester",
+            "tags",
+            "tagsAll",
+            "vpcId",
+        ],
+        force_new: &["peerOwnerId", "peerRegion", "peerVpcId", "region", "vpcId"],
+        taggable: true,
+        physical_name: None,
+        id_prefix: "pcx-",
+        id_is: IdStyle::Generated,
+        arn_service: None,
+    },
     // note: description and subnetIds change in place (ModifyDBSubnetGroup).
     // arn resource: subgrp:{name}
     Kind {
@@ -2064,7 +2101,7 @@ mod tests {
         for k in KINDS {
             assert!(seen.insert(k.token), "duplicate token {}", k.token);
         }
-        assert_eq!(KINDS.len(), 38);
+        assert_eq!(KINDS.len(), 39);
     }
 
     #[test]

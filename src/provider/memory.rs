@@ -553,6 +553,13 @@ fn computed_outputs(
             "zoneId" => Json::String("Z35SXDOTRQ7X7K".into()),
             "publicIp" => Json::String("203.0.113.10".into()),
             "ownerId" => Json::String(ACCOUNT_ID.into()),
+            // Same-account peering accepted at creation when asked to.
+            "acceptStatus" => Json::String(
+                if inputs.get("autoAccept") == Some(&Json::Bool(true)) { "active" } else { "pending-acceptance" }
+                    .into(),
+            ),
+            "peerOwnerId" => Json::String(ACCOUNT_ID.into()),
+            "peerRegion" => Json::String(region.into()),
             // Aurora keeps the master password in a secret it manages.
             "masterUserSecrets" if inputs.get("manageMasterUserPassword") == Some(&Json::Bool(true)) => {
                 serde_json::json!([{

@@ -1,6 +1,6 @@
 //! EC2 and VPC kinds: VPC, subnet, internet gateway, Elastic IP, NAT gateway,
-//! route table, route, route table association, security group and the
-//! standalone security group ingress/egress rules.
+//! route table, route, route table association, security group, the
+//! standalone security group ingress/egress rules and VPC peering connection.
 //!
 //! Each kind is a submodule with `SUPPORTED` (the inputs implemented; others
 //! the catalog accepts are refused by `check` rather than silently ignored),
@@ -16,6 +16,10 @@
 //! - `aws:ec2/eip:Eip` association outputs (`associationId`,
 //!   `networkInterface`, `privateIp`, …): the NAT gateway that uses the
 //!   address associates it, not the Eip resource.
+//! - `aws:ec2/vpcPeeringConnection:VpcPeeringConnection` `autoAccept`: AWS
+//!   does not record it (the connection's `acceptStatus` says what happened);
+//!   `accepter`/`requester` appear once AWS reports peering options, which it
+//!   does for an active connection.
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -44,6 +48,7 @@ const ROUTE_TABLE_ASSOCIATION: &str = "aws:ec2/routeTableAssociation:RouteTableA
 const SECURITY_GROUP: &str = "aws:ec2/securityGroup:SecurityGroup";
 const INGRESS_RULE: &str = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 const EGRESS_RULE: &str = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
+const PEERING: &str = "aws:ec2/vpcPeeringConnection:VpcPeeringConnection";
 
 /// The EC2 service module.
 pub(crate) struct Ec2;
@@ -63,6 +68,7 @@ impl Service for Ec2 {
             SECURITY_GROUP,
             INGRESS_RULE,
             EGRESS_RULE,
+            PEERING,
         ]
     }
 
@@ -77,6 +83,7 @@ impl Service for Ec2 {
             ROUTE => check_kind(token, inputs, route::SUPPORTED, route::check),
             ROUTE_TABLE_ASSOCIATION => check_kind(token, inputs, rta::SUPPORTED, rta::check),
             SECURITY_GROUP => check_kind(token, inputs, sg::SUPPORTED, sg::check),
+            PEERING => check_kind(token, inputs, pcx::SUPPORTED, pcx::check),
             _ => check_kind(token, inputs, rule::SUPPORTED, rule::check),
         }
     }
@@ -100,6 +107,7 @@ impl Service for Ec2 {
             ROUTE => route::create(p, ctx, inputs).await?,
             ROUTE_TABLE_ASSOCIATION => rta::create(p, ctx, inputs).await?,
             SECURITY_GROUP => sg::create(p, ctx, inputs).await?,
+            PEERING => pcx::create(p, ctx, inputs).await?,
             _ => rule::create(p, ctx, inputs).await?,
         };
         read_created(self, p, ctx, id).await
@@ -117,6 +125,7 @@ impl Service for Ec2 {
             ROUTE => route::read(p, id).await,
             ROUTE_TABLE_ASSOCIATION => rta::read(p, id).await,
             SECURITY_GROUP => sg::read(p, id).await,
+            PEERING => pcx::read(p, id).await,
             token => rule::read(p, id, token == EGRESS_RULE).await,
         };
         found(read).map(Option::flatten)
@@ -139,6 +148,7 @@ impl Service for Ec2 {
             // and `diff` send other changes to a replacement.
             ROUTE_TABLE_ASSOCIATION => {}
             INGRESS_RULE | EGRESS_RULE => rule::update(p, ctx, id, old, new).await?,
+            PEERING => pcx::update(p, ctx, id, old, new).await?,
             _ => apply_tags(p, ctx, id, old, new).await?,
         }
         read_updated(self, p, ctx, id).await
@@ -161,6 +171,7 @@ impl Service for Ec2 {
             ROUTE => route::delete(p, id).await,
             ROUTE_TABLE_ASSOCIATION => rta::delete(p, id).await,
             SECURITY_GROUP => sg::delete(p, ctx, id).await,
+            PEERING => pcx::delete(p, ctx, id).await,
             token => rule::delete(p, id, outputs, token == EGRESS_RULE).await,
         };
         gone_is_ok(deleted)
@@ -1764,6 +1775,219 @@ mod rule {
     }
 }
 
+// ---------------------------------------------------------------------------
+// VPC peering connection
+// ---------------------------------------------------------------------------
+
+mod pcx {
+    use super::*;
+    use aws_sdk_ec2::types::{
+        PeeringConnectionOptionsRequest, VpcPeeringConnection, VpcPeeringConnectionOptionsDescription,
+        VpcPeeringConnectionStateReasonCode as Code,
+    };
+
+    pub(super) const SUPPORTED: &[&str] =
+        &["accepter", "autoAccept", "peerOwnerId", "peerRegion", "peerVpcId", "region", "requester", "tags", "vpcId"];
+
+    /// The peering options tapctl implements (the ClassicLink ones are gone with EC2-Classic).
+    const OPTIONS: &[&str] = &["allowRemoteVpcDnsResolution"];
+
+    pub(super) fn check(inputs: &PropertyMap) -> Result<(), ProviderError> {
+        let set = |k: &str| inputs.get(k).is_some_and(|v| !v.is_null());
+        if known(inputs, "autoAccept").and_then(Value::as_bool) == Some(true) && set("peerRegion") {
+            // Terraform refuses this too: the accepter region must accept.
+            return Err(ProviderError::invalid(
+                "autoAccept cannot be used with peerRegion (accept in the peer region)",
+            ));
+        }
+        for side in ["accepter", "requester"] {
+            if let Some(block) = known(inputs, side).and_then(Value::as_object) {
+                if let Some(k) = block.keys().find(|k| !OPTIONS.contains(&k.as_str())) {
+                    return Err(ProviderError::invalid(format!("{side}.{k} is not implemented")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The connection's state code as AWS spells it.
+    fn code(c: &VpcPeeringConnection) -> Option<&str> {
+        c.status().and_then(|s| s.code()).map(|c| c.as_str())
+    }
+
+    async fn describe(p: &AwsProvider, id: &str) -> Result<Option<VpcPeeringConnection>, ProviderError> {
+        let ec2 = p.ec2().await?;
+        let out = p.call(|| ec2.describe_vpc_peering_connections().vpc_peering_connection_ids(id).send()).await?;
+        Ok(out.vpc_peering_connections().iter().find(|c| c.vpc_peering_connection_id() == Some(id)).cloned())
+    }
+
+    /// Waits until the connection's state is one of `codes`; a failed,
+    /// rejected or expired connection ends the wait with its message.
+    async fn wait_for(p: &AwsProvider, ctx: &CallContext, id: &str, codes: &[Code]) -> Result<(), ProviderError> {
+        let names: Vec<&str> = codes.iter().map(Code::as_str).collect();
+        p.wait_until(
+            &format!("VPC peering connection {id} to be {}", names.join(" or ")),
+            limit(ctx, minutes(1)),
+            || async {
+                let Some(c) = describe(p, id).await? else { return Ok(None) };
+                match c.status().and_then(|s| s.code()) {
+                    Some(code) if codes.contains(code) => Ok(Some(())),
+                    Some(code @ (Code::Failed | Code::Rejected | Code::Expired | Code::Deleted)) => {
+                        Err(ProviderError::new(
+                            ErrorKind::Permanent,
+                            "VpcPeeringConnectionFailed",
+                            format!(
+                                "VPC peering connection {id} is {}: {}",
+                                code.as_str(),
+                                c.status().and_then(|s| s.message()).unwrap_or_default()
+                            ),
+                        ))
+                    }
+                    _ => Ok(None),
+                }
+            },
+        )
+        .await
+    }
+
+    fn options(block: Option<&PropertyMap>) -> Result<Option<PeeringConnectionOptionsRequest>, ProviderError> {
+        let Some(block) = block else { return Ok(None) };
+        let dns = optional_bool(block, "allowRemoteVpcDnsResolution")?;
+        Ok(Some(PeeringConnectionOptionsRequest::builder().set_allow_dns_resolution_from_remote_vpc(dns).build()))
+    }
+
+    /// Accepts a connection waiting for it (autoAccept) and applies the
+    /// peering options, which AWS takes only once the connection is active.
+    async fn accept_and_configure(
+        p: &AwsProvider,
+        ctx: &CallContext,
+        id: &str,
+        inputs: &PropertyMap,
+        options_changed: bool,
+    ) -> Result<(), ProviderError> {
+        let ec2 = p.ec2().await?;
+        let state = describe(p, id).await?.as_ref().and_then(code).map(str::to_string);
+        let mut active = state.as_deref() == Some(Code::Active.as_str());
+        if optional_bool(inputs, "autoAccept")? == Some(true) && !active {
+            p.call(|| ec2.accept_vpc_peering_connection().vpc_peering_connection_id(id).send()).await?;
+            wait_for(p, ctx, id, &[Code::Active]).await?;
+            active = true;
+        }
+        let accepter = options(super::super::optional_object(inputs, "accepter")?)?;
+        let requester = options(super::super::optional_object(inputs, "requester")?)?;
+        if options_changed && (accepter.is_some() || requester.is_some()) {
+            if !active {
+                return Err(ProviderError::invalid(
+                    "accepter and requester options need an active connection: set autoAccept or accept it first",
+                ));
+            }
+            p.call(|| {
+                ec2.modify_vpc_peering_connection_options()
+                    .vpc_peering_connection_id(id)
+                    .set_accepter_peering_connection_options(accepter.clone())
+                    .set_requester_peering_connection_options(requester.clone())
+                    .send()
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn create(
+        p: &AwsProvider,
+        ctx: &CallContext,
+        inputs: &PropertyMap,
+    ) -> Result<String, ProviderError> {
+        let ec2 = p.ec2().await?;
+        let vpc = required_str(inputs, "vpcId")?;
+        let peer = required_str(inputs, "peerVpcId")?;
+        let owner = optional_str(inputs, "peerOwnerId")?.map(str::to_string);
+        let region = optional_str(inputs, "peerRegion")?.map(str::to_string);
+        let tags = tag_spec(ResourceType::VpcPeeringConnection, &tags_for_create(ctx, inputs)?);
+        let out = p
+            .call_tolerating(window(p, ctx), &["InvalidVpcID.NotFound"], || {
+                ec2.create_vpc_peering_connection()
+                    .vpc_id(vpc)
+                    .peer_vpc_id(peer)
+                    .set_peer_owner_id(owner.clone())
+                    .set_peer_region(region.clone())
+                    .tag_specifications(tags.clone())
+                    .send()
+            })
+            .await?;
+        let id = out
+            .vpc_peering_connection()
+            .and_then(|c| c.vpc_peering_connection_id())
+            .ok_or_else(|| missing_field("CreateVpcPeeringConnection", "VpcPeeringConnection.VpcPeeringConnectionId"))?
+            .to_string();
+        wait_for(p, ctx, &id, &[Code::PendingAcceptance, Code::Active])
+            .await
+            .map_err(after_create(&id, "waiting for it"))?;
+        accept_and_configure(p, ctx, &id, inputs, true).await.map_err(after_create(&id, "accepting it"))?;
+        Ok(id)
+    }
+
+    fn options_output(o: Option<&VpcPeeringConnectionOptionsDescription>) -> Option<Value> {
+        let dns = o?.allow_dns_resolution_from_remote_vpc()?;
+        Some(Value::object([("allowRemoteVpcDnsResolution", dns)]))
+    }
+
+    pub(super) async fn read(p: &AwsProvider, id: &str) -> Result<Option<PropertyMap>, ProviderError> {
+        let Some(c) = describe(p, id).await? else { return Ok(None) };
+        // AWS lists deleted, rejected, failed and expired connections for a
+        // while: none of them is a connection any more.
+        if matches!(
+            c.status().and_then(|s| s.code()),
+            Some(Code::Deleted | Code::Deleting | Code::Rejected | Code::Failed | Code::Expired)
+        ) {
+            return Ok(None);
+        }
+        let (requester, accepter) = (c.requester_vpc_info(), c.accepter_vpc_info());
+        let mut out = Outputs::new(id, p.region().await?)
+            .string("vpcId", requester.and_then(|r| r.vpc_id()))
+            .string("peerVpcId", accepter.and_then(|a| a.vpc_id()))
+            .string("peerOwnerId", accepter.and_then(|a| a.owner_id()))
+            .string("peerRegion", accepter.and_then(|a| a.region()))
+            .string("acceptStatus", code(&c))
+            .tags(tag_pairs(c.tags()));
+        if let Some(v) = options_output(accepter.and_then(|a| a.peering_options())) {
+            out = out.value("accepter", v);
+        }
+        if let Some(v) = options_output(requester.and_then(|r| r.peering_options())) {
+            out = out.value("requester", v);
+        }
+        Ok(Some(out.build()))
+    }
+
+    pub(super) async fn update(
+        p: &AwsProvider,
+        ctx: &CallContext,
+        id: &str,
+        old: &PropertyMap,
+        new: &PropertyMap,
+    ) -> Result<(), ProviderError> {
+        let options_changed = ["accepter", "requester"].iter().any(|k| {
+            // Compared with what AWS reports, so options left at their
+            // default by the create are not re-applied.
+            new.get(*k).is_some_and(|v| !v.is_null() && !old.get(*k).is_some_and(|o| o.same_as(v)))
+        });
+        accept_and_configure(p, ctx, id, new, options_changed).await?;
+        apply_tags(p, ctx, id, old, new).await
+    }
+
+    pub(super) async fn delete(p: &AwsProvider, ctx: &CallContext, id: &str) -> Result<(), ProviderError> {
+        if read(p, id).await?.is_none() {
+            return Ok(());
+        }
+        let ec2 = p.ec2().await?;
+        p.call(|| ec2.delete_vpc_peering_connection().vpc_peering_connection_id(id).send()).await?;
+        p.wait_until(&format!("VPC peering connection {id} to be deleted"), limit(ctx, minutes(1)), || async {
+            Ok(read(p, id).await?.is_none().then_some(()))
+        })
+        .await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1786,6 +2010,18 @@ mod tests {
         assert!(check_ipv4_cidr("cidrIpv4", "0.0.0.0/0", 0..=32).is_ok());
         assert!(check_ipv6_cidr("cidrIpv6", "::/0").is_ok());
         assert!(check_ipv6_cidr("cidrIpv6", "2001:db8::1/56").is_err());
+    }
+
+    #[test]
+    fn peering_checks() {
+        let base = || vec![("vpcId", Value::from("vpc-1")), ("peerVpcId", Value::from("vpc-2"))];
+        assert!(check(PEERING, base()).is_ok());
+        let mut cross = base();
+        cross.extend([("autoAccept", Value::from(true)), ("peerRegion", Value::from("eu-west-1"))]);
+        assert!(check(PEERING, cross).unwrap_err().message.contains("peerRegion"));
+        let mut classic = base();
+        classic.push(("accepter", Value::object([("allowClassicLinkToRemoteVpc", true)])));
+        assert!(check(PEERING, classic).unwrap_err().message.contains("allowClassicLinkToRemoteVpc"));
     }
 
     #[test]
