@@ -200,6 +200,12 @@ FACTS: dict[str, dict] = {
         arn=None,
         notes=["Id: \"<role>/<policyArn>\" (provider >= 6.0; 5.x used \"<role>-<timestamp>\")."],
     ),
+    "aws:iam/instanceProfile:InstanceProfile": dict(
+        force_new=["name", "namePrefix", "path"],
+        physical_name="name", id_prefix="", id_is="PhysicalName",
+        arn=("iam", "instance-profile{path}{name}"),
+        notes=["role changes in place (remove the old role, add the new one)."],
+    ),
     "aws:ecs/cluster:Cluster": dict(
         force_new=["name"],
         physical_name="name", id_prefix="", id_is="Arn",
@@ -339,6 +345,38 @@ FACTS: dict[str, dict] = {
                "(ModifyVpcPeeringConnectionOptions, active connections only) and tags change "
                "in place."],
     ),
+    "aws:s3/bucketVersioning:BucketVersioning": dict(
+        force_new=["bucket", "expectedBucketOwner"],
+        physical_name="bucket", id_prefix="", id_is="PhysicalName",
+        arn=None,
+        notes=["Id: the bucket name (\"<bucket>,<expectedBucketOwner>\" when that is set). "
+               "versioningConfiguration and mfa change in place; delete suspends versioning."],
+    ),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": dict(
+        force_new=["bucket", "expectedBucketOwner"],
+        physical_name="bucket", id_prefix="", id_is="PhysicalName",
+        arn=None,
+        notes=["Id: the bucket name. rules change in place (PutBucketEncryption)."],
+    ),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": dict(
+        force_new=["bucket"],
+        physical_name="bucket", id_prefix="", id_is="PhysicalName",
+        arn=None,
+        notes=["Id: the bucket name. The four flags change in place."],
+    ),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": dict(
+        force_new=["bucket", "expectedBucketOwner"],
+        physical_name="bucket", id_prefix="", id_is="PhysicalName",
+        arn=None,
+        notes=["Id: the bucket name. rules and transitionDefaultMinimumObjectSize change in place "
+               "(the whole configuration is put again)."],
+    ),
+    "aws:s3/bucketPolicy:BucketPolicy": dict(
+        force_new=["bucket"],
+        physical_name="bucket", id_prefix="", id_is="PhysicalName",
+        arn=None,
+        notes=["Id: the bucket name. policy changes in place."],
+    ),
     "aws:route53/zone:Zone": dict(
         force_new=["delegationSetId", "name"],
         physical_name=None, id_prefix="Z", id_is="Generated",
@@ -386,6 +424,7 @@ TOKENS = [
     "aws:iam/policy:Policy",
     "aws:iam/rolePolicy:RolePolicy",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:iam/instanceProfile:InstanceProfile",
     "aws:ecs/cluster:Cluster",
     "aws:ecs/taskDefinition:TaskDefinition",
     "aws:ecs/service:Service",
@@ -403,6 +442,11 @@ TOKENS = [
     "aws:kms/alias:Alias",
     "aws:secretsmanager/secret:Secret",
     "aws:s3/bucket:Bucket",
+    "aws:s3/bucketVersioning:BucketVersioning",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:s3/bucketPolicy:BucketPolicy",
     "aws:route53/zone:Zone",
     "aws:route53/record:Record",
 ]

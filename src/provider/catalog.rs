@@ -986,6 +986,20 @@ pub static KINDS: &[Kind] = &[
         id_is: IdStyle::Composite,
         arn_service: None,
     },
+    // note: role changes in place (remove the old role, add the new one).
+    // arn resource: instance-profile{path}{name}
+    Kind {
+        token: "aws:iam/instanceProfile:InstanceProfile",
+        inputs: &["name", "namePrefix", "path", "role", "tags"],
+        required: &[],
+        outputs: &["arn", "createDate", "id", "name", "namePrefix", "path", "role", "tags", "tagsAll", "uniqueId"],
+        force_new: &["name", "namePrefix", "path"],
+        taggable: true,
+        physical_name: Some("name"),
+        id_prefix: "",
+        id_is: IdStyle::PhysicalName,
+        arn_service: Some("iam"),
+    },
     // arn resource: cluster/{name}
     Kind {
         token: "aws:ecs/cluster:Cluster",
@@ -1929,6 +1943,98 @@ pub static KINDS: &[Kind] = &[
         id_is: IdStyle::PhysicalName,
         arn_service: Some("s3"),
     },
+    // note: Id: the bucket name ("<bucket>,<expectedBucketOwner>" when that is set).
+    //       versioningConfiguration and mfa change in place; delete suspends versioning.
+    Kind {
+        token: "aws:s3/bucketVersioning:BucketVersioning",
+        inputs: &["bucket", "expectedBucketOwner", "mfa", "region", "versioningConfiguration"],
+        required: &["bucket", "versioningConfiguration"],
+        outputs: &["bucket", "expectedBucketOwner", "id", "mfa", "region", "versioningConfiguration"],
+        force_new: &["bucket", "expectedBucketOwner", "region"],
+        taggable: false,
+        physical_name: Some("bucket"),
+        id_prefix: "",
+        id_is: IdStyle::PhysicalName,
+        arn_service: None,
+    },
+    // note: Id: the bucket name. rules change in place (PutBucketEncryption).
+    Kind {
+        token: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        inputs: &["bucket", "expectedBucketOwner", "region", "rules"],
+        required: &["bucket", "rules"],
+        outputs: &["bucket", "expectedBucketOwner", "id", "region", "rules"],
+        force_new: &["bucket", "expectedBucketOwner", "region"],
+        taggable: false,
+        physical_name: Some("bucket"),
+        id_prefix: "",
+        id_is: IdStyle::PhysicalName,
+        arn_service: None,
+    },
+    // note: Id: the bucket name. The four flags change in place.
+    Kind {
+        token: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        inputs: &[
+            "blockPublicAcls",
+            "blockPublicPolicy",
+            "bucket",
+            "ignorePublicAcls",
+            "region",
+            "restrictPublicBuckets",
+            "skipDestroy",
+        ],
+        required: &["bucket"],
+        outputs: &[
+            "blockPublicAcls",
+            "blockPublicPolicy",
+            "bucket",
+            "id",
+            "ignorePublicAcls",
+            "region",
+            "restrictPublicBuckets",
+            "skipDestroy",
+        ],
+        force_new: &["bucket", "region"],
+        taggable: false,
+        physical_name: Some("bucket"),
+        id_prefix: "",
+        id_is: IdStyle::PhysicalName,
+        arn_service: None,
+    },
+    // note: Id: the bucket name. rules and transitionDefaultMinimumObjectSize change in place (the
+    //       whole configuration is put again).
+    Kind {
+        token: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        inputs: &["bucket", "expectedBucketOwner", "region", "rules", "timeouts", "transitionDefaultMinimumObjectSize"],
+        required: &["bucket"],
+        outputs: &[
+            "bucket",
+            "expectedBucketOwner",
+            "id",
+            "region",
+            "rules",
+            "timeouts",
+            "transitionDefaultMinimumObjectSize",
+        ],
+        force_new: &["bucket", "expectedBucketOwner", "region"],
+        taggable: false,
+        physical_name: Some("bucket"),
+        id_prefix: "",
+        id_is: IdStyle::PhysicalName,
+        arn_service: None,
+    },
+    // note: Id: the bucket name. policy changes in place.
+    Kind {
+        token: "aws:s3/bucketPolicy:BucketPolicy",
+        inputs: &["bucket", "policy", "region"],
+        required: &["bucket", "policy"],
+        outputs: &["bucket", "id", "policy", "region"],
+        force_new: &["bucket", "region"],
+        taggable: false,
+        physical_name: Some("bucket"),
+        id_prefix: "",
+        id_is: IdStyle::PhysicalName,
+        arn_service: None,
+    },
     // note: Route 53 is global: no region input. Zone names are not unique, so name is not a
     //       physical name. comment changes in place (UpdateHostedZoneComment), vpcs in place
     //       (associate / disassociate).
@@ -2101,7 +2207,7 @@ mod tests {
         for k in KINDS {
             assert!(seen.insert(k.token), "duplicate token {}", k.token);
         }
-        assert_eq!(KINDS.len(), 39);
+        assert_eq!(KINDS.len(), 45);
     }
 
     #[test]

@@ -451,7 +451,8 @@ impl MemoryCloud {
             IdStyle::PhysicalName => name.clone(),
             IdStyle::Arn => arn.clone(),
         };
-        if w.objects.contains_key(&id) {
+        let key = storage_key(&ctx.token, &id);
+        if w.objects.contains_key(&key) {
             return Err(ProviderError::new(
                 ErrorKind::Permanent,
                 "AlreadyExists",
@@ -473,14 +474,24 @@ impl MemoryCloud {
         for (out, value) in computed_outputs(&ctx.token, kind.outputs, &props.clone(), &name, region) {
             props.entry(out).or_insert(value);
         }
-        w.index_references(&id, &props);
-        w.objects.insert(
-            id.clone(),
-            CloudObject { token: ctx.token.clone(), region: region.into(), properties: props.clone() },
-        );
+        w.index_references(&key, &props);
+        w.objects
+            .insert(key, CloudObject { token: ctx.token.clone(), region: region.into(), properties: props.clone() });
         drop(w);
         self.save();
         Ok(Created { id, outputs: to_values(&props) })
+    }
+}
+
+/// The key an object is stored under: its id, except for the S3 bucket
+/// configuration kinds, whose id is their bucket's name (the bucket's own id)
+/// — they are kept beside the bucket under `<bucket>#<token>`, and their
+/// `bucket` input references the bucket, so it cannot go first.
+fn storage_key(token: &str, id: &str) -> String {
+    if token.starts_with("aws:s3/bucket") && token != "aws:s3/bucket:Bucket" {
+        format!("{id}#{token}")
+    } else {
+        id.to_string()
     }
 }
 
@@ -632,7 +643,9 @@ impl Provider for MemoryRegion {
 
     async fn read(&self, ctx: &CallContext, id: &str) -> Result<Option<PropertyMap>, ProviderError> {
         self.cloud
-            .call(ctx, Op::Read, || Ok(self.cloud.world().objects.get(id).map(|o| to_values(&o.properties))))
+            .call(ctx, Op::Read, || {
+                Ok(self.cloud.world().objects.get(&storage_key(&ctx.token, id)).map(|o| to_values(&o.properties)))
+            })
             .await
     }
 
@@ -647,7 +660,8 @@ impl Provider for MemoryRegion {
         self.cloud
             .call(ctx, Op::Update, || {
                 let mut w = self.cloud.world();
-                let Some(obj) = w.objects.get_mut(id) else {
+                let key = storage_key(&ctx.token, id);
+                let Some(obj) = w.objects.get_mut(&key) else {
                     return Err(ProviderError::new(
                         ErrorKind::NotFound,
                         "NotFound",
@@ -667,8 +681,8 @@ impl Provider for MemoryRegion {
                     obj.properties.insert("tagsAll".into(), Json::Object(all));
                 }
                 let props = obj.properties.clone();
-                w.unindex(id, &before);
-                w.index_references(id, &props);
+                w.unindex(&key, &before);
+                w.index_references(&key, &props);
                 drop(w);
                 self.cloud.save();
                 Ok(to_values(&props))
@@ -693,7 +707,12 @@ impl Provider for MemoryRegion {
                         plain.iter().all(|(k, v)| o.properties.get(k) == Some(v))
                     }
                 });
-                Ok(found.map(|(id, o)| Created { id: id.clone(), outputs: to_values(&o.properties) }).collect())
+                Ok(found
+                    .map(|(key, o)| {
+                        let id = o.properties.get("id").and_then(Json::as_str).unwrap_or(key);
+                        Created { id: id.to_string(), outputs: to_values(&o.properties) }
+                    })
+                    .collect())
             })
             .await
     }
@@ -706,6 +725,8 @@ impl Provider for MemoryRegion {
         self.cloud
             .call(ctx, Op::Delete, || {
                 let mut w = self.cloud.world();
+                let key = storage_key(&ctx.token, id);
+                let id = key.as_str();
                 if !w.objects.contains_key(id) {
                     return Ok(()); // already gone: success
                 }
@@ -769,5 +790,27 @@ mod tests {
         // A zone holding a record cannot be deleted (AWS: HostedZoneNotEmpty).
         let err = p.delete(&ctx(zone_token, "zone"), &zone.id, &zone.outputs).await.unwrap_err();
         assert_eq!(err.code, "DependencyViolation");
+    }
+
+    #[tokio::test]
+    async fn bucket_configurations_share_the_bucket_name_as_id() {
+        let cloud = Arc::new(MemoryCloud::new());
+        let p = cloud.configure(&PropertyMap::new()).unwrap();
+        let bucket_token = "aws:s3/bucket:Bucket";
+        let bucket = p.create(&ctx(bucket_token, "b"), &inputs(vec![("bucket", "logs".into())])).await.unwrap();
+        let mut configs = Vec::new();
+        for token in ["aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"] {
+            let c = p.create(&ctx(token, "c"), &inputs(vec![("bucket", "logs".into())])).await.unwrap();
+            assert_eq!(c.id, "logs");
+            assert!(p.read(&ctx(token, "c"), "logs").await.unwrap().is_some());
+            configs.push((token, c));
+        }
+        let err = p.delete(&ctx(bucket_token, "b"), &bucket.id, &bucket.outputs).await.unwrap_err();
+        assert_eq!(err.code, "DependencyViolation");
+        for (token, c) in &configs {
+            p.delete(&ctx(token, "c"), &c.id, &c.outputs).await.unwrap();
+            assert_eq!(p.read(&ctx(token, "c"), "logs").await.unwrap(), None);
+        }
+        p.delete(&ctx(bucket_token, "b"), &bucket.id, &bucket.outputs).await.unwrap();
     }
 }
