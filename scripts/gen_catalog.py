@@ -377,6 +377,14 @@ FACTS: dict[str, dict] = {
         arn=None,
         notes=["Id: the bucket name. policy changes in place."],
     ),
+    "aws:ec2/launchTemplate:LaunchTemplate": dict(
+        force_new=["name", "namePrefix"],
+        physical_name="name", id_prefix="lt-", id_is="Generated",
+        arn=("ec2", "launch-template/{id}"),
+        notes=["Every other input changes in place: the template data as a new version "
+               "(made the default with updateDefaultVersion), defaultVersion with "
+               "ModifyLaunchTemplate, tags with CreateTags / DeleteTags."],
+    ),
     "aws:route53/zone:Zone": dict(
         force_new=["delegationSetId", "name"],
         physical_name=None, id_prefix="Z", id_is="Generated",
@@ -416,6 +424,7 @@ TOKENS = [
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
     "aws:ec2/vpcPeeringConnection:VpcPeeringConnection",
+    "aws:ec2/launchTemplate:LaunchTemplate",
     "aws:rds/subnetGroup:SubnetGroup",
     "aws:rds/clusterParameterGroup:ClusterParameterGroup",
     "aws:rds/cluster:Cluster",

@@ -569,6 +569,8 @@ fn computed_outputs(
                 if inputs.get("autoAccept") == Some(&Json::Bool(true)) { "active" } else { "pending-acceptance" }
                     .into(),
             ),
+            // A launch template starts at version 1.
+            "latestVersion" | "defaultVersion" => Json::from(1),
             "peerOwnerId" => Json::String(ACCOUNT_ID.into()),
             "peerRegion" => Json::String(region.into()),
             // Aurora keeps the master password in a secret it manages.
