@@ -385,6 +385,19 @@ FACTS: dict[str, dict] = {
                "(made the default with updateDefaultVersion), defaultVersion with "
                "ModifyLaunchTemplate, tags with CreateTags / DeleteTags."],
     ),
+    "aws:autoscaling/group:Group": dict(
+        force_new=["name", "namePrefix"],
+        physical_name="name", id_prefix="", id_is="PhysicalName",
+        arn=("autoscaling", "autoScalingGroup:{uuid}:autoScalingGroupName/{name}"),
+        notes=["Sizes, subnets, launch template, health checks, target groups and tags change in "
+               "place. tags is a list of {key, value, propagateAtLaunch}; there is no tagsAll."],
+    ),
+    "aws:autoscaling/policy:Policy": dict(
+        force_new=["autoscalingGroupName", "name"],
+        physical_name="name", id_prefix="", id_is="PhysicalName",
+        arn=("autoscaling", "scalingPolicy:{uuid}:autoScalingGroupName/{group}:policyName/{name}"),
+        notes=["Everything else changes in place (PutScalingPolicy). name is unique per group."],
+    ),
     "aws:route53/zone:Zone": dict(
         force_new=["delegationSetId", "name"],
         physical_name=None, id_prefix="Z", id_is="Generated",
@@ -440,6 +453,8 @@ TOKENS = [
     "aws:lb/loadBalancer:LoadBalancer",
     "aws:lb/targetGroup:TargetGroup",
     "aws:lb/listener:Listener",
+    "aws:autoscaling/group:Group",
+    "aws:autoscaling/policy:Policy",
     "aws:appautoscaling/target:Target",
     "aws:appautoscaling/policy:Policy",
     "aws:cloudwatch/logGroup:LogGroup",

@@ -48,6 +48,8 @@ mod s3;
 mod sns;
 // DNS.
 mod route53;
+// EC2 Auto Scaling.
+mod autoscaling;
 
 pub use cloudwatch::CloudWatchAlarms;
 
@@ -89,6 +91,7 @@ static SERVICES: &[&dyn Service] = &[
     &sns::Sns,
     &s3::S3,
     &route53::Route53,
+    &autoscaling::AutoScaling,
 ];
 
 /// What one service module implements for the type tokens it owns. Inputs
@@ -297,6 +300,7 @@ struct Clients {
     sns: OnceLock<aws_sdk_sns::Client>,
     s3: OnceLock<aws_sdk_s3::Client>,
     route53: OnceLock<aws_sdk_route53::Client>,
+    autoscaling: OnceLock<aws_sdk_autoscaling::Client>,
 }
 
 /// One region's (and profile's) view of AWS.
@@ -446,6 +450,12 @@ impl AwsProvider {
     pub async fn route53(&self) -> Result<&aws_sdk_route53::Client, ProviderError> {
         let config = self.sdk_config().await?;
         Ok(self.clients.route53.get_or_init(|| aws_sdk_route53::Client::new(config)))
+    }
+
+    /// The EC2 Auto Scaling client.
+    pub async fn autoscaling(&self) -> Result<&aws_sdk_autoscaling::Client, ProviderError> {
+        let config = self.sdk_config().await?;
+        Ok(self.clients.autoscaling.get_or_init(|| aws_sdk_autoscaling::Client::new(config)))
     }
 
     /// The caller's account id (STS GetCallerIdentity, asked once).
@@ -1064,6 +1074,11 @@ pub fn user_tags(inputs: &PropertyMap) -> Result<BTreeMap<String, String>, Provi
 /// limits, and none of the keys AWS or tapctl reserve.
 fn check_tags(token: &str, inputs: &PropertyMap) -> Result<(), ProviderError> {
     let Some(tags) = inputs.get("tags").filter(|v| !v.is_null() && !matches!(v, Value::Unknown)) else { return Ok(()) };
+    if tags.as_array().is_some() {
+        // A list of {key, value, propagateAtLaunch} (Auto Scaling groups):
+        // the kind's own check validates it.
+        return Ok(());
+    }
     let map = tags.as_object().ok_or_else(|| wrong_type("tags", "a map of strings", tags))?;
     if map.len() > 49 {
         return Err(ProviderError::invalid(format!(
