@@ -326,6 +326,13 @@ FACTS: dict[str, dict] = {
         arn=("secretsmanager", "secret:{name}-{random6}"),
         notes=["type (newer input): replace behaviour not verified; treated as in place."],
     ),
+    "aws:secretsmanager/secretVersion:SecretVersion": dict(
+        force_new=["secretBinary", "secretId", "secretString"],
+        physical_name=None, id_prefix="", id_is="Composite",
+        arn=("secretsmanager", "secret:{name}-{random6}"),
+        notes=["Id: \"<secretArn>|<versionId>\"; arn is the secret's. versionStages change in "
+               "place (UpdateSecretVersionStage). secretStringWo (write-only) is not verified."],
+    ),
     "aws:s3/bucket:Bucket": dict(
         force_new=["bucket", "bucketNamespace", "bucketPrefix", "objectLockEnabled"],
         physical_name="bucket", id_prefix="", id_is="PhysicalName",
@@ -465,6 +472,7 @@ TOKENS = [
     "aws:kms/key:Key",
     "aws:kms/alias:Alias",
     "aws:secretsmanager/secret:Secret",
+    "aws:secretsmanager/secretVersion:SecretVersion",
     "aws:s3/bucket:Bucket",
     "aws:s3/bucketVersioning:BucketVersioning",
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",

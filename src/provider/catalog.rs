@@ -2126,6 +2126,42 @@ pub static KINDS: &[Kind] = &[
         id_is: IdStyle::Arn,
         arn_service: Some("secretsmanager"),
     },
+    // note: Id: "<secretArn>|<versionId>"; arn is the secret's. versionStages change in place
+    //       (UpdateSecretVersionStage). secretStringWo (write-only) is not verified.
+    // arn resource: secret:{name}-{random6}
+    Kind {
+        token: "aws:secretsmanager/secretVersion:SecretVersion",
+        inputs: &[
+            "region",
+            "secretBinary",
+            "secretId",
+            "secretString",
+            "secretStringWo",
+            "secretStringWoVersion",
+            "versionStages",
+        ],
+        required: &["secretId"],
+        outputs: &[
+            "arn",
+            "hasSecretStringWo",
+            "id",
+            "region",
+            "secretArn",
+            "secretBinary",
+            "secretId",
+            "secretString",
+            "secretStringWo",
+            "secretStringWoVersion",
+            "versionId",
+            "versionStages",
+        ],
+        force_new: &["region", "secretBinary", "secretId", "secretString"],
+        taggable: false,
+        physical_name: None,
+        id_prefix: "",
+        id_is: IdStyle::Composite,
+        arn_service: Some("secretsmanager"),
+    },
     // note: bucketNamespace: inferred (part of the bucket's identity); not verified in the provider
     //       source.
     // note: objectLockConfiguration.objectLockEnabled (deprecated nested field) is ForceNew too.
@@ -2458,7 +2494,7 @@ mod tests {
         for k in KINDS {
             assert!(seen.insert(k.token), "duplicate token {}", k.token);
         }
-        assert_eq!(KINDS.len(), 48);
+        assert_eq!(KINDS.len(), 49);
     }
 
     #[test]

@@ -446,7 +446,7 @@ impl MemoryCloud {
         let arn_region = if service == "iam" { "" } else { region };
         let arn = format!("arn:aws:{service}:{arn_region}:{ACCOUNT_ID}:{resource}/{name}");
         let id = match kind.id_is {
-            IdStyle::Composite => composite_id(&ctx.token, &props).unwrap_or(generated),
+            IdStyle::Composite => composite_id(&ctx.token, &props, &generated).unwrap_or(generated),
             IdStyle::Generated => generated,
             IdStyle::PhysicalName => name.clone(),
             IdStyle::Arn => arn.clone(),
@@ -497,7 +497,7 @@ fn storage_key(token: &str, id: &str) -> String {
 
 /// The id of a composite-id kind whose form AWS (Terraform) fixes, from its
 /// inputs; `None` for the others, which get a generated id.
-fn composite_id(token: &str, props: &Map<String, Json>) -> Option<String> {
+fn composite_id(token: &str, props: &Map<String, Json>, generated: &str) -> Option<String> {
     let s = |k: &str| props.get(k).and_then(Json::as_str);
     match token {
         // <zoneId>_<name>_<type>[_<setIdentifier>]
@@ -508,6 +508,8 @@ fn composite_id(token: &str, props: &Map<String, Json>) -> Option<String> {
                 None => base,
             })
         }
+        // <secretArn>|<versionId>
+        "aws:secretsmanager/secretVersion:SecretVersion" => Some(format!("{}|{generated}", s("secretId")?)),
         _ => None,
     }
 }
