@@ -200,6 +200,12 @@ FACTS: dict[str, dict] = {
         arn=None,
         notes=["Id: \"<role>/<policyArn>\" (provider >= 6.0; 5.x used \"<role>-<timestamp>\")."],
     ),
+    "aws:iam/instanceProfile:InstanceProfile": dict(
+        force_new=["name", "namePrefix", "path"],
+        physical_name="name", id_prefix="", id_is="PhysicalName",
+        arn=("iam", "instance-profile{path}{name}"),
+        notes=["role changes in place (remove the old role, add the new one)."],
+    ),
     "aws:ecs/cluster:Cluster": dict(
         force_new=["name"],
         physical_name="name", id_prefix="", id_is="Arn",
@@ -320,6 +326,13 @@ FACTS: dict[str, dict] = {
         arn=("secretsmanager", "secret:{name}-{random6}"),
         notes=["type (newer input): replace behaviour not verified; treated as in place."],
     ),
+    "aws:secretsmanager/secretVersion:SecretVersion": dict(
+        force_new=["secretBinary", "secretId", "secretString"],
+        physical_name=None, id_prefix="", id_is="Composite",
+        arn=("secretsmanager", "secret:{name}-{random6}"),
+        notes=["Id: \"<secretArn>|<versionId>\"; arn is the secret's. versionStages change in "
+               "place (UpdateSecretVersionStage). secretStringWo (write-only) is not verified."],
+    ),
     "aws:s3/bucket:Bucket": dict(
         force_new=["bucket", "bucketNamespace", "bucketPrefix", "objectLockEnabled"],
         physical_name="bucket", id_prefix="", id_is="PhysicalName",
@@ -329,6 +342,90 @@ FACTS: dict[str, dict] = {
             "provider source.",
             "objectLockConfiguration.objectLockEnabled (deprecated nested field) is ForceNew too.",
             "S3 ARNs have empty region and account fields: arn:aws:s3:::{bucket}.",
+        ],
+    ),
+    "aws:ec2/vpcPeeringConnection:VpcPeeringConnection": dict(
+        force_new=["peerOwnerId", "peerRegion", "peerVpcId", "vpcId"],
+        physical_name=None, id_prefix="pcx-", id_is="Generated",
+        arn=None,
+        notes=["autoAccept (accepts a pending connection), accepter / requester options "
+               "(ModifyVpcPeeringConnectionOptions, active connections only) and tags change "
+               "in place."],
+    ),
+    "aws:s3/bucketVersioning:BucketVersioning": dict(
+        force_new=["bucket", "expectedBucketOwner"],
+        physical_name="bucket", id_prefix="", id_is="PhysicalName",
+        arn=None,
+        notes=["Id: the bucket name (\"<bucket>,<expectedBucketOwner>\" when that is set). "
+               "versioningConfiguration and mfa change in place; delete suspends versioning."],
+    ),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": dict(
+        force_new=["bucket", "expectedBucketOwner"],
+        physical_name="bucket", id_prefix="", id_is="PhysicalName",
+        arn=None,
+        notes=["Id: the bucket name. rules change in place (PutBucketEncryption)."],
+    ),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": dict(
+        force_new=["bucket"],
+        physical_name="bucket", id_prefix="", id_is="PhysicalName",
+        arn=None,
+        notes=["Id: the bucket name. The four flags change in place."],
+    ),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": dict(
+        force_new=["bucket", "expectedBucketOwner"],
+        physical_name="bucket", id_prefix="", id_is="PhysicalName",
+        arn=None,
+        notes=["Id: the bucket name. rules and transitionDefaultMinimumObjectSize change in place "
+               "(the whole configuration is put again)."],
+    ),
+    "aws:s3/bucketPolicy:BucketPolicy": dict(
+        force_new=["bucket"],
+        physical_name="bucket", id_prefix="", id_is="PhysicalName",
+        arn=None,
+        notes=["Id: the bucket name. policy changes in place."],
+    ),
+    "aws:ec2/launchTemplate:LaunchTemplate": dict(
+        force_new=["name", "namePrefix"],
+        physical_name="name", id_prefix="lt-", id_is="Generated",
+        arn=("ec2", "launch-template/{id}"),
+        notes=["Every other input changes in place: the template data as a new version "
+               "(made the default with updateDefaultVersion), defaultVersion with "
+               "ModifyLaunchTemplate, tags with CreateTags / DeleteTags."],
+    ),
+    "aws:autoscaling/group:Group": dict(
+        force_new=["name", "namePrefix"],
+        physical_name="name", id_prefix="", id_is="PhysicalName",
+        arn=("autoscaling", "autoScalingGroup:{uuid}:autoScalingGroupName/{name}"),
+        notes=["Sizes, subnets, launch template, health checks, target groups and tags change in "
+               "place. tags is a list of {key, value, propagateAtLaunch}; there is no tagsAll."],
+    ),
+    "aws:autoscaling/policy:Policy": dict(
+        force_new=["autoscalingGroupName", "name"],
+        physical_name="name", id_prefix="", id_is="PhysicalName",
+        arn=("autoscaling", "scalingPolicy:{uuid}:autoScalingGroupName/{group}:policyName/{name}"),
+        notes=["Everything else changes in place (PutScalingPolicy). name is unique per group."],
+    ),
+    "aws:route53/zone:Zone": dict(
+        force_new=["delegationSetId", "name"],
+        physical_name=None, id_prefix="Z", id_is="Generated",
+        arn=("route53", "hostedzone/{id}"),
+        notes=[
+            "Route 53 is global: no region input. Zone names are not unique, so name is not a "
+            "physical name. comment changes in place (UpdateHostedZoneComment), vpcs in place "
+            "(associate / disassociate).",
+            "Real zone ids are uppercase alphanumerics after the Z; ARNs have empty region and "
+            "account fields.",
+        ],
+    ),
+    "aws:route53/record:Record": dict(
+        force_new=["name", "setIdentifier", "type", "zoneId"],
+        physical_name=None, id_prefix="", id_is="Composite",
+        arn=None,
+        notes=[
+            "Id: \"<zoneId>_<name>_<type>[_<setIdentifier>]\".",
+            "type and setIdentifier: Terraform changes them with one DELETE + CREATE batch and a "
+            "new id; tapctl's update keeps the id, so here they replace.",
+            "ttl, records, aliases, weightedRoutingPolicies, healthCheckId change in place (UPSERT).",
         ],
     ),
 }
@@ -346,6 +443,8 @@ TOKENS = [
     "aws:ec2/securityGroup:SecurityGroup",
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+    "aws:ec2/vpcPeeringConnection:VpcPeeringConnection",
+    "aws:ec2/launchTemplate:LaunchTemplate",
     "aws:rds/subnetGroup:SubnetGroup",
     "aws:rds/clusterParameterGroup:ClusterParameterGroup",
     "aws:rds/cluster:Cluster",
@@ -354,12 +453,15 @@ TOKENS = [
     "aws:iam/policy:Policy",
     "aws:iam/rolePolicy:RolePolicy",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:iam/instanceProfile:InstanceProfile",
     "aws:ecs/cluster:Cluster",
     "aws:ecs/taskDefinition:TaskDefinition",
     "aws:ecs/service:Service",
     "aws:lb/loadBalancer:LoadBalancer",
     "aws:lb/targetGroup:TargetGroup",
     "aws:lb/listener:Listener",
+    "aws:autoscaling/group:Group",
+    "aws:autoscaling/policy:Policy",
     "aws:appautoscaling/target:Target",
     "aws:appautoscaling/policy:Policy",
     "aws:cloudwatch/logGroup:LogGroup",
@@ -370,7 +472,15 @@ TOKENS = [
     "aws:kms/key:Key",
     "aws:kms/alias:Alias",
     "aws:secretsmanager/secret:Secret",
+    "aws:secretsmanager/secretVersion:SecretVersion",
     "aws:s3/bucket:Bucket",
+    "aws:s3/bucketVersioning:BucketVersioning",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:route53/zone:Zone",
+    "aws:route53/record:Record",
 ]
 
 ID_STYLES = ("Generated", "PhysicalName", "Arn", "Composite")
@@ -648,7 +758,10 @@ def rustfmt(text: str) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "catalog.rs"
         path.write_text(text)
-        subprocess.run([exe, "--edition", "2021", str(path)], check=True)
+        # The repository's rustfmt.toml, as `cargo fmt` applies it: otherwise the
+        # next `cargo fmt` reformats the file and `--check` calls it stale.
+        config = ["--config-path", str(REPO / "rustfmt.toml")] if (REPO / "rustfmt.toml").exists() else []
+        subprocess.run([exe, "--edition", "2021", *config, str(path)], check=True)
         return path.read_text()
 
 

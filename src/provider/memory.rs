@@ -467,11 +467,13 @@ impl MemoryCloud {
         let arn_region = if service == "iam" { "" } else { region };
         let arn = format!("arn:aws:{service}:{arn_region}:{ACCOUNT_ID}:{resource}/{name}");
         let id = match kind.id_is {
-            IdStyle::Generated | IdStyle::Composite => generated,
+            IdStyle::Composite => composite_id(&ctx.token, &props, &generated).unwrap_or(generated),
+            IdStyle::Generated => generated,
             IdStyle::PhysicalName => name.clone(),
             IdStyle::Arn => arn.clone(),
         };
-        if w.objects.contains_key(&id) {
+        let key = storage_key(&ctx.token, &id);
+        if w.objects.contains_key(&key) {
             return Err(ProviderError::new(
                 ErrorKind::Permanent,
                 "AlreadyExists",
@@ -487,17 +489,80 @@ impl MemoryCloud {
             all.insert(URN_TAG.into(), Json::String(ctx.urn.to_string()));
             props.insert("tagsAll".into(), Json::Object(all));
         }
+        for (out, value) in route53_outputs(&ctx.token, &id, &props, &w.objects) {
+            props.insert(out, value);
+        }
         for (out, value) in computed_outputs(&ctx.token, kind.outputs, &props.clone(), &name, region) {
             props.entry(out).or_insert(value);
         }
-        w.index_references(&id, &props);
-        w.objects.insert(
-            id.clone(),
-            CloudObject { token: ctx.token.clone(), region: region.into(), properties: props.clone() },
-        );
+        w.index_references(&key, &props);
+        w.objects
+            .insert(key, CloudObject { token: ctx.token.clone(), region: region.into(), properties: props.clone() });
         drop(w);
         self.save();
         Ok(Created { id, outputs: to_values(&props) })
+    }
+}
+
+/// The key an object is stored under: its id, except for the S3 bucket
+/// configuration kinds, whose id is their bucket's name (the bucket's own id)
+/// — they are kept beside the bucket under `<bucket>#<token>`, and their
+/// `bucket` input references the bucket, so it cannot go first.
+fn storage_key(token: &str, id: &str) -> String {
+    if token.starts_with("aws:s3/bucket") && token != "aws:s3/bucket:Bucket" {
+        format!("{id}#{token}")
+    } else {
+        id.to_string()
+    }
+}
+
+/// The id of a composite-id kind whose form AWS (Terraform) fixes, from its
+/// inputs; `None` for the others, which get a generated id.
+fn composite_id(token: &str, props: &Map<String, Json>, generated: &str) -> Option<String> {
+    let s = |k: &str| props.get(k).and_then(Json::as_str);
+    match token {
+        // <zoneId>_<name>_<type>[_<setIdentifier>]
+        "aws:route53/record:Record" => {
+            let base = format!("{}_{}_{}", s("zoneId")?, s("name")?.trim_end_matches('.').to_lowercase(), s("type")?);
+            Some(match s("setIdentifier") {
+                Some(set) => format!("{base}_{set}"),
+                None => base,
+            })
+        }
+        // <secretArn>|<versionId>
+        "aws:secretsmanager/secretVersion:SecretVersion" => Some(format!("{}|{generated}", s("secretId")?)),
+        _ => None,
+    }
+}
+
+/// Route 53 is global and names records within a zone: a zone's `zoneId` is
+/// its id and its ARN has no region or account; a record's `fqdn` is its name
+/// within its zone.
+fn route53_outputs(
+    token: &str,
+    id: &str,
+    props: &Map<String, Json>,
+    objects: &BTreeMap<String, CloudObject>,
+) -> Vec<(String, Json)> {
+    match token {
+        "aws:route53/zone:Zone" => vec![
+            ("zoneId".into(), Json::String(id.into())),
+            ("arn".into(), Json::String(format!("arn:aws:route53:::hostedzone/{id}"))),
+        ],
+        "aws:route53/record:Record" => {
+            let name = props.get("name").and_then(Json::as_str).unwrap_or_default().trim_end_matches('.');
+            let zone = props
+                .get("zoneId")
+                .and_then(Json::as_str)
+                .and_then(|z| objects.get(z)?.properties.get("name")?.as_str())
+                .map(|z| z.trim_end_matches('.').to_string());
+            let fqdn = match zone {
+                Some(z) if name != z && !name.ends_with(&format!(".{z}")) => format!("{name}.{z}"),
+                _ => name.to_string(),
+            };
+            vec![("fqdn".into(), Json::String(fqdn.to_lowercase()))]
+        }
+        _ => Vec::new(),
     }
 }
 
@@ -522,6 +587,15 @@ fn computed_outputs(
             "zoneId" => Json::String("Z35SXDOTRQ7X7K".into()),
             "publicIp" => Json::String("203.0.113.10".into()),
             "ownerId" => Json::String(ACCOUNT_ID.into()),
+            // Same-account peering accepted at creation when asked to.
+            "acceptStatus" => Json::String(
+                if inputs.get("autoAccept") == Some(&Json::Bool(true)) { "active" } else { "pending-acceptance" }
+                    .into(),
+            ),
+            // A launch template starts at version 1.
+            "latestVersion" | "defaultVersion" => Json::from(1),
+            "peerOwnerId" => Json::String(ACCOUNT_ID.into()),
+            "peerRegion" => Json::String(region.into()),
             // Aurora keeps the master password in a secret it manages.
             "masterUserSecrets" if inputs.get("manageMasterUserPassword") == Some(&Json::Bool(true)) => {
                 serde_json::json!([{
@@ -594,7 +668,9 @@ impl Provider for MemoryRegion {
 
     async fn read(&self, ctx: &CallContext, id: &str) -> Result<Option<PropertyMap>, ProviderError> {
         self.cloud
-            .call(ctx, Op::Read, || Ok(self.cloud.world().objects.get(id).map(|o| to_values(&o.properties))))
+            .call(ctx, Op::Read, || {
+                Ok(self.cloud.world().objects.get(&storage_key(&ctx.token, id)).map(|o| to_values(&o.properties)))
+            })
             .await
     }
 
@@ -609,7 +685,8 @@ impl Provider for MemoryRegion {
         self.cloud
             .call(ctx, Op::Update, || {
                 let mut w = self.cloud.world();
-                let Some(obj) = w.objects.get_mut(id) else {
+                let key = storage_key(&ctx.token, id);
+                let Some(obj) = w.objects.get_mut(&key) else {
                     return Err(ProviderError::new(
                         ErrorKind::NotFound,
                         "NotFound",
@@ -629,8 +706,8 @@ impl Provider for MemoryRegion {
                     obj.properties.insert("tagsAll".into(), Json::Object(all));
                 }
                 let props = obj.properties.clone();
-                w.unindex(id, &before);
-                w.index_references(id, &props);
+                w.unindex(&key, &before);
+                w.index_references(&key, &props);
                 drop(w);
                 self.cloud.save();
                 Ok(to_values(&props))
@@ -655,7 +732,12 @@ impl Provider for MemoryRegion {
                         plain.iter().all(|(k, v)| o.properties.get(k) == Some(v))
                     }
                 });
-                Ok(found.map(|(id, o)| Created { id: id.clone(), outputs: to_values(&o.properties) }).collect())
+                Ok(found
+                    .map(|(key, o)| {
+                        let id = o.properties.get("id").and_then(Json::as_str).unwrap_or(key);
+                        Created { id: id.to_string(), outputs: to_values(&o.properties) }
+                    })
+                    .collect())
             })
             .await
     }
@@ -668,6 +750,8 @@ impl Provider for MemoryRegion {
         self.cloud
             .call(ctx, Op::Delete, || {
                 let mut w = self.cloud.world();
+                let key = storage_key(&ctx.token, id);
+                let id = key.as_str();
                 if !w.objects.contains_key(id) {
                     return Ok(()); // already gone: success
                 }
@@ -693,5 +777,65 @@ impl Provider for MemoryRegion {
                 Ok(())
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Urn;
+
+    fn ctx(token: &str, name: &str) -> CallContext {
+        let root = Urn::root("dev", "tap");
+        CallContext { urn: Urn::new("dev", "tap", Some(&root), token, name), token: token.into(), timeout: None }
+    }
+
+    fn inputs(pairs: Vec<(&str, Value)>) -> PropertyMap {
+        pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    }
+
+    #[tokio::test]
+    async fn route53_ids_and_outputs_have_aws_shapes() {
+        let cloud = Arc::new(MemoryCloud::new());
+        let p = cloud.configure(&PropertyMap::new()).unwrap();
+        let zone_token = "aws:route53/zone:Zone";
+        let zone = p.create(&ctx(zone_token, "zone"), &inputs(vec![("name", "example.com".into())])).await.unwrap();
+        assert_eq!(zone.outputs["zoneId"], Value::from(zone.id.as_str()));
+        assert_eq!(zone.outputs["arn"], Value::from(format!("arn:aws:route53:::hostedzone/{}", zone.id)));
+        let record_token = "aws:route53/record:Record";
+        let record = inputs(vec![
+            ("zoneId", zone.id.as_str().into()),
+            ("name", "WWW".into()),
+            ("type", "CNAME".into()),
+            ("setIdentifier", "blue".into()),
+        ]);
+        let rec = p.create(&ctx(record_token, "www"), &record).await.unwrap();
+        assert_eq!(rec.id, format!("{}_www_CNAME_blue", zone.id));
+        assert_eq!(rec.outputs["fqdn"], Value::from("www.example.com"));
+        // A zone holding a record cannot be deleted (AWS: HostedZoneNotEmpty).
+        let err = p.delete(&ctx(zone_token, "zone"), &zone.id, &zone.outputs).await.unwrap_err();
+        assert_eq!(err.code, "DependencyViolation");
+    }
+
+    #[tokio::test]
+    async fn bucket_configurations_share_the_bucket_name_as_id() {
+        let cloud = Arc::new(MemoryCloud::new());
+        let p = cloud.configure(&PropertyMap::new()).unwrap();
+        let bucket_token = "aws:s3/bucket:Bucket";
+        let bucket = p.create(&ctx(bucket_token, "b"), &inputs(vec![("bucket", "logs".into())])).await.unwrap();
+        let mut configs = Vec::new();
+        for token in ["aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"] {
+            let c = p.create(&ctx(token, "c"), &inputs(vec![("bucket", "logs".into())])).await.unwrap();
+            assert_eq!(c.id, "logs");
+            assert!(p.read(&ctx(token, "c"), "logs").await.unwrap().is_some());
+            configs.push((token, c));
+        }
+        let err = p.delete(&ctx(bucket_token, "b"), &bucket.id, &bucket.outputs).await.unwrap_err();
+        assert_eq!(err.code, "DependencyViolation");
+        for (token, c) in &configs {
+            p.delete(&ctx(token, "c"), &c.id, &c.outputs).await.unwrap();
+            assert_eq!(p.read(&ctx(token, "c"), "logs").await.unwrap(), None);
+        }
+        p.delete(&ctx(bucket_token, "b"), &bucket.id, &bucket.outputs).await.unwrap();
     }
 }

@@ -1,6 +1,7 @@
 //! EC2 and VPC kinds: VPC, subnet, internet gateway, Elastic IP, NAT gateway,
-//! route table, route, route table association, security group and the
-//! standalone security group ingress/egress rules.
+//! route table, route, route table association, security group, the
+//! standalone security group ingress/egress rules, VPC peering connection and
+//! launch template.
 //!
 //! Each kind is a submodule with `SUPPORTED` (the inputs implemented; others
 //! the catalog accepts are refused by `check` rather than silently ignored),
@@ -16,6 +17,10 @@
 //! - `aws:ec2/eip:Eip` association outputs (`associationId`,
 //!   `networkInterface`, `privateIp`, …): the NAT gateway that uses the
 //!   address associates it, not the Eip resource.
+//! - `aws:ec2/vpcPeeringConnection:VpcPeeringConnection` `autoAccept`: AWS
+//!   does not record it (the connection's `acceptStatus` says what happened);
+//!   `accepter`/`requester` appear once AWS reports peering options, which it
+//!   does for an active connection.
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -44,6 +49,8 @@ const ROUTE_TABLE_ASSOCIATION: &str = "aws:ec2/routeTableAssociation:RouteTableA
 const SECURITY_GROUP: &str = "aws:ec2/securityGroup:SecurityGroup";
 const INGRESS_RULE: &str = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 const EGRESS_RULE: &str = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
+const PEERING: &str = "aws:ec2/vpcPeeringConnection:VpcPeeringConnection";
+const LAUNCH_TEMPLATE: &str = "aws:ec2/launchTemplate:LaunchTemplate";
 
 /// The EC2 service module.
 pub(crate) struct Ec2;
@@ -63,6 +70,8 @@ impl Service for Ec2 {
             SECURITY_GROUP,
             INGRESS_RULE,
             EGRESS_RULE,
+            PEERING,
+            LAUNCH_TEMPLATE,
         ]
     }
 
@@ -77,6 +86,8 @@ impl Service for Ec2 {
             ROUTE => check_kind(token, inputs, route::SUPPORTED, route::check),
             ROUTE_TABLE_ASSOCIATION => check_kind(token, inputs, rta::SUPPORTED, rta::check),
             SECURITY_GROUP => check_kind(token, inputs, sg::SUPPORTED, sg::check),
+            PEERING => check_kind(token, inputs, pcx::SUPPORTED, pcx::check),
+            LAUNCH_TEMPLATE => check_kind(token, inputs, lt::SUPPORTED, lt::check),
             _ => check_kind(token, inputs, rule::SUPPORTED, rule::check),
         }
     }
@@ -100,6 +111,8 @@ impl Service for Ec2 {
             ROUTE => route::create(p, ctx, inputs).await?,
             ROUTE_TABLE_ASSOCIATION => rta::create(p, ctx, inputs).await?,
             SECURITY_GROUP => sg::create(p, ctx, inputs).await?,
+            PEERING => pcx::create(p, ctx, inputs).await?,
+            LAUNCH_TEMPLATE => lt::create(p, ctx, inputs).await?,
             _ => rule::create(p, ctx, inputs).await?,
         };
         read_created(self, p, ctx, id).await
@@ -117,6 +130,8 @@ impl Service for Ec2 {
             ROUTE => route::read(p, id).await,
             ROUTE_TABLE_ASSOCIATION => rta::read(p, id).await,
             SECURITY_GROUP => sg::read(p, id).await,
+            PEERING => pcx::read(p, id).await,
+            LAUNCH_TEMPLATE => lt::read(p, id).await,
             token => rule::read(p, id, token == EGRESS_RULE).await,
         };
         found(read).map(Option::flatten)
@@ -139,6 +154,8 @@ impl Service for Ec2 {
             // and `diff` send other changes to a replacement.
             ROUTE_TABLE_ASSOCIATION => {}
             INGRESS_RULE | EGRESS_RULE => rule::update(p, ctx, id, old, new).await?,
+            PEERING => pcx::update(p, ctx, id, old, new).await?,
+            LAUNCH_TEMPLATE => lt::update(p, ctx, id, old, new).await?,
             _ => apply_tags(p, ctx, id, old, new).await?,
         }
         read_updated(self, p, ctx, id).await
@@ -161,6 +178,8 @@ impl Service for Ec2 {
             ROUTE => route::delete(p, id).await,
             ROUTE_TABLE_ASSOCIATION => rta::delete(p, id).await,
             SECURITY_GROUP => sg::delete(p, ctx, id).await,
+            PEERING => pcx::delete(p, ctx, id).await,
+            LAUNCH_TEMPLATE => lt::delete(p, id).await,
             token => rule::delete(p, id, outputs, token == EGRESS_RULE).await,
         };
         gone_is_ok(deleted)
@@ -1764,6 +1783,647 @@ mod rule {
     }
 }
 
+// ---------------------------------------------------------------------------
+// VPC peering connection
+// ---------------------------------------------------------------------------
+
+mod pcx {
+    use super::*;
+    use aws_sdk_ec2::types::{
+        PeeringConnectionOptionsRequest, VpcPeeringConnection, VpcPeeringConnectionOptionsDescription,
+        VpcPeeringConnectionStateReasonCode as Code,
+    };
+
+    pub(super) const SUPPORTED: &[&str] =
+        &["accepter", "autoAccept", "peerOwnerId", "peerRegion", "peerVpcId", "region", "requester", "tags", "vpcId"];
+
+    /// The peering options tapctl implements (the ClassicLink ones are gone with EC2-Classic).
+    const OPTIONS: &[&str] = &["allowRemoteVpcDnsResolution"];
+
+    pub(super) fn check(inputs: &PropertyMap) -> Result<(), ProviderError> {
+        let set = |k: &str| inputs.get(k).is_some_and(|v| !v.is_null());
+        if known(inputs, "autoAccept").and_then(Value::as_bool) == Some(true) && set("peerRegion") {
+            // Terraform refuses this too: the accepter region must accept.
+            return Err(ProviderError::invalid(
+                "autoAccept cannot be used with peerRegion (accept in the peer region)",
+            ));
+        }
+        for side in ["accepter", "requester"] {
+            if let Some(block) = known(inputs, side).and_then(Value::as_object) {
+                if let Some(k) = block.keys().find(|k| !OPTIONS.contains(&k.as_str())) {
+                    return Err(ProviderError::invalid(format!("{side}.{k} is not implemented")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The connection's state code as AWS spells it.
+    fn code(c: &VpcPeeringConnection) -> Option<&str> {
+        c.status().and_then(|s| s.code()).map(|c| c.as_str())
+    }
+
+    async fn describe(p: &AwsProvider, id: &str) -> Result<Option<VpcPeeringConnection>, ProviderError> {
+        let ec2 = p.ec2().await?;
+        let out = p.call(|| ec2.describe_vpc_peering_connections().vpc_peering_connection_ids(id).send()).await?;
+        Ok(out.vpc_peering_connections().iter().find(|c| c.vpc_peering_connection_id() == Some(id)).cloned())
+    }
+
+    /// Waits until the connection's state is one of `codes`; a failed,
+    /// rejected or expired connection ends the wait with its message.
+    async fn wait_for(p: &AwsProvider, ctx: &CallContext, id: &str, codes: &[Code]) -> Result<(), ProviderError> {
+        let names: Vec<&str> = codes.iter().map(Code::as_str).collect();
+        p.wait_until(
+            &format!("VPC peering connection {id} to be {}", names.join(" or ")),
+            limit(ctx, minutes(1)),
+            || async {
+                let Some(c) = describe(p, id).await? else { return Ok(None) };
+                match c.status().and_then(|s| s.code()) {
+                    Some(code) if codes.contains(code) => Ok(Some(())),
+                    Some(code @ (Code::Failed | Code::Rejected | Code::Expired | Code::Deleted)) => {
+                        Err(ProviderError::new(
+                            ErrorKind::Permanent,
+                            "VpcPeeringConnectionFailed",
+                            format!(
+                                "VPC peering connection {id} is {}: {}",
+                                code.as_str(),
+                                c.status().and_then(|s| s.message()).unwrap_or_default()
+                            ),
+                        ))
+                    }
+                    _ => Ok(None),
+                }
+            },
+        )
+        .await
+    }
+
+    fn options(block: Option<&PropertyMap>) -> Result<Option<PeeringConnectionOptionsRequest>, ProviderError> {
+        let Some(block) = block else { return Ok(None) };
+        let dns = optional_bool(block, "allowRemoteVpcDnsResolution")?;
+        Ok(Some(PeeringConnectionOptionsRequest::builder().set_allow_dns_resolution_from_remote_vpc(dns).build()))
+    }
+
+    /// Accepts a connection waiting for it (autoAccept) and applies the
+    /// peering options, which AWS takes only once the connection is active.
+    async fn accept_and_configure(
+        p: &AwsProvider,
+        ctx: &CallContext,
+        id: &str,
+        inputs: &PropertyMap,
+        options_changed: bool,
+    ) -> Result<(), ProviderError> {
+        let ec2 = p.ec2().await?;
+        let state = describe(p, id).await?.as_ref().and_then(code).map(str::to_string);
+        let mut active = state.as_deref() == Some(Code::Active.as_str());
+        if optional_bool(inputs, "autoAccept")? == Some(true) && !active {
+            p.call(|| ec2.accept_vpc_peering_connection().vpc_peering_connection_id(id).send()).await?;
+            wait_for(p, ctx, id, &[Code::Active]).await?;
+            active = true;
+        }
+        let accepter = options(super::super::optional_object(inputs, "accepter")?)?;
+        let requester = options(super::super::optional_object(inputs, "requester")?)?;
+        if options_changed && (accepter.is_some() || requester.is_some()) {
+            if !active {
+                return Err(ProviderError::invalid(
+                    "accepter and requester options need an active connection: set autoAccept or accept it first",
+                ));
+            }
+            p.call(|| {
+                ec2.modify_vpc_peering_connection_options()
+                    .vpc_peering_connection_id(id)
+                    .set_accepter_peering_connection_options(accepter.clone())
+                    .set_requester_peering_connection_options(requester.clone())
+                    .send()
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn create(
+        p: &AwsProvider,
+        ctx: &CallContext,
+        inputs: &PropertyMap,
+    ) -> Result<String, ProviderError> {
+        let ec2 = p.ec2().await?;
+        let vpc = required_str(inputs, "vpcId")?;
+        let peer = required_str(inputs, "peerVpcId")?;
+        let owner = optional_str(inputs, "peerOwnerId")?.map(str::to_string);
+        let region = optional_str(inputs, "peerRegion")?.map(str::to_string);
+        let tags = tag_spec(ResourceType::VpcPeeringConnection, &tags_for_create(ctx, inputs)?);
+        let out = p
+            .call_tolerating(window(p, ctx), &["InvalidVpcID.NotFound"], || {
+                ec2.create_vpc_peering_connection()
+                    .vpc_id(vpc)
+                    .peer_vpc_id(peer)
+                    .set_peer_owner_id(owner.clone())
+                    .set_peer_region(region.clone())
+                    .tag_specifications(tags.clone())
+                    .send()
+            })
+            .await?;
+        let id = out
+            .vpc_peering_connection()
+            .and_then(|c| c.vpc_peering_connection_id())
+            .ok_or_else(|| missing_field("CreateVpcPeeringConnection", "VpcPeeringConnection.VpcPeeringConnectionId"))?
+            .to_string();
+        wait_for(p, ctx, &id, &[Code::PendingAcceptance, Code::Active])
+            .await
+            .map_err(after_create(&id, "waiting for it"))?;
+        accept_and_configure(p, ctx, &id, inputs, true).await.map_err(after_create(&id, "accepting it"))?;
+        Ok(id)
+    }
+
+    fn options_output(o: Option<&VpcPeeringConnectionOptionsDescription>) -> Option<Value> {
+        let dns = o?.allow_dns_resolution_from_remote_vpc()?;
+        Some(Value::object([("allowRemoteVpcDnsResolution", dns)]))
+    }
+
+    pub(super) async fn read(p: &AwsProvider, id: &str) -> Result<Option<PropertyMap>, ProviderError> {
+        let Some(c) = describe(p, id).await? else { return Ok(None) };
+        // AWS lists deleted, rejected, failed and expired connections for a
+        // while: none of them is a connection any more.
+        if matches!(
+            c.status().and_then(|s| s.code()),
+            Some(Code::Deleted | Code::Deleting | Code::Rejected | Code::Failed | Code::Expired)
+        ) {
+            return Ok(None);
+        }
+        let (requester, accepter) = (c.requester_vpc_info(), c.accepter_vpc_info());
+        let mut out = Outputs::new(id, p.region().await?)
+            .string("vpcId", requester.and_then(|r| r.vpc_id()))
+            .string("peerVpcId", accepter.and_then(|a| a.vpc_id()))
+            .string("peerOwnerId", accepter.and_then(|a| a.owner_id()))
+            .string("peerRegion", accepter.and_then(|a| a.region()))
+            .string("acceptStatus", code(&c))
+            .tags(tag_pairs(c.tags()));
+        if let Some(v) = options_output(accepter.and_then(|a| a.peering_options())) {
+            out = out.value("accepter", v);
+        }
+        if let Some(v) = options_output(requester.and_then(|r| r.peering_options())) {
+            out = out.value("requester", v);
+        }
+        Ok(Some(out.build()))
+    }
+
+    pub(super) async fn update(
+        p: &AwsProvider,
+        ctx: &CallContext,
+        id: &str,
+        old: &PropertyMap,
+        new: &PropertyMap,
+    ) -> Result<(), ProviderError> {
+        let options_changed = ["accepter", "requester"].iter().any(|k| {
+            // Compared with what AWS reports, so options left at their
+            // default by the create are not re-applied.
+            new.get(*k).is_some_and(|v| !v.is_null() && !old.get(*k).is_some_and(|o| o.same_as(v)))
+        });
+        accept_and_configure(p, ctx, id, new, options_changed).await?;
+        apply_tags(p, ctx, id, old, new).await
+    }
+
+    pub(super) async fn delete(p: &AwsProvider, ctx: &CallContext, id: &str) -> Result<(), ProviderError> {
+        if read(p, id).await?.is_none() {
+            return Ok(());
+        }
+        let ec2 = p.ec2().await?;
+        p.call(|| ec2.delete_vpc_peering_connection().vpc_peering_connection_id(id).send()).await?;
+        p.wait_until(&format!("VPC peering connection {id} to be deleted"), limit(ctx, minutes(1)), || async {
+            Ok(read(p, id).await?.is_none().then_some(()))
+        })
+        .await
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Launch template
+// ---------------------------------------------------------------------------
+
+/// Every change to the template's data (or description) is a new version;
+/// with `updateDefaultVersion` it becomes the default (Terraform's
+/// behaviour), else `defaultVersion` says which is. Outputs describe the
+/// latest version. `encrypted`, `deleteOnTermination` and `ebsOptimized` are
+/// strings in pulumi-aws (`"true"`/`"false"`); booleans are accepted too.
+mod lt {
+    use super::*;
+    use crate::provider::aws::{nested, object_list, optional_object, optional_str_list};
+    use aws_sdk_ec2::types::{
+        InstanceType, LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateEbsBlockDeviceRequest,
+        LaunchTemplateHttpTokensState, LaunchTemplateIamInstanceProfileSpecificationRequest,
+        LaunchTemplateInstanceMetadataEndpointState, LaunchTemplateInstanceMetadataOptionsRequest,
+        LaunchTemplateInstanceMetadataTagsState, LaunchTemplateTagSpecificationRequest,
+        LaunchTemplatesMonitoringRequest, RequestLaunchTemplateData, ResponseLaunchTemplateData, VolumeType,
+    };
+
+    pub(super) const SUPPORTED: &[&str] = &[
+        "blockDeviceMappings",
+        "defaultVersion",
+        "description",
+        "ebsOptimized",
+        "iamInstanceProfile",
+        "imageId",
+        "instanceType",
+        "keyName",
+        "metadataOptions",
+        "monitoring",
+        "name",
+        "namePrefix",
+        "region",
+        "tagSpecifications",
+        "tags",
+        "updateDefaultVersion",
+        "userData",
+        "vpcSecurityGroupIds",
+    ];
+
+    /// The inputs that are the template's data: a change is a new version.
+    const DATA: &[&str] = &[
+        "blockDeviceMappings",
+        "description",
+        "ebsOptimized",
+        "iamInstanceProfile",
+        "imageId",
+        "instanceType",
+        "keyName",
+        "metadataOptions",
+        "monitoring",
+        "tagSpecifications",
+        "userData",
+        "vpcSecurityGroupIds",
+    ];
+
+    fn keys(block: &PropertyMap, path: &str, allowed: &[&str]) -> Result<(), ProviderError> {
+        match block.iter().find(|(k, v)| !v.is_null() && !allowed.contains(&k.as_str())) {
+            Some((k, _)) => Err(ProviderError::invalid(format!("{path}.{k} is not implemented"))),
+            None => Ok(()),
+        }
+    }
+
+    pub(super) fn check(inputs: &PropertyMap) -> Result<(), ProviderError> {
+        let set = |k: &str| inputs.get(k).is_some_and(|v| !v.is_null());
+        if set("name") && set("namePrefix") {
+            return Err(ProviderError::invalid("set only one of name and namePrefix"));
+        }
+        if set("defaultVersion") && known(inputs, "updateDefaultVersion").and_then(Value::as_bool) == Some(true) {
+            return Err(ProviderError::invalid("set only one of defaultVersion and updateDefaultVersion"));
+        }
+        if let Some(name) = check_str(inputs, "name")? {
+            let ok = (3..=128).contains(&name.len())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || "()./_-".contains(c));
+            if !ok {
+                return Err(ProviderError::invalid(format!(
+                    "name {name:?} must have 3 to 128 letters, digits and ( ) . / _ -"
+                )));
+            }
+        }
+        if let Some(m) = known(inputs, "metadataOptions").and_then(Value::as_object) {
+            keys(
+                m,
+                "metadataOptions",
+                &["httpEndpoint", "httpPutResponseHopLimit", "httpTokens", "instanceMetadataTags"],
+            )?;
+            if let Some(t) = m.get("httpTokens").filter(|v| !v.contains_unknown()).and_then(Value::as_str) {
+                if t != "required" && t != "optional" {
+                    return Err(ProviderError::invalid(format!(
+                        "metadataOptions.httpTokens must be required or optional, got {t:?}"
+                    )));
+                }
+            }
+        }
+        if known(inputs, "blockDeviceMappings").is_some() {
+            for (i, b) in object_list(inputs, "blockDeviceMappings")?.into_iter().enumerate() {
+                let path = format!("blockDeviceMappings[{i}]");
+                keys(b, &path, &["deviceName", "ebs"])?;
+                if let Some(ebs) = b.get("ebs").and_then(Value::as_object) {
+                    keys(
+                        ebs,
+                        &format!("{path}.ebs"),
+                        &[
+                            "deleteOnTermination",
+                            "encrypted",
+                            "iops",
+                            "kmsKeyId",
+                            "throughput",
+                            "volumeSize",
+                            "volumeType",
+                        ],
+                    )?;
+                }
+            }
+        }
+        if let Some(profile) = known(inputs, "iamInstanceProfile").and_then(Value::as_object) {
+            keys(profile, "iamInstanceProfile", &["arn", "name"])?;
+        }
+        Ok(())
+    }
+
+    /// A pulumi-aws tri-state string boolean (`"true"`/`"false"`; a boolean
+    /// is accepted); `None` when unset or empty.
+    fn tri_bool(inputs: &PropertyMap, name: &str) -> Result<Option<bool>, ProviderError> {
+        match inputs.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => match (v.as_bool(), v.as_str()) {
+                (Some(b), _) => Ok(Some(b)),
+                (_, Some("")) => Ok(None),
+                (_, Some(s)) => s
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| ProviderError::invalid(format!("input {name} must be \"true\" or \"false\""))),
+                _ => Err(ProviderError::invalid(format!("input {name} must be \"true\" or \"false\""))),
+            },
+        }
+    }
+
+    fn data(inputs: &PropertyMap) -> Result<RequestLaunchTemplateData, ProviderError> {
+        let mut d = RequestLaunchTemplateData::builder()
+            .set_image_id(optional_str(inputs, "imageId")?.map(str::to_string))
+            .set_instance_type(optional_str(inputs, "instanceType")?.map(InstanceType::from))
+            .set_key_name(optional_str(inputs, "keyName")?.map(str::to_string))
+            .set_user_data(optional_str(inputs, "userData")?.map(str::to_string))
+            .set_security_group_ids(optional_str_list(inputs, "vpcSecurityGroupIds")?)
+            .set_ebs_optimized(tri_bool(inputs, "ebsOptimized")?);
+        if let Some(m) = optional_object(inputs, "metadataOptions")? {
+            let nest = nested("metadataOptions");
+            d = d.metadata_options(
+                LaunchTemplateInstanceMetadataOptionsRequest::builder()
+                    .set_http_tokens(
+                        optional_str(m, "httpTokens").map_err(&nest)?.map(LaunchTemplateHttpTokensState::from),
+                    )
+                    .set_http_endpoint(
+                        optional_str(m, "httpEndpoint")
+                            .map_err(&nest)?
+                            .map(LaunchTemplateInstanceMetadataEndpointState::from),
+                    )
+                    .set_http_put_response_hop_limit(optional_i32(m, "httpPutResponseHopLimit").map_err(&nest)?)
+                    .set_instance_metadata_tags(
+                        optional_str(m, "instanceMetadataTags")
+                            .map_err(&nest)?
+                            .map(LaunchTemplateInstanceMetadataTagsState::from),
+                    )
+                    .build(),
+            );
+        }
+        for (i, b) in object_list(inputs, "blockDeviceMappings")?.into_iter().enumerate() {
+            let path = format!("blockDeviceMappings[{i}]");
+            let mut mapping = LaunchTemplateBlockDeviceMappingRequest::builder()
+                .set_device_name(optional_str(b, "deviceName").map_err(nested(&path))?.map(str::to_string));
+            if let Some(e) = optional_object(b, "ebs").map_err(nested(&path))? {
+                let path = format!("{path}.ebs");
+                let nest = nested(&path);
+                mapping = mapping.ebs(
+                    LaunchTemplateEbsBlockDeviceRequest::builder()
+                        .set_encrypted(tri_bool(e, "encrypted").map_err(&nest)?)
+                        .set_delete_on_termination(tri_bool(e, "deleteOnTermination").map_err(&nest)?)
+                        .set_kms_key_id(optional_str(e, "kmsKeyId").map_err(&nest)?.map(str::to_string))
+                        .set_volume_size(optional_i32(e, "volumeSize").map_err(&nest)?)
+                        .set_volume_type(optional_str(e, "volumeType").map_err(&nest)?.map(VolumeType::from))
+                        .set_iops(optional_i32(e, "iops").map_err(&nest)?)
+                        .set_throughput(optional_i32(e, "throughput").map_err(&nest)?)
+                        .build(),
+                );
+            }
+            d = d.block_device_mappings(mapping.build());
+        }
+        if let Some(profile) = optional_object(inputs, "iamInstanceProfile")? {
+            let nest = nested("iamInstanceProfile");
+            d = d.iam_instance_profile(
+                LaunchTemplateIamInstanceProfileSpecificationRequest::builder()
+                    .set_arn(optional_str(profile, "arn").map_err(&nest)?.map(str::to_string))
+                    .set_name(optional_str(profile, "name").map_err(&nest)?.map(str::to_string))
+                    .build(),
+            );
+        }
+        if let Some(m) = optional_object(inputs, "monitoring")? {
+            let enabled = optional_bool(m, "enabled").map_err(nested("monitoring"))?;
+            d = d.monitoring(LaunchTemplatesMonitoringRequest::builder().set_enabled(enabled).build());
+        }
+        for spec in object_list(inputs, "tagSpecifications")? {
+            let nest = nested("tagSpecifications[]");
+            let resource = required_str(spec, "resourceType").map_err(&nest)?;
+            let tags = super::super::user_tags(spec).map_err(nest)?;
+            let pairs: Vec<(String, String)> = tags.into_iter().collect();
+            d = d.tag_specifications(
+                LaunchTemplateTagSpecificationRequest::builder()
+                    .resource_type(ResourceType::from(resource))
+                    .set_tags(Some(sdk_tags(&pairs)))
+                    .build(),
+            );
+        }
+        Ok(d.build())
+    }
+
+    pub(super) async fn create(
+        p: &AwsProvider,
+        ctx: &CallContext,
+        inputs: &PropertyMap,
+    ) -> Result<String, ProviderError> {
+        let ec2 = p.ec2().await?;
+        let name = match optional_str(inputs, "name")? {
+            Some(n) => n.to_string(),
+            None => super::super::iam::autoname(ctx, optional_str(inputs, "namePrefix")?, 128),
+        };
+        let data = data(inputs)?;
+        let description = optional_str(inputs, "description")?.map(str::to_string);
+        let tags = tag_spec(ResourceType::LaunchTemplate, &tags_for_create(ctx, inputs)?);
+        let out = p
+            .call(|| {
+                ec2.create_launch_template()
+                    .launch_template_name(&name)
+                    .set_version_description(description.clone())
+                    .launch_template_data(data.clone())
+                    .tag_specifications(tags.clone())
+                    .send()
+            })
+            .await?;
+        let id = out
+            .launch_template()
+            .and_then(|t| t.launch_template_id())
+            .ok_or_else(|| missing_field("CreateLaunchTemplate", "LaunchTemplate.LaunchTemplateId"))?
+            .to_string();
+        Ok(id)
+    }
+
+    fn tri(b: Option<bool>) -> Option<Value> {
+        b.map(|b| Value::from(b.to_string()))
+    }
+
+    fn object(pairs: Vec<(&str, Option<Value>)>) -> Value {
+        Value::object(pairs.into_iter().filter_map(|(k, v)| Some((k, v?))))
+    }
+
+    fn data_outputs(mut out: Outputs, d: &ResponseLaunchTemplateData) -> Outputs {
+        out = out
+            .string("imageId", d.image_id())
+            .string("instanceType", d.instance_type().map(|t| t.as_str()))
+            .string("keyName", d.key_name())
+            .string("userData", d.user_data());
+        if !d.security_group_ids().is_empty() {
+            out = out.value("vpcSecurityGroupIds", super::super::string_list(d.security_group_ids()));
+        }
+        if let Some(v) = tri(d.ebs_optimized()) {
+            out = out.value("ebsOptimized", v);
+        }
+        if let Some(m) = d.metadata_options() {
+            out = out.value(
+                "metadataOptions",
+                object(vec![
+                    ("httpTokens", m.http_tokens().map(|t| Value::from(t.as_str()))),
+                    ("httpEndpoint", m.http_endpoint().map(|t| Value::from(t.as_str()))),
+                    ("httpPutResponseHopLimit", m.http_put_response_hop_limit().map(Value::from)),
+                    ("instanceMetadataTags", m.instance_metadata_tags().map(|t| Value::from(t.as_str()))),
+                ]),
+            );
+        }
+        if !d.block_device_mappings().is_empty() {
+            let mappings = d.block_device_mappings().iter().map(|b| {
+                let ebs = b.ebs().map(|e| {
+                    object(vec![
+                        ("encrypted", tri(e.encrypted())),
+                        ("deleteOnTermination", tri(e.delete_on_termination())),
+                        ("kmsKeyId", e.kms_key_id().map(Value::from)),
+                        ("volumeSize", e.volume_size().map(Value::from)),
+                        ("volumeType", e.volume_type().map(|t| Value::from(t.as_str()))),
+                        ("iops", e.iops().map(Value::from)),
+                        ("throughput", e.throughput().map(Value::from)),
+                    ])
+                });
+                object(vec![("deviceName", b.device_name().map(Value::from)), ("ebs", ebs)])
+            });
+            out = out.value("blockDeviceMappings", Value::Array(mappings.collect()));
+        }
+        if let Some(profile) = d.iam_instance_profile() {
+            out = out.value(
+                "iamInstanceProfile",
+                object(vec![("arn", profile.arn().map(Value::from)), ("name", profile.name().map(Value::from))]),
+            );
+        }
+        if let Some(m) = d.monitoring() {
+            out = out.value("monitoring", object(vec![("enabled", m.enabled().map(Value::from))]));
+        }
+        if !d.tag_specifications().is_empty() {
+            let specs = d.tag_specifications().iter().map(|s| {
+                let tags: Vec<(String, Value)> =
+                    tag_pairs(s.tags()).into_iter().map(|(k, v)| (k, Value::from(v))).collect();
+                object(vec![
+                    ("resourceType", s.resource_type().map(|r| Value::from(r.as_str()))),
+                    ("tags", Some(Value::object(tags))),
+                ])
+            });
+            out = out.value("tagSpecifications", Value::Array(specs.collect()));
+        }
+        out
+    }
+
+    /// The template's tags from DescribeTags, which AWS keeps current as
+    /// DescribeLaunchTemplates does (moto's DescribeLaunchTemplates repeats
+    /// the tags of the creation instead).
+    async fn tags_of(p: &AwsProvider, id: &str) -> Result<Vec<(String, String)>, ProviderError> {
+        let ec2 = p.ec2().await?;
+        let mut tags = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let out = p
+                .call(|| ec2.describe_tags().filters(filter("resource-id", id)).set_next_token(next.clone()).send())
+                .await?;
+            tags.extend(
+                out.tags()
+                    .iter()
+                    .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))),
+            );
+            next = out.next_token().filter(|t| !t.is_empty()).map(str::to_string);
+            if next.is_none() {
+                return Ok(tags);
+            }
+        }
+    }
+
+    pub(super) async fn read(p: &AwsProvider, id: &str) -> Result<Option<PropertyMap>, ProviderError> {
+        let ec2 = p.ec2().await?;
+        let out = p.call(|| ec2.describe_launch_templates().launch_template_ids(id).send()).await?;
+        let Some(t) = out.launch_templates().iter().find(|t| t.launch_template_id() == Some(id)) else {
+            return Ok(None);
+        };
+        let latest = t.latest_version_number().unwrap_or(1);
+        let versions = p
+            .call(|| ec2.describe_launch_template_versions().launch_template_id(id).versions(latest.to_string()).send())
+            .await?;
+        let version = versions.launch_template_versions().iter().find(|v| v.version_number() == Some(latest));
+        let arn = ec2_arn(p, None, &format!("launch-template/{id}")).await?;
+        let mut outputs = Outputs::new(id, p.region().await?)
+            .string("arn", Some(arn))
+            .string("name", t.launch_template_name())
+            .int("latestVersion", Some(latest))
+            .int("defaultVersion", t.default_version_number())
+            .string("description", version.and_then(|v| v.version_description()).filter(|d| !d.is_empty()))
+            .tags(tags_of(p, id).await?);
+        if let Some(d) = version.and_then(|v| v.launch_template_data()) {
+            outputs = data_outputs(outputs, d);
+        }
+        Ok(Some(outputs.build()))
+    }
+
+    /// Whether `output` (as read back) already says what `input` asks for:
+    /// nested maps compare on the keys the input sets, string booleans equal
+    /// booleans.
+    fn covers(output: Option<&Value>, input: &Value) -> bool {
+        match (output, input) {
+            (_, Value::Null) => output.is_none_or(Value::is_null),
+            (Some(Value::Object(o)), Value::Object(i)) => i.iter().all(|(k, v)| covers(o.get(k), v)),
+            (Some(Value::Array(o)), Value::Array(i)) => {
+                o.len() == i.len() && o.iter().zip(i).all(|(o, i)| covers(Some(o), i))
+            }
+            (Some(Value::String(o)), Value::Bool(b)) => *o == b.to_string(),
+            (Some(o), i) => o.same_as(i),
+            (None, _) => false,
+        }
+    }
+
+    pub(super) async fn update(
+        p: &AwsProvider,
+        ctx: &CallContext,
+        id: &str,
+        old: &PropertyMap,
+        new: &PropertyMap,
+    ) -> Result<(), ProviderError> {
+        let ec2 = p.ec2().await?;
+        let data_changed = DATA.iter().any(|k| !covers(old.get(*k), new.get(*k).unwrap_or(&Value::Null)));
+        let mut default = optional_i32(new, "defaultVersion")?.map(i64::from);
+        if data_changed {
+            let data = data(new)?;
+            let description = optional_str(new, "description")?.map(str::to_string);
+            let out = p
+                .call(|| {
+                    ec2.create_launch_template_version()
+                        .launch_template_id(id)
+                        .set_version_description(description.clone())
+                        .launch_template_data(data.clone())
+                        .send()
+                })
+                .await?;
+            let number = out
+                .launch_template_version()
+                .and_then(|v| v.version_number())
+                .ok_or_else(|| missing_field("CreateLaunchTemplateVersion", "LaunchTemplateVersion.VersionNumber"))?;
+            if optional_bool(new, "updateDefaultVersion")? == Some(true) {
+                default = Some(number);
+            }
+        }
+        let current = old.get("defaultVersion").and_then(Value::as_f64).map(|n| n as i64);
+        if let Some(version) = default.filter(|v| Some(*v) != current) {
+            p.call(|| ec2.modify_launch_template().launch_template_id(id).default_version(version.to_string()).send())
+                .await?;
+        }
+        apply_tags(p, ctx, id, old, new).await
+    }
+
+    pub(super) async fn delete(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
+        let ec2 = p.ec2().await?;
+        p.call(|| ec2.delete_launch_template().launch_template_id(id).send()).await?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1786,6 +2446,30 @@ mod tests {
         assert!(check_ipv4_cidr("cidrIpv4", "0.0.0.0/0", 0..=32).is_ok());
         assert!(check_ipv6_cidr("cidrIpv6", "::/0").is_ok());
         assert!(check_ipv6_cidr("cidrIpv6", "2001:db8::1/56").is_err());
+    }
+
+    #[test]
+    fn launch_template_checks() {
+        let metadata = |tokens: &str| vec![("metadataOptions", Value::object([("httpTokens", tokens)]))];
+        assert!(check(LAUNCH_TEMPLATE, metadata("required")).is_ok());
+        assert!(check(LAUNCH_TEMPLATE, metadata("sometimes")).unwrap_err().message.contains("httpTokens"));
+        let both = vec![("defaultVersion", Value::from(2)), ("updateDefaultVersion", Value::from(true))];
+        assert!(check(LAUNCH_TEMPLATE, both).is_err());
+        let snapshot = Value::Array(vec![Value::object([("ebs", Value::object([("snapshotId", "snap-1")]))])]);
+        let e = check(LAUNCH_TEMPLATE, vec![("blockDeviceMappings", snapshot)]).unwrap_err();
+        assert!(e.message.contains("blockDeviceMappings[0].ebs.snapshotId"), "{}", e.message);
+    }
+
+    #[test]
+    fn peering_checks() {
+        let base = || vec![("vpcId", Value::from("vpc-1")), ("peerVpcId", Value::from("vpc-2"))];
+        assert!(check(PEERING, base()).is_ok());
+        let mut cross = base();
+        cross.extend([("autoAccept", Value::from(true)), ("peerRegion", Value::from("eu-west-1"))]);
+        assert!(check(PEERING, cross).unwrap_err().message.contains("peerRegion"));
+        let mut classic = base();
+        classic.push(("accepter", Value::object([("allowClassicLinkToRemoteVpc", true)])));
+        assert!(check(PEERING, classic).unwrap_err().message.contains("allowClassicLinkToRemoteVpc"));
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! IAM kinds: role, managed policy, inline role policy and role policy
-//! attachment.
+//! IAM kinds: role, managed policy, inline role policy, role policy
+//! attachment and instance profile.
 //!
 //! IAM is global: these kinds have no `region` input or output, and their
 //! ARNs have an empty region field. IAM is also eventually consistent — a
@@ -42,6 +42,7 @@ const ROLE: &str = "aws:iam/role:Role";
 const POLICY: &str = "aws:iam/policy:Policy";
 const ROLE_POLICY: &str = "aws:iam/rolePolicy:RolePolicy";
 const ATTACHMENT: &str = "aws:iam/rolePolicyAttachment:RolePolicyAttachment";
+const INSTANCE_PROFILE: &str = "aws:iam/instanceProfile:InstanceProfile";
 
 /// The `path` IAM uses when none is given.
 const DEFAULT_PATH: &str = "/";
@@ -52,7 +53,7 @@ pub(crate) struct Iam;
 #[async_trait]
 impl Service for Iam {
     fn tokens(&self) -> &'static [&'static str] {
-        &[ROLE, POLICY, ROLE_POLICY, ATTACHMENT]
+        &[ROLE, POLICY, ROLE_POLICY, ATTACHMENT, INSTANCE_PROFILE]
     }
 
     fn check(&self, token: &str, inputs: &PropertyMap) -> Result<(), ProviderError> {
@@ -60,6 +61,7 @@ impl Service for Iam {
             ROLE => check_kind(token, inputs, role::SUPPORTED, role::check),
             POLICY => check_kind(token, inputs, policy::SUPPORTED, policy::check),
             ROLE_POLICY => check_kind(token, inputs, role_policy::SUPPORTED, role_policy::check),
+            INSTANCE_PROFILE => check_kind(token, inputs, profile::SUPPORTED, profile::check),
             _ => check_kind(token, inputs, attachment::SUPPORTED, attachment::check),
         }
     }
@@ -69,6 +71,7 @@ impl Service for Iam {
             ROLE => role::create(p, ctx, inputs).await?,
             POLICY => policy::create(p, ctx, inputs).await?,
             ROLE_POLICY => role_policy::create(p, ctx, inputs).await?,
+            INSTANCE_PROFILE => profile::create(p, ctx, inputs).await?,
             _ => attachment::create(p, ctx, inputs).await?,
         };
         read_created(self, p, ctx, id).await
@@ -79,6 +82,7 @@ impl Service for Iam {
             ROLE => role::read(p, id).await,
             POLICY => policy::read(p, id).await,
             ROLE_POLICY => role_policy::read(p, id).await,
+            INSTANCE_PROFILE => profile::read(p, id).await,
             _ => attachment::read(p, id).await,
         };
         found(read).map(Option::flatten)
@@ -96,6 +100,7 @@ impl Service for Iam {
             ROLE => role::update(p, ctx, id, old, new).await?,
             POLICY => policy::update(p, ctx, id, old, new).await?,
             ROLE_POLICY => role_policy::update(p, ctx, id, new).await?,
+            INSTANCE_PROFILE => profile::update(p, ctx, id, old, new).await?,
             // Both inputs of an attachment force a replacement.
             _ => {}
         }
@@ -113,6 +118,7 @@ impl Service for Iam {
             ROLE => role::delete(p, ctx, id).await,
             POLICY => policy::delete(p, ctx, id).await,
             ROLE_POLICY => role_policy::delete(p, id).await,
+            INSTANCE_PROFILE => profile::delete(p, ctx, id).await,
             _ => attachment::delete(p, id).await,
         };
         gone_is_ok(deleted)
@@ -492,6 +498,150 @@ mod role {
             }
             other => other.map(|_| ()),
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Instance profile
+// ---------------------------------------------------------------------------
+
+/// The id is the profile's name. An instance profile holds at most one role;
+/// changing `role` swaps it in place (remove, then add), as Terraform does.
+mod profile {
+    use super::*;
+
+    pub(super) const SUPPORTED: &[&str] = &["name", "namePrefix", "path", "role", "tags"];
+
+    pub(super) fn check(inputs: &PropertyMap) -> Result<(), ProviderError> {
+        check_name_or_prefix(inputs)?;
+        check_name(inputs, "name", 128)?;
+        check_name(inputs, "namePrefix", 102)?;
+        check_path(inputs)
+    }
+
+    pub(super) async fn create(
+        p: &AwsProvider,
+        ctx: &CallContext,
+        inputs: &PropertyMap,
+    ) -> Result<String, ProviderError> {
+        let iam = p.iam().await?;
+        let name = physical_name(ctx, inputs, 128)?;
+        let path = optional_str(inputs, "path")?.unwrap_or(DEFAULT_PATH);
+        let tags = sdk_tags(&tags_for_create(ctx, inputs)?)?;
+        let created = p
+            .call(|| {
+                iam.create_instance_profile()
+                    .instance_profile_name(&name)
+                    .path(path)
+                    .set_tags(Some(tags.clone()))
+                    .send()
+            })
+            .await;
+        match created {
+            Ok(_) => {}
+            // An earlier, interrupted create of this same resource: adopt it.
+            Err(e) if e.code == "EntityAlreadyExists" => match read(p, &name).await? {
+                Some(existing) if owned_by(ctx, &existing) => {}
+                _ => return Err(e),
+            },
+            Err(e) => return Err(e),
+        }
+        if let Some(role) = optional_str(inputs, "role")? {
+            add_role(p, ctx, &name, role).await.map_err(after_create(&name, "adding its role"))?;
+        }
+        Ok(name)
+    }
+
+    async fn add_role(p: &AwsProvider, ctx: &CallContext, name: &str, role: &str) -> Result<(), ProviderError> {
+        let iam = p.iam().await?;
+        // A role (or profile) created a moment ago can still be unknown here.
+        let added = p
+            .call_tolerating(window(p, ctx), &["NoSuchEntity"], || {
+                iam.add_role_to_instance_profile().instance_profile_name(name).role_name(role).send()
+            })
+            .await;
+        match added {
+            // Already there (a retried create or update).
+            Err(e) if e.code == "LimitExceeded" && roles(p, name).await?.iter().any(|r| r == role) => Ok(()),
+            other => other.map(drop),
+        }
+    }
+
+    async fn roles(p: &AwsProvider, name: &str) -> Result<Vec<String>, ProviderError> {
+        let iam = p.iam().await?;
+        let out = p.call(|| iam.get_instance_profile().instance_profile_name(name).send()).await?;
+        Ok(out
+            .instance_profile()
+            .map(|i| i.roles().iter().map(|r| r.role_name().to_string()).collect())
+            .unwrap_or_default())
+    }
+
+    async fn remove_role(p: &AwsProvider, name: &str, role: &str) -> Result<(), ProviderError> {
+        let iam = p.iam().await?;
+        gone_is_ok(
+            p.call(|| iam.remove_role_from_instance_profile().instance_profile_name(name).role_name(role).send()).await,
+        )
+    }
+
+    pub(super) async fn read(p: &AwsProvider, id: &str) -> Result<Option<PropertyMap>, ProviderError> {
+        let iam = p.iam().await?;
+        let out = p.call(|| iam.get_instance_profile().instance_profile_name(id).send()).await?;
+        let Some(i) = out.instance_profile() else { return Ok(None) };
+        Ok(Some(
+            outputs(id)
+                .string("name", Some(i.instance_profile_name()))
+                .string("arn", Some(i.arn()))
+                .string("uniqueId", Some(i.instance_profile_id()))
+                .string("path", Some(i.path()))
+                .string("createDate", date(i.create_date()))
+                .string("role", i.roles().first().map(|r| r.role_name()))
+                .tags(tag_pairs(i.tags()))
+                .build(),
+        ))
+    }
+
+    pub(super) async fn update(
+        p: &AwsProvider,
+        ctx: &CallContext,
+        id: &str,
+        old: &PropertyMap,
+        new: &PropertyMap,
+    ) -> Result<(), ProviderError> {
+        let iam = p.iam().await?;
+        let wanted = optional_str(new, "role")?;
+        for role in roles(p, id).await?.iter().filter(|r| Some(r.as_str()) != wanted) {
+            remove_role(p, id, role).await?;
+        }
+        if let Some(role) = wanted {
+            if !roles(p, id).await?.iter().any(|r| r == role) {
+                add_role(p, ctx, id, role).await?;
+            }
+        }
+        let changes = tag_changes(ctx, old, new)?;
+        if !changes.remove.is_empty() {
+            p.call(|| {
+                iam.untag_instance_profile().instance_profile_name(id).set_tag_keys(Some(changes.remove.clone())).send()
+            })
+            .await?;
+        }
+        if !changes.set.is_empty() {
+            let tags = sdk_tags(&changes.set)?;
+            p.call(|| iam.tag_instance_profile().instance_profile_name(id).set_tags(Some(tags.clone())).send()).await?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn delete(p: &AwsProvider, ctx: &CallContext, id: &str) -> Result<(), ProviderError> {
+        let iam = p.iam().await?;
+        // IAM refuses to delete a profile that still holds a role.
+        for role in roles(p, id).await? {
+            remove_role(p, id, &role).await?;
+        }
+        p.call_tolerating(window(p, ctx), &["DeleteConflict"], || {
+            iam.delete_instance_profile().instance_profile_name(id).send()
+        })
+        .await?;
+        Ok(())
     }
 }
 

@@ -46,6 +46,10 @@ mod ecs;
 mod lb;
 mod s3;
 mod sns;
+// DNS.
+mod route53;
+// EC2 Auto Scaling.
+mod autoscaling;
 
 pub use cloudwatch::CloudWatchAlarms;
 
@@ -86,6 +90,8 @@ static SERVICES: &[&dyn Service] = &[
     &cloudwatch::CloudWatch,
     &sns::Sns,
     &s3::S3,
+    &route53::Route53,
+    &autoscaling::AutoScaling,
 ];
 
 /// What one service module implements for the type tokens it owns. Inputs
@@ -293,6 +299,8 @@ struct Clients {
     logs: OnceLock<aws_sdk_cloudwatchlogs::Client>,
     sns: OnceLock<aws_sdk_sns::Client>,
     s3: OnceLock<aws_sdk_s3::Client>,
+    route53: OnceLock<aws_sdk_route53::Client>,
+    autoscaling: OnceLock<aws_sdk_autoscaling::Client>,
 }
 
 /// One region's (and profile's) view of AWS.
@@ -435,6 +443,19 @@ impl AwsProvider {
             let builder = if config.endpoint_url().is_some() { builder.force_path_style(true) } else { builder };
             aws_sdk_s3::Client::from_conf(builder.build())
         }))
+    }
+
+    /// The Route 53 client (a global service: its calls go to the global
+    /// endpoint whatever the region).
+    pub async fn route53(&self) -> Result<&aws_sdk_route53::Client, ProviderError> {
+        let config = self.sdk_config().await?;
+        Ok(self.clients.route53.get_or_init(|| aws_sdk_route53::Client::new(config)))
+    }
+
+    /// The EC2 Auto Scaling client.
+    pub async fn autoscaling(&self) -> Result<&aws_sdk_autoscaling::Client, ProviderError> {
+        let config = self.sdk_config().await?;
+        Ok(self.clients.autoscaling.get_or_init(|| aws_sdk_autoscaling::Client::new(config)))
     }
 
     /// The caller's account id (STS GetCallerIdentity, asked once).
@@ -1053,6 +1074,11 @@ pub fn user_tags(inputs: &PropertyMap) -> Result<BTreeMap<String, String>, Provi
 /// limits, and none of the keys AWS or tapctl reserve.
 fn check_tags(token: &str, inputs: &PropertyMap) -> Result<(), ProviderError> {
     let Some(tags) = inputs.get("tags").filter(|v| !v.is_null() && !matches!(v, Value::Unknown)) else { return Ok(()) };
+    if tags.as_array().is_some() {
+        // A list of {key, value, propagateAtLaunch} (Auto Scaling groups):
+        // the kind's own check validates it.
+        return Ok(());
+    }
     let map = tags.as_object().ok_or_else(|| wrong_type("tags", "a map of strings", tags))?;
     if map.len() > 49 {
         return Err(ProviderError::invalid(format!(

@@ -1,6 +1,5 @@
-//! Secrets Manager kind: secret (the container; its value is a separate
-//! `SecretVersion` resource in pulumi-aws, which tapctl does not need: the
-//! database's master secret is AWS's own).
+//! Secrets Manager kinds: secret (the container) and secret version (a
+//! value, `secretString`, which stays a secret in outputs).
 //!
 //! **Deletion.** `delete` schedules the deletion after
 //! `recoveryWindowInDays` (7 to 30, default 30), or deletes at once with 0;
@@ -14,19 +13,32 @@
 //!
 //! Outputs deliberately left out: `forceOverwriteReplicaSecret`, a request
 //! option AWS does not record.
+//!
+//! **Versions.** The id is Terraform's `<secretArn>|<versionId>`. The
+//! version id is the request token tapctl sends, derived from the URN and the
+//! value, so a create that is retried after an interruption makes no second
+//! version and adoption finds the first by computing it again. A change of
+//! the value (or secret) is a new version, i.e. a replacement, as in
+//! pulumi-aws; `versionStages` move in place. A version that no longer has
+//! any staging label is deprecated (AWS removes it) and reads as gone.
+//! Deleting a version removes its staging labels except `AWSCURRENT`, which
+//! AWS only moves to another version: like Terraform, a current version is
+//! left to the secret (and then still reads as present).
 
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::types::Tag;
 
 use super::iam::{autoname, owned_by};
 use super::{
-    after_create, check_kind, found, gone_is_ok, known, missing_field, optional_i32, optional_str, read_created,
-    read_updated, tag_changes, tags_for_create, AwsProvider, Outputs, Service,
+    after_create, check_kind, found, gone_is_ok, known, missing_field, optional_i32, optional_str, optional_str_list,
+    read_created, read_updated, required_str, tag_changes, tags_for_create, urn_tag_value, window, AwsProvider,
+    Outputs, Service,
 };
 use crate::model::{PropertyMap, Value};
 use crate::provider::{CallContext, Created, ProviderError};
 
 const SECRET: &str = "aws:secretsmanager/secret:Secret";
+const VERSION: &str = "aws:secretsmanager/secretVersion:SecretVersion";
 
 /// The tag in which tapctl keeps a secret's `recoveryWindowInDays`.
 pub const RECOVERY_WINDOW_TAG: &str = "tapctl:recovery-window-days";
@@ -43,20 +55,50 @@ pub(crate) struct SecretsManager;
 #[async_trait]
 impl Service for SecretsManager {
     fn tokens(&self) -> &'static [&'static str] {
-        &[SECRET]
+        &[SECRET, VERSION]
     }
 
     fn check(&self, token: &str, inputs: &PropertyMap) -> Result<(), ProviderError> {
-        check_kind(token, inputs, SUPPORTED, check)
+        match token {
+            VERSION => check_kind(token, inputs, version::SUPPORTED, version::check),
+            _ => check_kind(token, inputs, SUPPORTED, check),
+        }
     }
 
     async fn create(&self, p: &AwsProvider, ctx: &CallContext, inputs: &PropertyMap) -> Result<Created, ProviderError> {
-        let id = create(p, ctx, inputs).await?;
+        let id = match ctx.token.as_str() {
+            VERSION => version::create(p, ctx, inputs).await?,
+            _ => create(p, ctx, inputs).await?,
+        };
         read_created(self, p, ctx, id).await
     }
 
-    async fn read(&self, p: &AwsProvider, _ctx: &CallContext, id: &str) -> Result<Option<PropertyMap>, ProviderError> {
-        found(read(p, id).await).map(Option::flatten)
+    async fn read(&self, p: &AwsProvider, ctx: &CallContext, id: &str) -> Result<Option<PropertyMap>, ProviderError> {
+        match ctx.token.as_str() {
+            VERSION => found(version::read(p, id).await).map(Option::flatten),
+            _ => found(read(p, id).await).map(Option::flatten),
+        }
+    }
+
+    /// Adoption: a secret through its create, a version by the id its URN
+    /// and value determine.
+    async fn find(
+        &self,
+        p: &AwsProvider,
+        ctx: &CallContext,
+        inputs: &PropertyMap,
+    ) -> Result<Vec<Created>, ProviderError> {
+        if ctx.token != VERSION {
+            // A secret's id is its ARN: its create adopts a secret of its
+            // name that carries its URN tag (ResourceExistsException).
+            return Ok(Vec::new());
+        }
+        let probe = format!("{}|{}", required_str(inputs, "secretId")?, version::token(ctx, inputs)?);
+        Ok(found(version::read(p, &probe).await)?
+            .flatten()
+            .and_then(|o| Some(Created { id: o.get("id")?.as_str()?.to_string(), outputs: o }))
+            .into_iter()
+            .collect())
     }
 
     async fn update(
@@ -67,18 +109,24 @@ impl Service for SecretsManager {
         old: &PropertyMap,
         new: &PropertyMap,
     ) -> Result<PropertyMap, ProviderError> {
-        update(p, ctx, id, old, new).await?;
+        match ctx.token.as_str() {
+            VERSION => version::update(p, id, new).await?,
+            _ => update(p, ctx, id, old, new).await?,
+        }
         read_updated(self, p, ctx, id).await
     }
 
     async fn delete(
         &self,
         p: &AwsProvider,
-        _ctx: &CallContext,
+        ctx: &CallContext,
         id: &str,
         outputs: &PropertyMap,
     ) -> Result<(), ProviderError> {
-        gone_is_ok(delete(p, id, outputs).await)
+        match ctx.token.as_str() {
+            VERSION => gone_is_ok(version::delete(p, id).await),
+            _ => gone_is_ok(delete(p, id, outputs).await),
+        }
     }
 }
 
@@ -237,12 +285,181 @@ async fn delete(p: &AwsProvider, id: &str, outputs: &PropertyMap) -> Result<(), 
     Ok(())
 }
 
+// ---------------------------------------------------------------------------
+// Secret version
+// ---------------------------------------------------------------------------
+
+mod version {
+    use super::*;
+    use sha2::{Digest, Sha256};
+
+    pub(super) const SUPPORTED: &[&str] = &["region", "secretId", "secretString", "versionStages"];
+
+    /// The label AWS moves, never removes.
+    const CURRENT: &str = "AWSCURRENT";
+
+    pub(super) fn check(inputs: &PropertyMap) -> Result<(), ProviderError> {
+        if inputs.get("secretString").is_none_or(|v| v.is_null()) {
+            return Err(ProviderError::invalid("secretString is required (secretBinary is not implemented)"));
+        }
+        if let Some(stages) = known(inputs, "versionStages").and_then(Value::as_array) {
+            if stages.is_empty() || stages.len() > 20 {
+                return Err(ProviderError::invalid("versionStages must hold 1 to 20 labels"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The request token, and so the version id: a UUID-shaped digest of the
+    /// URN and the value (the value never leaves in clear).
+    pub(super) fn token(ctx: &CallContext, inputs: &PropertyMap) -> Result<String, ProviderError> {
+        let value = required_str(inputs, "secretString")?;
+        let digest = Sha256::digest(format!("{}\n{value}", urn_tag_value(&ctx.urn)).as_bytes());
+        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        Ok(format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32]))
+    }
+
+    fn split(id: &str) -> Result<(&str, &str), ProviderError> {
+        id.rsplit_once('|')
+            .ok_or_else(|| ProviderError::invalid(format!("{id} is not a secret version id (<secretArn>|<versionId>)")))
+    }
+
+    pub(super) async fn create(
+        p: &AwsProvider,
+        ctx: &CallContext,
+        inputs: &PropertyMap,
+    ) -> Result<String, ProviderError> {
+        let sm = p.secretsmanager().await?;
+        let secret = required_str(inputs, "secretId")?;
+        let value = required_str(inputs, "secretString")?;
+        let stages = optional_str_list(inputs, "versionStages")?;
+        let token = token(ctx, inputs)?;
+        // A secret created a moment ago can be unknown here for a while.
+        let out = p
+            .call_tolerating(window(p, ctx), &["ResourceNotFoundException"], || {
+                sm.put_secret_value()
+                    .secret_id(secret)
+                    .secret_string(value)
+                    .client_request_token(&token)
+                    .set_version_stages(stages.clone())
+                    .send()
+            })
+            .await?;
+        let arn = out.arn().ok_or_else(|| missing_field("PutSecretValue", "ARN"))?;
+        let version = out.version_id().ok_or_else(|| missing_field("PutSecretValue", "VersionId"))?;
+        Ok(format!("{arn}|{version}"))
+    }
+
+    pub(super) async fn read(p: &AwsProvider, id: &str) -> Result<Option<PropertyMap>, ProviderError> {
+        let sm = p.secretsmanager().await?;
+        let (secret, version) = split(id)?;
+        let out = p.call(|| sm.get_secret_value().secret_id(secret).version_id(version).send()).await?;
+        let mut stages = out.version_stages().to_vec();
+        if stages.is_empty() {
+            return Ok(None);
+        }
+        stages.sort();
+        let arn = out.arn().ok_or_else(|| missing_field("GetSecretValue", "ARN"))?;
+        let mut outputs = Outputs::new(format!("{arn}|{version}"), p.region().await?)
+            .string("arn", Some(arn))
+            .string("secretId", Some(arn))
+            .string("versionId", Some(version))
+            .value("versionStages", super::super::string_list(&stages));
+        if let Some(value) = out.secret_string() {
+            outputs = outputs.value("secretString", Value::secret(value));
+        }
+        Ok(Some(outputs.build()))
+    }
+
+    /// Which version holds each label now.
+    async fn holders(p: &AwsProvider, secret: &str) -> Result<Vec<(String, String)>, ProviderError> {
+        let sm = p.secretsmanager().await?;
+        let out = p.call(|| sm.describe_secret().secret_id(secret).send()).await?;
+        Ok(out
+            .version_ids_to_stages()
+            .into_iter()
+            .flatten()
+            .flat_map(|(version, stages)| stages.iter().map(move |s| (s.clone(), version.clone())))
+            .collect())
+    }
+
+    pub(super) async fn update(p: &AwsProvider, id: &str, new: &PropertyMap) -> Result<(), ProviderError> {
+        let sm = p.secretsmanager().await?;
+        let (secret, version) = split(id)?;
+        let wanted = optional_str_list(new, "versionStages")?.unwrap_or_else(|| vec![CURRENT.to_string()]);
+        let holders = holders(p, secret).await?;
+        let current: Vec<&str> = holders.iter().filter(|(_, v)| v == version).map(|(s, _)| s.as_str()).collect();
+        for stage in wanted.iter().filter(|s| !current.contains(&s.as_str())) {
+            // A label held by another version moves from it.
+            let from = holders.iter().find(|(s, _)| s == stage).map(|(_, v)| v.clone());
+            p.call(|| {
+                sm.update_secret_version_stage()
+                    .secret_id(secret)
+                    .version_stage(stage)
+                    .move_to_version_id(version)
+                    .set_remove_from_version_id(from.clone())
+                    .send()
+            })
+            .await?;
+        }
+        for stage in current.iter().filter(|s| !wanted.iter().any(|w| w == *s) && **s != CURRENT) {
+            remove_stage(p, secret, version, stage).await?;
+        }
+        Ok(())
+    }
+
+    async fn remove_stage(p: &AwsProvider, secret: &str, version: &str, stage: &str) -> Result<(), ProviderError> {
+        let sm = p.secretsmanager().await?;
+        p.call(|| {
+            sm.update_secret_version_stage()
+                .secret_id(secret)
+                .version_stage(stage)
+                .remove_from_version_id(version)
+                .send()
+        })
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn delete(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
+        let (secret, version) = split(id)?;
+        let sm = p.secretsmanager().await?;
+        // A secret scheduled for deletion takes its versions with it.
+        let s = p.call(|| sm.describe_secret().secret_id(secret).send()).await?;
+        if s.deleted_date().is_some() {
+            return Ok(());
+        }
+        for (stage, _) in holders(p, secret).await?.iter().filter(|(s, v)| v == version && s != CURRENT) {
+            remove_stage(p, secret, version, stage).await?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn map(pairs: Vec<(&str, Value)>) -> PropertyMap {
         pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    }
+
+    #[test]
+    fn version_tokens_depend_on_urn_and_value_and_hide_the_value() {
+        let root = crate::model::Urn::root("dev", "tap");
+        let ctx = |name: &str| CallContext {
+            urn: crate::model::Urn::new("dev", "tap", Some(&root), VERSION, name),
+            token: VERSION.into(),
+            timeout: None,
+        };
+        let inputs = |v: &str| map(vec![("secretId", "s".into()), ("secretString", Value::secret(v))]);
+        let a = version::token(&ctx("a"), &inputs("hunter2")).unwrap();
+        assert_eq!(a.len(), 36);
+        assert_eq!(a, version::token(&ctx("a"), &inputs("hunter2")).unwrap());
+        assert_ne!(a, version::token(&ctx("a"), &inputs("hunter3")).unwrap());
+        assert_ne!(a, version::token(&ctx("b"), &inputs("hunter2")).unwrap());
+        assert!(!a.contains("hunter2"));
+        assert!(SecretsManager.check(VERSION, &map(vec![("secretId", "s".into())])).is_err());
     }
 
     #[test]

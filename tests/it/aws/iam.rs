@@ -256,3 +256,52 @@ async fn role_policy_attachment_lifecycle() {
     let err = p.create(&c, &inputs).await.expect_err("attaching to a missing role");
     assert_eq!(err.kind, ErrorKind::NotFound, "{err}");
 }
+
+const INSTANCE_PROFILE: &str = "aws:iam/instanceProfile:InstanceProfile";
+
+fn profile_inputs(role: &str, tag: &str) -> PropertyMap {
+    props(vec![
+        ("name", "tap-test-web".into()),
+        ("path", "/tap/".into()),
+        ("role", role.into()),
+        ("tags", tags(&[("Name", tag)])),
+    ])
+}
+
+/// The profile's role is swapped in place (remove, then add).
+#[tokio::test]
+async fn instance_profile_lifecycle_swaps_its_role() {
+    let env = Env::start().await;
+    let a = env.given(ROLE, "web-a", role_inputs("tap-test-web-a", "ec2.amazonaws.com", "a", "a")).await;
+    let b = env.given(ROLE, "web-b", role_inputs("tap-test-web-b", "ec2.amazonaws.com", "b", "b")).await;
+    let env = &env;
+    env.lifecycle(
+        INSTANCE_PROFILE,
+        "web",
+        profile_inputs("tap-test-web-a", "web"),
+        profile_inputs("tap-test-web-b", "web-2"),
+        |created, updated| async move {
+            let o = &created.outputs;
+            assert_eq!(created.id, "tap-test-web");
+            assert_eq!(out(o, "arn"), "arn:aws:iam::123456789012:instance-profile/tap/tap-test-web");
+            assert_eq!(out(o, "path"), "/tap/");
+            assert_eq!(out(o, "role"), "tap-test-web-a");
+            assert!(o.contains_key("uniqueId") && o.contains_key("createDate"), "{o:?}");
+            assert!(!o.contains_key("region"), "IAM is global");
+            assert_eq!(out(&updated, "role"), "tap-test-web-b");
+            assert_eq!(updated["tags"], tags(&[("Name", "web-2")]));
+            let got = iam(env).await.get_instance_profile().instance_profile_name("tap-test-web").send().await.unwrap();
+            let profile = got.instance_profile().unwrap();
+            let roles: Vec<&str> = profile.roles().iter().map(|r| r.role_name()).collect();
+            assert_eq!(roles, ["tap-test-web-b"]);
+            assert!(profile.tags().iter().any(|t| t.key() == URN_TAG));
+            // Adoption finds the profile by its name.
+            let found = env.provider.find(&ctx(INSTANCE_PROFILE, "web"), &profile_inputs("x", "y")).await.unwrap();
+            assert_eq!(found.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), vec!["tap-test-web"]);
+        },
+    )
+    .await;
+    // The delete removed the role first, so the roles delete too.
+    env.remove(ROLE, "web-b", &b).await;
+    env.remove(ROLE, "web-a", &a).await;
+}

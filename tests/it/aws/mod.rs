@@ -4,6 +4,7 @@
 //! what really happened in the (emulated) cloud.
 
 mod appautoscaling;
+mod autoscaling;
 mod backend;
 mod cloudwatch;
 mod crash;
@@ -15,6 +16,7 @@ mod iam;
 mod kms;
 mod lb;
 mod rds;
+mod route53;
 mod s3;
 mod secrets;
 mod secretsmanager;
@@ -108,7 +110,9 @@ impl Env {
         assert_eq!(created.outputs.get("id").and_then(Value::as_str), Some(created.id.as_str()));
         let read = p.read(&ctx, &created.id).await.expect("read after create");
         assert_eq!(read.as_ref(), Some(&created.outputs), "{name}: read differs from what create returned");
-        if kind(token).expect("a catalog kind").taggable {
+        // Kinds whose tags are a list (Auto Scaling groups) have no tagsAll;
+        // their tests look for the URN tag through the SDK.
+        if kind(token).expect("a catalog kind").outputs.contains(&"tagsAll") {
             let urn = created.outputs["tagsAll"].as_object().and_then(|t| t.get(URN_TAG)).and_then(Value::as_str);
             assert_eq!(urn, Some(ctx.urn.as_str()), "{name}: no {URN_TAG} tag");
         }

@@ -2,7 +2,9 @@
 //!
 //! moto behaves like AWS here as far as these tests look: a secret scheduled
 //! for deletion still answers DescribeSecret (with `DeletedDate`) and refuses
-//! a second DeleteSecret, and a forced deletion frees the name at once.
+//! a second DeleteSecret, and a forced deletion frees the name at once; it
+//! keeps staging labels per version and honours the request token as the
+//! version id, which secret versions rely on.
 
 use tapctl::model::{PropertyMap, Value};
 
@@ -87,4 +89,59 @@ async fn secret_taken_by_an_interrupted_create_is_adopted() {
     assert_eq!(out(&adopted.outputs, "description"), "second");
     let err = p.create(&ctx(SECRET, "someone-else"), &inputs("x", None, 0, "a")).await.expect_err("a taken name");
     assert_eq!(err.code, "ResourceExistsException", "{err}");
+}
+
+const VERSION: &str = "aws:secretsmanager/secretVersion:SecretVersion";
+
+fn version_inputs(secret: &str, value: &str, stages: &[&str]) -> PropertyMap {
+    props(vec![
+        ("secretId", secret.into()),
+        ("secretString", Value::secret(value)),
+        ("versionStages", Value::array(stages.iter().copied())),
+    ])
+}
+
+/// A pending version beside the current one: its labels move in place, and
+/// deleting it removes them (the version is then deprecated, i.e. gone).
+#[tokio::test]
+async fn secret_version_lifecycle() {
+    let env = Env::start().await;
+    let secret = env
+        .given(SECRET, "api", props(vec![("name", "tap/test/api-key".into()), ("recoveryWindowInDays", 0.into())]))
+        .await;
+    let current = env.given(VERSION, "api-v1", version_inputs(&secret.id, "s3cr3t-1", &["AWSCURRENT"])).await;
+    let arn = secret.id.clone();
+    let env = &env;
+    env.lifecycle(
+        VERSION,
+        "api-v2",
+        version_inputs(&secret.id, "s3cr3t-2", &["AWSPENDING"]),
+        version_inputs(&secret.id, "s3cr3t-2", &["AWSPENDING", "blue"]),
+        |created, updated| {
+            let arn = arn.clone();
+            async move {
+                let o = &created.outputs;
+                let version = out(o, "versionId").to_string();
+                assert_eq!(created.id, format!("{arn}|{version}"));
+                assert_eq!(out(o, "arn"), arn);
+                assert_eq!(out(o, "secretId"), arn);
+                assert_eq!(o["secretString"], Value::secret("s3cr3t-2"), "the value stays a secret");
+                assert_eq!(o["versionStages"], Value::array(["AWSPENDING"]));
+                assert_eq!(updated["versionStages"], Value::array(["AWSPENDING", "blue"]));
+                let now = sm(env).await.get_secret_value().secret_id(&arn).send().await.unwrap();
+                assert_eq!(now.secret_string(), Some("s3cr3t-1"), "the current value is untouched");
+                // Adoption computes the same version id again.
+                let c = ctx(VERSION, "api-v2");
+                let found = env.provider.find(&c, &version_inputs(&arn, "s3cr3t-2", &["AWSPENDING"])).await.unwrap();
+                assert_eq!(found.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), vec![created.id.as_str()]);
+            }
+        },
+    )
+    .await;
+    // The current version keeps AWSCURRENT through its delete, as in Terraform.
+    let p = env.provider.as_ref();
+    p.delete(&ctx(VERSION, "api-v1"), &current.id, &current.outputs).await.unwrap();
+    assert!(p.read(&ctx(VERSION, "api-v1"), &current.id).await.unwrap().is_some());
+    env.remove(SECRET, "api", &secret).await;
+    assert_eq!(p.read(&ctx(VERSION, "api-v1"), &current.id).await.unwrap(), None, "gone with its secret");
 }
