@@ -143,7 +143,10 @@ impl Context {
             .availability_zones()
             .await
             .with_context(|| format!("listing the availability zones of {region}"))?;
-        let suffix = std::env::var("TAPCTL_ENVIRONMENT_SUFFIX").ok().filter(|s| !s.is_empty());
+        // ENVIRONMENT_SUFFIX is what CI pipelines of the seed systems set.
+        let suffix = ["TAPCTL_ENVIRONMENT_SUFFIX", "ENVIRONMENT_SUFFIX"]
+            .iter()
+            .find_map(|name| std::env::var(name).ok().filter(|s| !s.is_empty()));
         let ctx = ProgramContext {
             project: &self.workspace.project.name,
             stack: &self.stack_name,

@@ -17,6 +17,13 @@ impl Ipv4Cidr {
         self.prefix
     }
 
+    /// Whether the two blocks share any address.
+    pub fn overlaps(&self, other: &Ipv4Cidr) -> bool {
+        let shorter = self.prefix.min(other.prefix);
+        let mask = if shorter == 0 { 0 } else { u32::MAX << (32 - shorter) };
+        self.network & mask == other.network & mask
+    }
+
     /// The `index`-th subnet of length `prefix` inside this block.
     pub fn subnet(&self, prefix: u8, index: u32) -> Option<Ipv4Cidr> {
         if prefix < self.prefix || prefix > 32 {
@@ -70,6 +77,15 @@ mod tests {
         assert_eq!(c.subnet(20, 3).unwrap().to_string(), "10.0.48.0/20");
         assert!(c.subnet(20, 16).is_none());
         assert!(c.subnet(8, 0).is_none());
+    }
+
+    #[test]
+    fn overlap_is_shared_addresses() {
+        let c = |s: &str| s.parse::<Ipv4Cidr>().unwrap();
+        assert!(c("10.0.0.0/16").overlaps(&c("10.0.128.0/24")));
+        assert!(c("10.0.128.0/24").overlaps(&c("10.0.0.0/16")));
+        assert!(!c("10.1.0.0/16").overlaps(&c("10.2.0.0/16")));
+        assert!(c("0.0.0.0/0").overlaps(&c("192.168.0.0/16")));
     }
 
     #[test]

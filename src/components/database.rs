@@ -1,8 +1,8 @@
-//! Database: Aurora PostgreSQL Serverless v2 — a KMS key with rotation and its
-//! alias, a cluster parameter group, a cluster encrypted with that key, whose
-//! master password AWS generates and keeps in Secrets
-//! Manager (never generated here, never in state), and `instance_count`
-//! `db.serverless` instances. Production keeps 30 days of backups and a final
+//! Database: Aurora PostgreSQL — a KMS key with rotation and its alias, a
+//! cluster parameter group, a cluster encrypted with that key, whose master
+//! password AWS generates and keeps in Secrets Manager (never generated here,
+//! never in state), and `instance_count` instances: Serverless v2
+//! (`db.serverless`) or a provisioned class Aurora PostgreSQL supports. Production keeps 30 days of backups and a final
 //! snapshot; outside dev, Performance Insights and enhanced monitoring are on.
 
 use crate::model::{Component, Program, Resource, Value};
@@ -41,8 +41,10 @@ pub struct DatabaseArgs {
     pub db_name: String,
     /// The master user's name.
     pub username: String,
-    /// How many `db.serverless` instances (1 writer + readers).
+    /// How many instances (1 writer + readers).
     pub instance_count: u32,
+    /// `db.serverless`, or a provisioned class (see [`check_instance_class`]).
+    pub instance_class: String,
     /// Serverless v2 minimum capacity (ACUs).
     pub min_capacity: f64,
     /// Serverless v2 maximum capacity (ACUs).
@@ -74,6 +76,33 @@ pub struct Database {
 
 const TYPE: &str = "tap:components:Database";
 
+/// Serverless v2's instance class.
+pub const SERVERLESS: &str = "db.serverless";
+
+/// Whether Aurora PostgreSQL runs on `class`; `Err` says what it accepts.
+/// The burstable micro and small classes are MySQL-only on Aurora.
+pub fn check_instance_class(class: &str) -> Result<(), String> {
+    const FAMILIES: [&str; 8] = ["t3", "t4g", "r5", "r6g", "r6i", "r7g", "r7i", "x2g"];
+    const SIZES: [&str; 10] =
+        ["medium", "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge"];
+    if class == SERVERLESS {
+        return Ok(());
+    }
+    let parts: Vec<&str> = class.split('.').collect();
+    let ok = matches!(parts.as_slice(), ["db", family, size]
+        if FAMILIES.contains(family)
+            && SIZES.contains(size)
+            // Burstable classes stop at large.
+            && (!family.starts_with('t') || matches!(*size, "medium" | "large")));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "Aurora PostgreSQL does not run on `{class}`; use db.serverless or a provisioned class such as db.t3.medium (the smallest), db.t4g.medium, db.r6g.large"
+        ))
+    }
+}
+
 impl Database {
     /// Registers the database resources under `parent`.
     pub fn new(
@@ -86,6 +115,7 @@ impl Database {
         if !(1..=15).contains(&args.instance_count) {
             return Err(invalid(format!("instance_count must be 1 to 15, got {}", args.instance_count)));
         }
+        check_instance_class(&args.instance_class).map_err(&invalid)?;
         if !(args.min_capacity >= 0.0 && args.min_capacity <= args.max_capacity && args.max_capacity <= 256.0) {
             return Err(invalid(format!(
                 "capacity must satisfy 0 <= min ({}) <= max ({}) <= 256 ACUs",
@@ -155,13 +185,15 @@ impl Database {
             ("copyTagsToSnapshot", true.into()),
             ("deletionProtection", p.deletion_protection.into()),
             ("enabledCloudwatchLogsExports", Value::array(["postgresql"])),
-            (
-                "serverlessv2ScalingConfiguration",
-                Value::object([("minCapacity", args.min_capacity), ("maxCapacity", args.max_capacity)]),
-            ),
             ("skipFinalSnapshot", (!p.final_snapshot).into()),
             ("tags", c.tags(&cluster_identifier)),
         ];
+        if args.instance_class == SERVERLESS {
+            cluster_inputs.push((
+                "serverlessv2ScalingConfiguration",
+                Value::object([("minCapacity", args.min_capacity), ("maxCapacity", args.max_capacity)]),
+            ));
+        }
         if p.final_snapshot {
             cluster_inputs.push(("finalSnapshotIdentifier", c.name("aurora-final", 255).into()));
         }
@@ -184,7 +216,7 @@ impl Database {
             let mut inputs = vec![
                 ("identifier", Value::from(identifier.clone())),
                 ("clusterIdentifier", cluster.id()),
-                ("instanceClass", "db.serverless".into()),
+                ("instanceClass", args.instance_class.clone().into()),
                 ("engine", ENGINE.into()),
                 ("engineVersion", ENGINE_VERSION.into()),
                 ("publiclyAccessible", false.into()),

@@ -1,17 +1,15 @@
 //! Ecs: a Fargate cluster with Container Insights, an internet-facing ALB in
-//! the public subnets, blue and green target groups (names within AWS's 32
-//! characters), a listener whose forward action weights blue against green,
-//! and per colour a task definition, a service in the private subnets without
-//! public IPs (circuit breaker with rollback, 200 % / 100 % deployment bounds)
-//! and CPU and memory target-tracking autoscaling.
+//! the public subnets, one target group per service (blue and green for a
+//! blue-green deployment, or a single one; names within AWS's 32 characters),
+//! a listener whose forward action weights them, and per service a task
+//! definition, a service in the private subnets without public IPs (circuit
+//! breaker with rollback, 200 % / 100 % deployment bounds) and CPU and memory
+//! target-tracking autoscaling.
 
 use crate::model::{Component, Program, Resource, ResourceOptions, Value};
 
 use super::children::{allow, policy_document, Children};
 use super::{ComponentError, Naming, Tags};
-
-/// The two colours of a blue-green deployment.
-pub const COLOURS: [&str; 2] = ["blue", "green"];
 
 /// The container name in every task definition.
 pub const CONTAINER_NAME: &str = "app";
@@ -49,12 +47,12 @@ pub struct EcsArgs {
     pub cpu: u32,
     /// Fargate memory (MiB).
     pub memory: u32,
-    /// Tasks per colour.
+    /// Tasks per service.
     pub desired_count: u32,
-    /// Traffic weight of blue (0–100).
-    pub blue_weight: u32,
-    /// Traffic weight of green (0–100; blue + green = 100).
-    pub green_weight: u32,
+    /// The services behind the listener, each with its share of the traffic
+    /// (0–100, summing to 100): `blue` and `green` for a blue-green
+    /// deployment, one `app` otherwise. The name is part of each resource's.
+    pub services: Vec<(&'static str, u32)>,
     /// Autoscaling minimum per colour.
     pub min_capacity: u32,
     /// Autoscaling maximum per colour.
@@ -73,10 +71,10 @@ pub struct EcsArgs {
     pub tags: Tags,
 }
 
-/// One colour's service.
+/// One service.
 #[derive(Debug, Clone)]
 pub struct Colour {
-    /// `blue` or `green`.
+    /// Its name in [`EcsArgs::services`] (`blue`, `green`, `app`).
     pub colour: &'static str,
     /// The target group.
     pub target_group: Resource,
@@ -99,7 +97,7 @@ pub struct Ecs {
     pub alb_dns_name: Value,
     /// The listener whose weights shift traffic.
     pub listener: Resource,
-    /// Blue, then green.
+    /// The services, in [`EcsArgs::services`] order.
     pub colours: Vec<Colour>,
 }
 
@@ -139,8 +137,9 @@ impl Ecs {
     pub fn new(program: &mut Program, parent: &Component, name: &str, args: EcsArgs) -> Result<Ecs, ComponentError> {
         let invalid = |problem: String| ComponentError::Invalid { component: TYPE, problem };
         check_fargate_size(args.cpu, args.memory).map_err(invalid)?;
-        if args.blue_weight + args.green_weight != 100 {
-            return Err(invalid(format!("weights must sum to 100, got {} + {}", args.blue_weight, args.green_weight)));
+        let total: u32 = args.services.iter().map(|(_, w)| w).sum();
+        if args.services.is_empty() || total != 100 {
+            return Err(invalid(format!("service weights must sum to 100, got {:?}", args.services)));
         }
         if args.min_capacity > args.max_capacity
             || !(args.min_capacity..=args.max_capacity).contains(&args.desired_count)
@@ -228,7 +227,7 @@ impl Ecs {
         )?;
 
         let mut target_groups = Vec::new();
-        for colour in COLOURS {
+        for &(colour, _) in &args.services {
             let tg_name = c.name(&format!("{colour}-tg"), 32);
             let tg = c.add(
                 "aws:lb/targetGroup:TargetGroup",
@@ -265,16 +264,13 @@ impl Ecs {
                 ("loadBalancerArn", alb.arn()),
                 ("port", 80.into()),
                 ("protocol", "HTTP".into()),
-                (
-                    "defaultActions",
-                    forward_action(&target_groups[0], args.blue_weight, &target_groups[1], args.green_weight),
-                ),
+                ("defaultActions", forward_action(target_groups.iter().zip(args.services.iter().map(|(_, w)| *w)))),
                 ("tags", listener_tags),
             ],
         )?;
 
         let mut colours = Vec::new();
-        for (colour, tg) in COLOURS.into_iter().zip(target_groups) {
+        for (&(colour, _), tg) in args.services.iter().zip(target_groups) {
             let family = c.name(&format!("{colour}-task"), 255);
             let container = Value::JsonString(Box::new(Value::array([Value::object([
                 ("name", Value::from(CONTAINER_NAME)),
@@ -422,20 +418,15 @@ impl Ecs {
     }
 }
 
-/// The listener's forward action splitting traffic between the two target groups.
-pub fn forward_action(blue: &Resource, blue_weight: u32, green: &Resource, green_weight: u32) -> Value {
+/// The listener's forward action splitting traffic between the target groups by weight.
+pub fn forward_action<'a>(weighted: impl Iterator<Item = (&'a Resource, u32)>) -> Value {
+    let groups = weighted.map(|(tg, w)| Value::object([("arn", tg.arn()), ("weight", Value::from(w))]));
     Value::array([Value::object([
         ("type", Value::from("forward")),
         (
             "forward",
             Value::object([
-                (
-                    "targetGroups",
-                    Value::array([
-                        Value::object([("arn", blue.arn()), ("weight", Value::from(blue_weight))]),
-                        Value::object([("arn", green.arn()), ("weight", Value::from(green_weight))]),
-                    ]),
-                ),
+                ("targetGroups", Value::array(groups)),
                 ("stickiness", Value::object([("enabled", Value::from(false)), ("duration", Value::from(1))])),
             ]),
         ),

@@ -8,21 +8,27 @@
 mod children;
 pub mod cidr;
 pub mod database;
+pub mod dns;
 pub mod ecs;
 pub mod monitoring;
 pub mod naming;
 pub mod networking;
+pub mod peering;
 pub mod security;
+pub mod storage;
 
 use crate::model::ProgramError;
 
 pub use cidr::Ipv4Cidr;
 pub use database::{Database, DatabaseArgs, DatabaseProfile};
+pub use dns::{Dns, DnsArgs};
 pub use ecs::{Ecs, EcsArgs};
 pub use monitoring::{Monitoring, MonitoringArgs, WatchedService};
 pub use naming::{Naming, Tags};
 pub use networking::{Networking, NetworkingArgs};
+pub use peering::{Peering, PeeringArgs};
 pub use security::{Security, SecurityArgs};
+pub use storage::{Lifecycle, Storage, StorageArgs};
 
 /// A component could not be built.
 #[derive(Debug, thiserror::Error)]

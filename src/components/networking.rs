@@ -36,6 +36,8 @@ pub struct Networking {
     pub private_subnet_ids: Vec<Value>,
     /// The RDS subnet group's name.
     pub db_subnet_group_name: Value,
+    /// Each zone's private route table, in zone order (for routes to peers).
+    pub private_route_table_ids: Vec<Value>,
 }
 
 const TYPE: &str = "tap:components:Networking";
@@ -94,6 +96,7 @@ impl Networking {
 
         let mut public_subnet_ids = Vec::new();
         let mut private_subnet_ids = Vec::new();
+        let mut private_route_table_ids = Vec::new();
         for (i, az) in args.availability_zones.iter().enumerate() {
             let index = i as u32;
             let letter = az.chars().last().unwrap_or('x');
@@ -159,6 +162,7 @@ impl Networking {
             )?;
             public_subnet_ids.push(public.id());
             private_subnet_ids.push(private.id());
+            private_route_table_ids.push(rt.id());
         }
 
         let sng_name = c.name("db-subnets", 255);
@@ -179,6 +183,7 @@ impl Networking {
             vpc,
             public_subnet_ids,
             private_subnet_ids,
+            private_route_table_ids,
             db_subnet_group_name: subnet_group.output("name"),
         })
     }

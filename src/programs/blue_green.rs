@@ -73,10 +73,10 @@ impl Settings {
         let region = region(c)?;
         let environment = c.string("tap:environment", ctx.stack)?;
         let prod = environment == "prod";
-        let suffix = match &ctx.environment_suffix {
-            Some(s) => s.clone(),
-            None => c.string("tap:environmentSuffix", ctx.stack)?,
-        };
+        // Read whether or not the environment overrides it, so it is never
+        // refused as unread.
+        let configured = c.optional_string("tap:environmentSuffix")?;
+        let suffix = ctx.environment_suffix.clone().or(configured).unwrap_or_else(|| ctx.stack.to_string());
         let vpc_cidr: Ipv4Cidr =
             c.string("tap:vpcCidr", "10.0.0.0/16")?.parse().map_err(|p: String| bad("tap:vpcCidr", p))?;
         if !(16..=24).contains(&vpc_cidr.prefix()) {
@@ -265,6 +265,7 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
             db_name: s.db_name.clone(),
             username: s.db_username.clone(),
             instance_count: s.db_instance_count,
+            instance_class: crate::components::database::SERVERLESS.into(),
             min_capacity: s.db_min_capacity,
             max_capacity: s.db_max_capacity,
             profile: DatabaseProfile {
@@ -298,8 +299,7 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
             cpu: s.cpu,
             memory: s.memory,
             desired_count: s.desired_count,
-            blue_weight: s.blue_weight,
-            green_weight: s.green_weight,
+            services: vec![("blue", s.blue_weight), ("green", s.green_weight)],
             min_capacity: s.min_capacity,
             max_capacity: s.max_capacity,
             scale_target_cpu: s.scale_target_cpu,

@@ -4,6 +4,7 @@
 //! call, and keys no program reads are refused as likely typos.
 
 pub mod blue_green;
+pub mod multi_env;
 
 use crate::components::ComponentError;
 use crate::config::{ConfigError, StackConfig};
@@ -20,7 +21,8 @@ pub struct ProgramContext<'a> {
     pub config: &'a StackConfig,
     /// The region's availability zones, as the provider reported them.
     pub availability_zones: Vec<String>,
-    /// `TAPCTL_ENVIRONMENT_SUFFIX`, if set (the CLI reads the environment).
+    /// `TAPCTL_ENVIRONMENT_SUFFIX` or `ENVIRONMENT_SUFFIX`, if set (the CLI
+    /// reads the environment).
     pub environment_suffix: Option<String>,
 }
 
@@ -62,7 +64,7 @@ pub struct Traffic {
 }
 
 /// The built-in programs.
-pub const PROGRAMS: &[&str] = &[blue_green::NAME];
+pub const PROGRAMS: &[&str] = &[blue_green::NAME, multi_env::NAME];
 
 /// The region a program's stack config names (`aws:region`), needed before
 /// the program is built to discover availability zones.
@@ -83,6 +85,7 @@ pub fn region(config: &StackConfig) -> Result<String, ConfigError> {
 pub fn build(name: &str, ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
     match name {
         blue_green::NAME => blue_green::build(ctx),
+        multi_env::NAME => multi_env::build(ctx),
         other => Err(BuildError::UnknownProgram(other.to_string())),
     }
 }

@@ -114,6 +114,8 @@ pub fn tapctl(dir: &Path, cloud: &str) -> assert_cmd::Command {
         "PULUMI_CONFIG_PASSPHRASE",
         "TAPCTL_STACK",
         "TAPCTL_ENVIRONMENT_SUFFIX",
+        "ENVIRONMENT_SUFFIX",
+        "TAPCTL_BACKEND",
         "TAPCTL_CLOUD",
     ] {
         cmd.env_remove(var);

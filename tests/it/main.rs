@@ -12,4 +12,5 @@ mod flagship;
 mod migrate;
 #[cfg(feature = "aws")]
 mod moto;
+mod multi_env;
 mod state;
