@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Prepares the AWS emulator the tests and the quick start use: a virtualenv at
-# <repo>/.venv with moto server at the pinned version, then prints the path of
-# its `moto_server` executable (the only thing on stdout, so callers can
-# capture it). Idempotent: a venv that already has the pinned version is left
+# <repo>/.venv with moto server at the pinned version and a launcher that runs
+# it through scripts/moto_server.py (moto with its answers mended where the
+# AWS SDKs refuse them), then prints the launcher's path (the only thing on
+# stdout, so callers can capture it). Idempotent: a venv that already has the pinned version is left
 # as it is, so a second run costs one `python -c`.
 #
 #   MOTO_VERSION  override the pin (default below)
@@ -35,4 +36,11 @@ if [[ "$got" != "$MOTO_VERSION" || ! -x "$server" ]]; then
     echo "moto-env: moto $MOTO_VERSION is not installed in $venv (found '${got:-nothing}')" >&2
     exit 1
 fi
-echo "$server"
+launcher="$venv/bin/tapctl-moto-server"
+cat >"$launcher.tmp" <<LAUNCHER
+#!/usr/bin/env bash
+exec "$venv/bin/python" "$repo/scripts/moto_server.py" "\$@"
+LAUNCHER
+chmod +x "$launcher.tmp"
+mv "$launcher.tmp" "$launcher"
+echo "$launcher"

@@ -335,6 +335,17 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             println!("Imported {} resources into stack {}.", snapshot.resources.len(), ctx.stack_name);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Stack(StackCommand::Init { copy_config_from }) => {
+            let workspace = Workspace::open(&cli.cwd)?;
+            let stack = cli.stack.clone().unwrap_or_else(|| workspace.project.default_stack.clone());
+            crate::state::local::check_stack_name(&stack)?;
+            let skipped = workspace.init_stack(&stack, copy_config_from.as_deref())?;
+            println!("Created stack {stack} ({}).", workspace.stack_path(&stack).display());
+            if !skipped.is_empty() {
+                println!("Left out secret config of {}: set it with `tapctl --stack {stack} config set --secret <key> <value>`: {}", copy_config_from.as_deref().unwrap_or_default(), skipped.join(", "));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Stack(StackCommand::Ls) => {
             let workspace = Workspace::open(&cli.cwd)?;
             let url = workspace.backend_url(cli.backend.as_deref())?;

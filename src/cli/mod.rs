@@ -133,6 +133,13 @@ pub enum Command {
 /// `tapctl stack …`
 #[derive(Debug, Subcommand)]
 pub enum StackCommand {
+    /// Create the stack (`--stack`): a new stack file, empty or with another
+    /// stack's plain config, e.g. for a pull request's environment.
+    Init {
+        /// Copy the config of this stack (secrets are left out: set them again).
+        #[arg(long)]
+        copy_config_from: Option<String>,
+    },
     /// Print the stack's outputs.
     Output {
         /// As JSON.

@@ -18,8 +18,6 @@ pub struct DnsArgs {
     pub alb_dns_name: Value,
     /// The load balancer's hosted zone id (for the alias).
     pub alb_zone_id: Value,
-    /// Let `destroy` delete a zone that still holds records made outside tapctl.
-    pub force_destroy: bool,
     /// Physical names.
     pub naming: Naming,
     /// Common tags.
@@ -60,7 +58,6 @@ impl Dns {
             vec![
                 ("name", args.zone_name.clone().into()),
                 ("comment", format!("{} environment, managed by tapctl", args.naming.environment()).into()),
-                ("forceDestroy", args.force_destroy.into()),
                 ("tags", c.tags(&args.zone_name)),
             ],
         )?;

@@ -1,7 +1,10 @@
 //! Storage: an S3 bucket for an environment's artifacts and logs — versioned,
 //! encrypted at rest (SSE-S3), closed to the public, with lifecycle rules
 //! that move objects to cheaper classes and expire them per environment.
-//! Each setting is its own resource, as pulumi-aws 7 models them.
+//! Each setting is its own resource, as pulumi-aws 7 models them. `destroy`
+//! deletes the bucket only once it is empty, as S3 does (tapctl's provider
+//! has no `forceDestroy`: delete sees recorded outputs, and S3 keeps no such
+//! flag to read back).
 
 use crate::model::{Component, Program, Resource, Value};
 
@@ -29,8 +32,6 @@ pub struct StorageArgs {
     pub purpose: String,
     /// The lifecycle.
     pub lifecycle: Lifecycle,
-    /// Let `destroy` empty the bucket (non-production only).
-    pub force_destroy: bool,
     /// Physical names.
     pub naming: Naming,
     /// Common tags.
@@ -75,11 +76,7 @@ impl Storage {
         let bucket = c.add(
             "aws:s3/bucket:Bucket",
             "bucket",
-            vec![
-                ("bucket", bucket_name.clone().into()),
-                ("forceDestroy", args.force_destroy.into()),
-                ("tags", c.tags(&bucket_name)),
-            ],
+            vec![("bucket", bucket_name.clone().into()), ("tags", c.tags(&bucket_name))],
         )?;
         c.add(
             "aws:s3/bucketVersioning:BucketVersioning",

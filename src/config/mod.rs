@@ -41,7 +41,7 @@ pub enum ConfigError {
         detail: String,
     },
     /// A stack with no stack file.
-    #[error("stack `{stack}` does not exist: there is no {}; known stacks: {known}", path.display())]
+    #[error("stack `{stack}` does not exist: there is no {}; known stacks: {known}. Create it with `tapctl --stack {stack} stack init`", path.display())]
     UnknownStack {
         /// The stack.
         stack: String,
@@ -49,6 +49,14 @@ pub enum ConfigError {
         path: PathBuf,
         /// Stacks that do exist.
         known: String,
+    },
+    /// `stack init` of a stack that has a file.
+    #[error("stack `{stack}` already exists ({})", path.display())]
+    StackExists {
+        /// The stack.
+        stack: String,
+        /// Its file.
+        path: PathBuf,
     },
     /// A config key without a namespace.
     #[error("config key `{0}` must be namespaced like `tap:environment` or `aws:region`")]
@@ -186,6 +194,36 @@ impl Workspace {
             .collect();
         names.sort();
         names
+    }
+
+    /// Creates stack `stack`'s file, empty or with `copy_from`'s plain config
+    /// (its secrets are encrypted with its own salt, so they are left out).
+    /// Returns the keys left out.
+    pub fn init_stack(&self, stack: &str, copy_from: Option<&str>) -> Result<Vec<String>, ConfigError> {
+        let path = self.stack_path(stack);
+        if path.exists() {
+            return Err(ConfigError::StackExists { stack: stack.into(), path });
+        }
+        let mut doc: DocumentMut =
+            format!("# Stack config for {stack}.\n[config]\n").parse().expect("a fixed document");
+        let mut skipped = Vec::new();
+        if let Some(source) = copy_from {
+            let from = self.stack(source)?;
+            if let Some(table) = from.doc.get("config").and_then(Item::as_table_like) {
+                for (key, item) in table.iter() {
+                    let secure = item.as_table_like().is_some_and(|t| t.contains_key("secure"));
+                    if secure {
+                        skipped.push(key.to_string());
+                    } else {
+                        doc["config"][key] = item.clone();
+                    }
+                }
+            }
+        }
+        let dir = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        StackFile { path, doc }.save()?;
+        Ok(skipped)
     }
 
     /// Loads a stack's file; the stack must exist.

@@ -480,13 +480,7 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
         &mut program,
         &stack,
         "storage",
-        StorageArgs {
-            purpose: "artifacts".into(),
-            lifecycle: p.lifecycle,
-            force_destroy: !prod,
-            naming: naming.clone(),
-            tags: tags.clone(),
-        },
+        StorageArgs { purpose: "artifacts".into(), lifecycle: p.lifecycle, naming: naming.clone(), tags: tags.clone() },
     )?;
     // PR environments live for hours: no zone to create, delegate and clean up.
     let dns = if pr {
@@ -501,7 +495,6 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
                 record_label: "app".into(),
                 alb_dns_name: ecs.alb_dns_name.clone(),
                 alb_zone_id: ecs.alb.output("zoneId"),
-                force_destroy: !prod,
                 naming: naming.clone(),
                 tags: tags.clone(),
             },

@@ -15,6 +15,7 @@ mod flagship;
 mod iam;
 mod kms;
 mod lb;
+mod multi_env;
 mod rds;
 mod route53;
 mod s3;
