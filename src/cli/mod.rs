@@ -25,8 +25,8 @@ pub struct Cli {
     /// Run as if started in this project folder.
     #[arg(long, global = true, default_value = ".")]
     pub cwd: PathBuf,
-    /// Where state lives (overrides deploy.toml's `backend`): file://<dir> or
-    /// s3://<bucket>[/<prefix>].
+    /// Where state lives (overrides deploy.toml's `backend`): `file://<dir>`
+    /// or `s3://<bucket>[/<prefix>]`.
     #[arg(long, global = true, env = "TAPCTL_BACKEND")]
     pub backend: Option<String>,
     /// Which cloud to reconcile against.
