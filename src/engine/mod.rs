@@ -656,20 +656,14 @@ impl ApplyRun<'_> {
         recorded.map_err(|e| StepError::Refused(self.fatal.stop(e, self.cancel)))
     }
 
-    /// Records a step's result without waiting for the disk: it is durable
-    /// before any dependent's write-ahead entry (see `Persister::enqueue`) and
-    /// before the run ends.
-    fn persist_result(&self, m: Mutation) -> Result<(), StepError> {
-        self.persister.enqueue(m).map_err(|e| StepError::Refused(self.fatal.stop(e, self.cancel)))
-    }
-
     /// Records `rec` as the resource's result and makes it what dependents
-    /// resolve against; state and run share the one record.
-    fn settle(&self, rec: StateResource) -> Result<(), StepError> {
+    /// resolve against; state and run share the one record. Results do not
+    /// wait for the disk: they are durable before any dependent's write-ahead
+    /// entry (see `Persister::enqueue`) and before the run ends.
+    fn settle(&self, rec: StateResource) {
         let rec = Arc::new(rec);
-        self.persist_result(Mutation::Upsert(Arc::clone(&rec)))?;
+        self.persister.enqueue(Mutation::Upsert(Arc::clone(&rec)));
         self.remember(rec);
-        Ok(())
     }
 
     /// Runs one desired resource's step.
@@ -703,11 +697,11 @@ impl ApplyRun<'_> {
                     rec.outputs = old.outputs.clone();
                     rec.created = old.created.clone();
                     rec.modified = old.modified.clone();
-                    self.settle(rec)?;
+                    self.settle(rec);
                 }
             }
             _ if !d.custom => {
-                self.settle(self.record(d, None, inputs, PropertyMap::new(), old.and_then(|o| o.created.clone())))?;
+                self.settle(self.record(d, None, inputs, PropertyMap::new(), old.and_then(|o| o.created.clone())));
             }
             _ if d.is_provider() => {
                 let configured = self.providers.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&d.urn);
@@ -716,7 +710,7 @@ impl ApplyRun<'_> {
                 }
                 let id = old.and_then(|o| o.id.clone()).unwrap_or_else(new_provider_id);
                 let created = old.and_then(|o| o.created.clone());
-                self.settle(self.record(d, Some(id), inputs.clone(), inputs, created))?;
+                self.settle(self.record(d, Some(id), inputs.clone(), inputs, created));
             }
             (StepOp::Create, _) => {
                 let provider = provider.ok_or_else(|| StepError::Plan(PlanError::NoProvider(d.urn.clone())))?;
@@ -736,7 +730,7 @@ impl ApplyRun<'_> {
                         return Err(e);
                     }
                 };
-                self.settle(self.record(d, Some(id), inputs, outputs, old.created.clone()))?;
+                self.settle(self.record(d, Some(id), inputs, outputs, old.created.clone()));
             }
             (StepOp::Replace, Some(old)) => {
                 let provider = provider.ok_or_else(|| StepError::Plan(PlanError::NoProvider(d.urn.clone())))?;
@@ -777,9 +771,10 @@ impl ApplyRun<'_> {
         };
         let outputs = mark_secrets(created.outputs, &inputs);
         if let Some(old) = replacing {
-            self.persist_result(Mutation::Condemn(d.urn.clone(), old.id.clone().unwrap_or_default()))?;
+            self.persister.enqueue(Mutation::Condemn(d.urn.clone(), old.id.clone().unwrap_or_default()));
         }
-        self.settle(self.record(d, Some(created.id), inputs, outputs, None))
+        self.settle(self.record(d, Some(created.id), inputs, outputs, None));
+        Ok(())
     }
 
     async fn delete_old(
@@ -795,7 +790,8 @@ impl ApplyRun<'_> {
             self.persist(Mutation::Abandon(d.urn.clone())).await?;
             return Err(e);
         }
-        self.persist_result(Mutation::Remove(d.urn.clone(), Some(id)))
+        self.persister.enqueue(Mutation::Remove(d.urn.clone(), Some(id)));
+        Ok(())
     }
 
     /// Records the stack outputs on the root resource once everything they
@@ -874,8 +870,8 @@ async fn delete_one(
             return Err(e);
         }
     }
-    // The result need not wait for the disk: see `ApplyRun::persist_result`.
-    persister.enqueue(Mutation::Remove(rec.urn.clone(), rec.id.clone()))?;
+    // The result need not wait for the disk: see `ApplyRun::settle`.
+    persister.enqueue(Mutation::Remove(rec.urn.clone(), rec.id.clone()));
     events(&Event::StepDone { urn: rec.urn.clone(), op: StepOp::Delete, elapsed: began.elapsed() });
     Ok(StepOp::Delete)
 }

@@ -197,12 +197,20 @@ impl JournalSink for FileSink {
 
 type Ack = oneshot::Sender<std::io::Result<()>>;
 
-/// Appends journal lines with group commit: a background thread writes every
-/// line queued since its last flush, then one `fdatasync` covers them all.
-/// Each caller waits until its own line is durable.
+/// What the writer thread is sent: a mutation to encode and append (with the
+/// crypter for its secrets), or a flush marker.
+enum Queued {
+    Mutation(Mutation, Option<Arc<Crypter>>),
+    Flush,
+}
+
+/// Appends journal lines with group commit: a background thread encodes and
+/// writes every mutation queued since its last flush, then one `fdatasync`
+/// covers them all. Encoding there keeps the JSON work off the engine's
+/// thread. Each caller waits until its own line is durable.
 #[derive(Debug)]
 pub struct JournalWriter {
-    tx: Option<mpsc::Sender<(Vec<u8>, Ack)>>,
+    tx: Option<mpsc::Sender<(Queued, Ack)>>,
     thread: Option<std::thread::JoinHandle<()>>,
     path: PathBuf,
 }
@@ -217,7 +225,7 @@ impl JournalWriter {
     /// A writer appending to `sink`; `location` names it in errors.
     pub fn with_sink(mut sink: Box<dyn JournalSink>, location: &Path) -> Result<JournalWriter, StateError> {
         let path = location;
-        let (tx, rx) = mpsc::channel::<(Vec<u8>, Ack)>();
+        let (tx, rx) = mpsc::channel::<(Queued, Ack)>();
         let thread = std::thread::Builder::new()
             .name("tapctl-journal".into())
             .spawn(move || {
@@ -231,10 +239,11 @@ impl JournalWriter {
                     batch.extend(rx.try_iter());
                     if failed.is_none() {
                         let mut buf = Vec::new();
-                        for (line, _) in &batch {
-                            buf.extend_from_slice(line);
-                        }
-                        if let Err(e) = sink.append(&buf) {
+                        let encoded = batch.iter().try_for_each(|(queued, _)| match queued {
+                            Queued::Mutation(m, crypter) => encode_line(m, crypter.as_deref(), &mut buf),
+                            Queued::Flush => Ok(()),
+                        });
+                        if let Err(e) = encoded.and_then(|()| sink.append(&buf)) {
                             failed = Some((e.kind(), e.to_string()));
                         }
                     }
@@ -251,33 +260,31 @@ impl JournalWriter {
         Ok(JournalWriter { tx: Some(tx), thread: Some(thread), path: path.to_path_buf() })
     }
 
-    /// Encodes `mutation` (encrypting secrets) and queues it; returns a future
-    /// that completes once it is durable. Lines are written in call order, so
-    /// a line being durable means every line queued before it is too; a
-    /// caller may drop the future and rely on a later line (or [`flush`]).
+    /// Queues `mutation` to be encoded (secrets encrypted with `crypter`) and
+    /// appended; returns a future that completes once it is durable. Lines
+    /// are written in call order, so a line being durable means every line
+    /// queued before it is too; a caller may drop the future and rely on a
+    /// later line (or [`flush`]).
     ///
     /// [`flush`]: JournalWriter::flush
     pub fn append(
         &self,
-        mutation: &Mutation,
-        crypter: Option<&Crypter>,
-    ) -> Result<impl std::future::Future<Output = Result<(), StateError>>, StateError> {
-        let mut line =
-            serde_json::to_vec(&mutation.encode(crypter)?).map_err(|e| StateError::Invalid(e.to_string()))?;
-        line.push(b'\n');
-        Ok(self.queue(line))
+        mutation: Mutation,
+        crypter: Option<Arc<Crypter>>,
+    ) -> impl std::future::Future<Output = Result<(), StateError>> {
+        self.queue(Queued::Mutation(mutation, crypter))
     }
 
     /// Waits until every line queued so far is durable (or reports the
     /// failure that stopped the writer).
     pub fn flush(&self) -> impl std::future::Future<Output = Result<(), StateError>> {
-        self.queue(Vec::new())
+        self.queue(Queued::Flush)
     }
 
-    fn queue(&self, line: Vec<u8>) -> impl std::future::Future<Output = Result<(), StateError>> {
+    fn queue(&self, queued: Queued) -> impl std::future::Future<Output = Result<(), StateError>> {
         let (ack_tx, ack_rx) = oneshot::channel();
         let path = self.path.clone();
-        let sent = self.tx.as_ref().map(|tx| tx.send((line, ack_tx)).is_ok()).unwrap_or(false);
+        let sent = self.tx.as_ref().map(|tx| tx.send((queued, ack_tx)).is_ok()).unwrap_or(false);
         async move {
             if !sent {
                 return Err(StateError::io(&path, std::io::Error::other("journal writer stopped")));
@@ -289,6 +296,14 @@ impl JournalWriter {
             }
         }
     }
+}
+
+/// Appends `m`'s journal line (JSON and a newline) to `buf`.
+fn encode_line(m: &Mutation, crypter: Option<&Crypter>, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    let entry = m.encode(crypter).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
+    serde_json::to_writer(&mut *buf, &entry)?;
+    buf.push(b'\n');
+    Ok(())
 }
 
 impl Drop for JournalWriter {

@@ -76,19 +76,20 @@ fn set(urns: &mut HashSet<Urn>, urn: &Urn, present: bool) {
 pub struct Persister {
     state: Mutex<Recorded>,
     journal: JournalWriter,
-    crypter: Option<Crypter>,
+    crypter: Option<std::sync::Arc<Crypter>>,
     recorded: std::sync::atomic::AtomicUsize,
 }
 
 impl Persister {
     /// Starts recording on top of `snapshot`.
     pub fn new(snapshot: Snapshot, journal: JournalWriter, crypter: Option<Crypter>) -> Persister {
+        let crypter = crypter.map(std::sync::Arc::new);
         Persister { state: Mutex::new(Recorded::new(snapshot)), journal, crypter, recorded: Default::default() }
     }
 
     /// Applies `mutation` and waits until its journal line is on disk.
     pub async fn record(&self, mutation: Mutation) -> Result<(), StateError> {
-        self.append(mutation)?.await
+        self.append(mutation).await
     }
 
     /// Applies `mutation` and queues its journal line without waiting for the
@@ -99,11 +100,10 @@ impl Persister {
     /// before the dependent touches the cloud, which takes one fsync wait off
     /// every step of the critical path. A crash before that loses only the
     /// result, which recovery finds again from the durable `Begin`.
-    pub fn enqueue(&self, mutation: Mutation) -> Result<(), StateError> {
-        // The durability future is dropped: a failed write stops the writer,
-        // so the next `record` or `flush` reports it.
-        drop(self.append(mutation)?);
-        Ok(())
+    pub fn enqueue(&self, mutation: Mutation) {
+        // The durability future is dropped: a failed write (or encoding)
+        // stops the writer, so the next `record` or `flush` reports it.
+        drop(self.append(mutation));
     }
 
     /// Waits until everything recorded or queued so far is durable.
@@ -111,18 +111,15 @@ impl Persister {
         self.journal.flush().await
     }
 
-    fn append(
-        &self,
-        mutation: Mutation,
-    ) -> Result<impl std::future::Future<Output = Result<(), StateError>>, StateError> {
+    fn append(&self, mutation: Mutation) -> impl std::future::Future<Output = Result<(), StateError>> {
         let durable = {
+            // One lock for both, so the journal's order is the snapshot's.
             let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            let durable = self.journal.append(&mutation, self.crypter.as_ref())?;
             state.apply(&mutation);
-            durable
+            self.journal.append(mutation, self.crypter.clone())
         };
         self.recorded.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Ok(durable)
+        durable
     }
 
     /// How many mutations were recorded.
