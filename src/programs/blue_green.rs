@@ -5,28 +5,18 @@
 
 use crate::components::ecs::check_fargate_size;
 use crate::components::{
-    Database, DatabaseArgs, DatabaseProfile, Ecs, EcsArgs, Ipv4Cidr, Monitoring, MonitoringArgs, Naming, Networking,
-    NetworkingArgs, Security, SecurityArgs, Tags, WatchedService,
+    Database, DatabaseArgs, DatabaseProfile, Ecs, EcsArgs, Ipv4Cidr, Monitoring, MonitoringArgs, Networking,
+    NetworkingArgs, Security, SecurityArgs, Tags,
 };
 use crate::config::{ConfigError, StackConfig};
-use crate::model::{Program, PropertyMap, Value};
+use crate::model::Value;
 
+use super::shared::{alert_email, bad, check_name_room, extra_tags, new_program, uint, watched_services};
 use super::{region, BuildError, Built, ProgramContext, Traffic};
 use crate::shift::Weights;
 
 /// The program's name in `deploy.toml`.
 pub const NAME: &str = "blue-green";
-
-/// The tightest AWS name limit the stack's names must fit (ALB and target groups).
-const TIGHTEST_NAME_LIMIT: usize = 32;
-
-fn bad(key: &str, problem: impl Into<String>) -> BuildError {
-    ConfigError::BadValue { key: key.into(), problem: problem.into() }.into()
-}
-
-fn uint(c: &StackConfig, key: &str, default: i64, range: std::ops::RangeInclusive<i64>) -> Result<u32, ConfigError> {
-    c.integer(key, default, range).map(|n| n as u32)
-}
 
 fn number(c: &StackConfig, key: &str, default: f64) -> Result<f64, ConfigError> {
     match c.get(key) {
@@ -104,31 +94,10 @@ impl Settings {
             db_instance_count: uint(c, "tap:dbInstanceCount", if prod { 2 } else { 1 }, 1..=15)?,
             db_min_capacity: number(c, "tap:dbMinCapacity", 0.5)?,
             db_max_capacity: number(c, "tap:dbMaxCapacity", if prod { 16.0 } else { 2.0 })?,
-            alert_email: match c.get("tap:alertEmail") {
-                None => None,
-                Some(v) if v.as_str().is_some_and(str::is_empty) => None,
-                Some(v) if v.as_str().is_some() => Some(v.clone()),
-                Some(v) => {
-                    return Err(bad("tap:alertEmail", format!("expected an email address, found {}", v.display())))
-                }
-            },
+            alert_email: alert_email(c)?,
             log_retention_days: uint(c, "tap:logRetentionDays", if prod { 30 } else { 7 }, 1..=3653)?,
             deletion_protection: c.boolean("tap:deletionProtection", prod)?,
-            extra_tags: match c.get("tap:tags") {
-                None => Vec::new(),
-                Some(v) => v
-                    .as_object()
-                    .ok_or_else(|| {
-                        bad("tap:tags", "expected a table of tag names to strings, e.g. { Team = \"payments\" }")
-                    })?
-                    .iter()
-                    .map(|(k, v)| {
-                        v.as_str()
-                            .map(|s| (k.clone(), s.to_string()))
-                            .ok_or_else(|| bad("tap:tags", format!("tag `{k}` must be a string")))
-                    })
-                    .collect::<Result<_, _>>()?,
-            },
+            extra_tags: extra_tags(c)?,
             environment,
             suffix,
         };
@@ -214,29 +183,12 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
             ),
         ));
     }
-    let naming = Naming::new(ctx.project, &s.environment, &s.suffix);
-    // Every name keeps project, environment and suffix whole; they must leave
-    // room for a component part and a hash under the tightest limit.
-    if naming.fixed_len() + 8 > TIGHTEST_NAME_LIMIT {
-        return Err(bad(
-            "tap:environmentSuffix",
-            format!(
-                "project `{}`, environment `{}` and suffix `{}` leave no room in a {TIGHTEST_NAME_LIMIT}-character ALB or target group name; shorten the suffix or the environment",
-                ctx.project, s.environment, s.suffix
-            ),
-        ));
-    }
+    let naming = check_name_room(ctx.project, &s.environment, &s.suffix)?;
     let zones: Vec<String> = ctx.availability_zones.iter().take(3).cloned().collect();
     let tags = Tags::new(ctx.project, &s.environment, &s.extra_tags);
     let prod = s.environment == "prod";
 
-    let mut program = Program::new(
-        ctx.project,
-        ctx.stack,
-        PropertyMap::from([("region".to_string(), Value::from(s.region.as_str()))]),
-    );
-    let root = program.root();
-    let stack = program.component(&root, "tap:stack:TapStack", &format!("{}-{}", ctx.project, ctx.stack))?;
+    let (mut program, stack) = new_program(ctx, &s.region)?;
     let networking = Networking::new(
         &mut program,
         &stack,
@@ -317,15 +269,7 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
         MonitoringArgs {
             alert_email: s.alert_email.clone(),
             cluster_name: ecs.cluster_name.clone(),
-            services: ecs
-                .colours
-                .iter()
-                .map(|c| WatchedService {
-                    colour: c.colour.to_string(),
-                    service_name: c.service_name.clone(),
-                    target_group_arn_suffix: c.target_group.output("arnSuffix"),
-                })
-                .collect(),
+            services: watched_services(&ecs),
             alb_arn_suffix: ecs.alb.output("arnSuffix"),
             db_cluster_identifier: database.cluster_identifier.clone(),
             cpu_alarm_threshold: 80,

@@ -5,6 +5,7 @@
 
 pub mod blue_green;
 pub mod multi_env;
+mod shared;
 
 use crate::components::ComponentError;
 use crate::config::{ConfigError, StackConfig};

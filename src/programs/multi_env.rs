@@ -14,12 +14,13 @@
 use crate::components::ecs::check_fargate_size;
 use crate::components::{
     database, Database, DatabaseArgs, DatabaseProfile, Dns, DnsArgs, Ecs, EcsArgs, Ipv4Cidr, Lifecycle, Monitoring,
-    MonitoringArgs, Naming, Networking, NetworkingArgs, Peering, PeeringArgs, Security, SecurityArgs, Storage,
-    StorageArgs, Tags, WatchedService,
+    MonitoringArgs, Networking, NetworkingArgs, Peering, PeeringArgs, Security, SecurityArgs, Storage, StorageArgs,
+    Tags,
 };
-use crate::config::{ConfigError, StackConfig};
-use crate::model::{Program, PropertyMap, Value};
+use crate::config::StackConfig;
+use crate::model::Value;
 
+use super::shared::{alert_email, bad, check_name_room, extra_tags, new_program, uint, watched_services};
 use super::{region, BuildError, Built, ProgramContext};
 
 /// The program's name in `deploy.toml`.
@@ -27,9 +28,6 @@ pub const NAME: &str = "multi-env";
 
 /// What PR environments export where a production-only resource would be.
 pub const NOT_IN_PR: &str = "N/A-PR-Environment";
-
-/// The tightest AWS name limit the stack's names must fit (ALB and target groups).
-const TIGHTEST_NAME_LIMIT: usize = 32;
 
 /// The kinds of environment, each with its own sizing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,14 +166,6 @@ fn profile(kind: Kind) -> Profile {
             alb_5xx_threshold: 20,
         },
     }
-}
-
-fn bad(key: &str, problem: impl Into<String>) -> BuildError {
-    ConfigError::BadValue { key: key.into(), problem: problem.into() }.into()
-}
-
-fn uint(c: &StackConfig, key: &str, default: u32, range: std::ops::RangeInclusive<i64>) -> Result<u32, ConfigError> {
-    c.integer(key, i64::from(default), range).map(|n| n as u32)
 }
 
 fn cidr(c: &StackConfig, key: &str, default: &str) -> Result<Ipv4Cidr, BuildError> {
@@ -317,27 +307,8 @@ impl Settings {
             db_min_acu: p.db_min_acu,
             db_max_acu: p.db_max_acu,
             log_days: uint(c, "tap:logRetentionDays", p.log_days, 1..=3653)?,
-            alert_email: match c.get("tap:alertEmail") {
-                None => None,
-                Some(v) if v.as_str().is_some_and(|e| e.contains('@')) => Some(v.clone()),
-                Some(v) if v.as_str().is_some_and(str::is_empty) => None,
-                Some(v) => {
-                    return Err(bad("tap:alertEmail", format!("expected an email address, found {}", v.display())))
-                }
-            },
-            extra_tags: match c.get("tap:tags") {
-                None => Vec::new(),
-                Some(v) => v
-                    .as_object()
-                    .ok_or_else(|| bad("tap:tags", "expected a table of tag names to strings"))?
-                    .iter()
-                    .map(|(k, v)| {
-                        v.as_str()
-                            .map(|s| (k.clone(), s.to_string()))
-                            .ok_or_else(|| bad("tap:tags", format!("tag `{k}` must be a string")))
-                    })
-                    .collect::<Result<_, _>>()?,
-            },
+            alert_email: alert_email(c)?,
+            extra_tags: extra_tags(c)?,
             kind,
             suffix,
         };
@@ -376,28 +347,13 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
     ctx.config.reject_unread()?;
 
     let environment = s.kind.name();
-    let naming = Naming::new(ctx.project, environment, &s.suffix);
-    if naming.fixed_len() + 8 > TIGHTEST_NAME_LIMIT {
-        return Err(bad(
-            "tap:environmentSuffix",
-            format!(
-                "project `{}`, environment `{environment}` and suffix `{}` leave no room in a {TIGHTEST_NAME_LIMIT}-character ALB name; shorten the suffix",
-                ctx.project, s.suffix
-            ),
-        ));
-    }
+    let naming = check_name_room(ctx.project, environment, &s.suffix)?;
     let tags = Tags::new(ctx.project, environment, &s.extra_tags);
     let prod = s.kind == Kind::Prod;
     let pr = s.kind == Kind::Pr;
     let p = profile(s.kind);
 
-    let mut program = Program::new(
-        ctx.project,
-        ctx.stack,
-        PropertyMap::from([("region".to_string(), Value::from(s.region.as_str()))]),
-    );
-    let root = program.root();
-    let stack = program.component(&root, "tap:stack:TapStack", &format!("{}-{}", ctx.project, ctx.stack))?;
+    let (mut program, stack) = new_program(ctx, &s.region)?;
     let networking = Networking::new(
         &mut program,
         &stack,
@@ -526,15 +482,7 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
         MonitoringArgs {
             alert_email: s.alert_email.clone(),
             cluster_name: ecs.cluster_name.clone(),
-            services: ecs
-                .colours
-                .iter()
-                .map(|c| WatchedService {
-                    colour: c.colour.to_string(),
-                    service_name: c.service_name.clone(),
-                    target_group_arn_suffix: c.target_group.output("arnSuffix"),
-                })
-                .collect(),
+            services: watched_services(&ecs),
             alb_arn_suffix: ecs.alb.output("arnSuffix"),
             db_cluster_identifier: database.cluster_identifier.clone(),
             cpu_alarm_threshold: 80,

@@ -1,0 +1,89 @@
+//! What every program reads and builds the same way: config readers for the
+//! keys programs share, the naming room check, and the program's root.
+
+use crate::components::{Ecs, Naming, WatchedService};
+use crate::config::{ConfigError, StackConfig};
+use crate::model::{Component, Program, PropertyMap, Value};
+
+use super::{BuildError, ProgramContext};
+
+/// The tightest AWS name limit stack names must fit (ALBs and target groups).
+pub(crate) const TIGHTEST_NAME_LIMIT: usize = 32;
+
+/// A config value that cannot be used, named by its key.
+pub(crate) fn bad(key: &str, problem: impl Into<String>) -> BuildError {
+    ConfigError::BadValue { key: key.into(), problem: problem.into() }.into()
+}
+
+/// A whole number in `range`, `default` when unset.
+pub(crate) fn uint(
+    c: &StackConfig,
+    key: &str,
+    default: u32,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<u32, ConfigError> {
+    c.integer(key, i64::from(default), range).map(|n| n as u32)
+}
+
+/// `tap:alertEmail`: kept as a value so that a secret address stays secret.
+pub(crate) fn alert_email(c: &StackConfig) -> Result<Option<Value>, BuildError> {
+    match c.get("tap:alertEmail") {
+        None => Ok(None),
+        Some(v) if v.as_str().is_some_and(str::is_empty) => Ok(None),
+        Some(v) if v.as_str().is_some_and(|e| e.contains('@') && !e.contains(char::is_whitespace)) => {
+            Ok(Some(v.clone()))
+        }
+        Some(v) => Err(bad("tap:alertEmail", format!("expected an email address, found {}", v.display()))),
+    }
+}
+
+/// `tap:tags`: extra tags for every taggable resource.
+pub(crate) fn extra_tags(c: &StackConfig) -> Result<Vec<(String, String)>, BuildError> {
+    let Some(v) = c.get("tap:tags") else { return Ok(Vec::new()) };
+    v.as_object()
+        .ok_or_else(|| bad("tap:tags", "expected a table of tag names to strings, e.g. { Team = \"payments\" }"))?
+        .iter()
+        .map(|(k, v)| {
+            v.as_str()
+                .map(|s| (k.clone(), s.to_string()))
+                .ok_or_else(|| bad("tap:tags", format!("tag `{k}` must be a string")))
+        })
+        .collect()
+}
+
+/// Every name keeps project, environment and suffix whole; they must leave
+/// room for a component part and a hash under the tightest limit.
+pub(crate) fn check_name_room(project: &str, environment: &str, suffix: &str) -> Result<Naming, BuildError> {
+    let naming = Naming::new(project, environment, suffix);
+    if naming.fixed_len() + 8 > TIGHTEST_NAME_LIMIT {
+        return Err(bad(
+            "tap:environmentSuffix",
+            format!(
+                "project `{project}`, environment `{environment}` and suffix `{suffix}` leave no room in a {TIGHTEST_NAME_LIMIT}-character ALB or target group name; shorten the suffix or the environment"
+            ),
+        ));
+    }
+    Ok(naming)
+}
+
+/// The program with its default provider in `region`, and the `TapStack`
+/// component every resource lives under.
+pub(crate) fn new_program(ctx: &ProgramContext<'_>, region: &str) -> Result<(Program, Component), BuildError> {
+    let mut program =
+        Program::new(ctx.project, ctx.stack, PropertyMap::from([("region".to_string(), Value::from(region))]));
+    let root = program.root();
+    let stack = program.component(&root, "tap:stack:TapStack", &format!("{}-{}", ctx.project, ctx.stack))?;
+    Ok((program, stack))
+}
+
+/// What monitoring watches of each of the ECS component's services.
+pub(crate) fn watched_services(ecs: &Ecs) -> Vec<WatchedService> {
+    ecs.colours
+        .iter()
+        .map(|c| WatchedService {
+            colour: c.colour.to_string(),
+            service_name: c.service_name.clone(),
+            target_group_arn_suffix: c.target_group.output("arnSuffix"),
+        })
+        .collect()
+}
