@@ -508,6 +508,16 @@ fn composite_id(token: &str, props: &Map<String, Json>, generated: &str) -> Opti
                 None => base,
             })
         }
+        // <networkAclId>:<ruleNumber>:<protocol>:<egress>
+        "aws:ec2/networkAclRule:NetworkAclRule" => {
+            let number = props.get("ruleNumber")?.as_f64()?;
+            let protocol = match props.get("protocol")? {
+                Json::String(p) => p.clone(),
+                other => other.to_string(),
+            };
+            let egress = props.get("egress").and_then(Json::as_bool).unwrap_or(false);
+            Some(format!("{}:{number}:{protocol}:{egress}", s("networkAclId")?))
+        }
         // <secretArn>|<versionId>
         "aws:secretsmanager/secretVersion:SecretVersion" => Some(format!("{}|{generated}", s("secretId")?)),
         _ => None,
