@@ -460,6 +460,13 @@ FACTS: dict[str, dict] = {
         arn=None,
         notes=["Deleting moves the subnet back to its VPC's default network ACL."],
     ),
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": dict(
+        force_new=["bucket"],
+        physical_name="bucket", id_prefix="", id_is="PhysicalName",
+        arn=None,
+        notes=["Id: the bucket name. role and rules change in place (PutBucketReplication); "
+               "token (Object Lock) is not verified."],
+    ),
     "aws:route53/zone:Zone": dict(
         force_new=["delegationSetId", "name"],
         physical_name=None, id_prefix="Z", id_is="Generated",
@@ -539,6 +546,7 @@ TOKENS = [
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
     "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
     "aws:route53/zone:Zone",
     "aws:route53/record:Record",
     "aws:ssm/parameter:Parameter",

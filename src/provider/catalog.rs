@@ -2674,6 +2674,20 @@ pub static KINDS: &[Kind] = &[
         id_is: IdStyle::PhysicalName,
         arn_service: None,
     },
+    // note: Id: the bucket name. role and rules change in place (PutBucketReplication); token
+    //       (Object Lock) is not verified.
+    Kind {
+        token: "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+        inputs: &["bucket", "region", "role", "rules", "token"],
+        required: &["bucket", "role", "rules"],
+        outputs: &["bucket", "id", "region", "role", "rules", "token"],
+        force_new: &["bucket", "region"],
+        taggable: false,
+        physical_name: Some("bucket"),
+        id_prefix: "",
+        id_is: IdStyle::PhysicalName,
+        arn_service: None,
+    },
     // note: Route 53 is global: no region input. Zone names are not unique, so name is not a
     //       physical name. comment changes in place (UpdateHostedZoneComment), vpcs in place
     //       (associate / disassociate).
@@ -2898,7 +2912,7 @@ mod tests {
         for k in KINDS {
             assert!(seen.insert(k.token), "duplicate token {}", k.token);
         }
-        assert_eq!(KINDS.len(), 55);
+        assert_eq!(KINDS.len(), 56);
     }
 
     #[test]
