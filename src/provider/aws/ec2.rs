@@ -2527,10 +2527,15 @@ mod flow_log {
         inputs: &PropertyMap,
     ) -> Result<String, ProviderError> {
         let ec2 = p.ec2().await?;
-        let (resource, kind) = SOURCES
-            .iter()
-            .find_map(|(k, t)| Some((optional_str(inputs, k).ok().flatten()?, t.clone())))
-            .ok_or_else(|| ProviderError::invalid("one of vpcId, subnetId and eniId is required"))?;
+        let mut source = None;
+        for (key, kind) in &SOURCES {
+            if let Some(id) = optional_str(inputs, key)? {
+                source = Some((id, kind.clone()));
+                break;
+            }
+        }
+        let (resource, kind) =
+            source.ok_or_else(|| ProviderError::invalid("one of vpcId, subnetId and eniId is required"))?;
         let destination_type = optional_str(inputs, "logDestinationType")?.unwrap_or("cloud-watch-logs");
         let traffic = optional_str(inputs, "trafficType")?.unwrap_or("ALL");
         let tags = tag_spec(ResourceType::VpcFlowLog, &tags_for_create(ctx, inputs)?);
