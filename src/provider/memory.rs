@@ -807,6 +807,45 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn composite_ids_of_acl_rules_and_secret_versions_block_deletes() {
+        let cloud = Arc::new(MemoryCloud::new());
+        let p = cloud.configure(&PropertyMap::new()).unwrap();
+        let vpc =
+            p.create(&ctx("aws:ec2/vpc:Vpc", "vpc"), &inputs(vec![("cidrBlock", "10.0.0.0/16".into())])).await.unwrap();
+        let acl_token = "aws:ec2/networkAcl:NetworkAcl";
+        let acl = p.create(&ctx(acl_token, "acl"), &inputs(vec![("vpcId", vpc.id.as_str().into())])).await.unwrap();
+        assert!(acl.id.starts_with("acl-"), "{}", acl.id);
+        let rule_token = "aws:ec2/networkAclRule:NetworkAclRule";
+        let rule_inputs = inputs(vec![
+            ("networkAclId", acl.id.as_str().into()),
+            ("ruleNumber", 100.into()),
+            ("protocol", "6".into()),
+            ("ruleAction", "allow".into()),
+            ("egress", true.into()),
+        ]);
+        let rule = p.create(&ctx(rule_token, "rule"), &rule_inputs).await.unwrap();
+        assert_eq!(rule.id, format!("{}:100:6:true", acl.id));
+        let err = p.delete(&ctx(acl_token, "acl"), &acl.id, &acl.outputs).await.unwrap_err();
+        assert_eq!(err.code, "DependencyViolation");
+        p.delete(&ctx(rule_token, "rule"), &rule.id, &rule.outputs).await.unwrap();
+        p.delete(&ctx(acl_token, "acl"), &acl.id, &acl.outputs).await.unwrap();
+
+        let secret = p
+            .create(&ctx("aws:secretsmanager/secret:Secret", "s"), &inputs(vec![("name", "tap/s".into())]))
+            .await
+            .unwrap();
+        let version_token = "aws:secretsmanager/secretVersion:SecretVersion";
+        let version = p
+            .create(
+                &ctx(version_token, "v"),
+                &inputs(vec![("secretId", secret.id.as_str().into()), ("secretString", Value::secret("x"))]),
+            )
+            .await
+            .unwrap();
+        assert!(version.id.starts_with(&format!("{}|", secret.id)), "{}", version.id);
+    }
+
+    #[tokio::test]
     async fn bucket_configurations_share_the_bucket_name_as_id() {
         let cloud = Arc::new(MemoryCloud::new());
         let p = cloud.configure(&PropertyMap::new()).unwrap();
