@@ -176,6 +176,22 @@ FACTS: dict[str, dict] = {
         notes=["instanceClass, engineVersion, dbParameterGroupName, promotionTier, "
                "publiclyAccessible change in place."],
     ),
+    "aws:rds/instance:Instance": dict(
+        force_new=["availabilityZone", "characterSetName", "customIamInstanceProfile", "dbName",
+                   "engine", "identifier", "identifierPrefix", "kmsKeyId", "ncharCharacterSetName",
+                   "replicateSourceDb", "restoreToPointInTime", "s3Import", "snapshotIdentifier",
+                   "storageEncrypted", "timezone", "username"],
+        physical_name="identifier", id_prefix="", id_is="PhysicalName",
+        arn=("rds", "db:{identifier}"),
+        notes=[
+            "Id: pulumi-aws 7 / Terraform 6 use the identifier (5.x used the resource id).",
+            "identifier: Terraform renames in place (NewDBInstanceIdentifier), which changes the id; "
+            "tapctl's update keeps the id, so here it replaces.",
+            "instanceClass, allocatedStorage, multiAz, backups, windows, parameter and subnet groups, "
+            "security groups, log exports, engineVersion and the rest change in place "
+            "(ModifyDBInstance).",
+        ],
+    ),
     "aws:iam/role:Role": dict(
         force_new=["name", "namePrefix", "path"],
         physical_name="name", id_prefix="", id_is="PhysicalName",
@@ -405,6 +421,52 @@ FACTS: dict[str, dict] = {
         arn=("autoscaling", "scalingPolicy:{uuid}:autoScalingGroupName/{group}:policyName/{name}"),
         notes=["Everything else changes in place (PutScalingPolicy). name is unique per group."],
     ),
+    "aws:ssm/parameter:Parameter": dict(
+        force_new=["dataType", "name"],
+        physical_name="name", id_prefix="", id_is="PhysicalName",
+        arn=("ssm", "parameter{name}"),
+        notes=["value, type, description, tier, keyId, allowedPattern change in place "
+               "(PutParameter with Overwrite: a new version). The ARN has no slash before a "
+               "name that starts with one."],
+    ),
+    "aws:ec2/flowLog:FlowLog": dict(
+        force_new=["deliverCrossAccountRole", "destinationOptions", "eniId", "iamRoleArn",
+                   "logDestination", "logDestinationType", "logFormat", "maxAggregationInterval",
+                   "regionalNatGatewayId", "subnetId", "tagFieldSpecifications", "trafficType",
+                   "transitGatewayAttachmentId", "transitGatewayId", "vpcId"],
+        physical_name=None, id_prefix="fl-", id_is="Generated",
+        arn=("ec2", "vpc-flow-log/{id}"),
+        notes=["Only tags change in place."],
+    ),
+    "aws:ec2/networkAcl:NetworkAcl": dict(
+        force_new=["vpcId"],
+        physical_name=None, id_prefix="acl-", id_is="Generated",
+        arn=("ec2", "network-acl/{id}"),
+        notes=["subnetIds (ReplaceNetworkAclAssociation), inline ingress/egress and tags change "
+               "in place."],
+    ),
+    "aws:ec2/networkAclRule:NetworkAclRule": dict(
+        force_new=["cidrBlock", "egress", "fromPort", "icmpCode", "icmpType", "ipv6CidrBlock",
+                   "networkAclId", "protocol", "ruleAction", "ruleNumber", "toPort"],
+        physical_name=None, id_prefix="", id_is="Composite",
+        arn=None,
+        notes=["Every input forces replacement (the Terraform resource has no update).",
+               "Id: Terraform hashes \"nacl-<hash>\"; tapctl uses the import form "
+               "\"<networkAclId>:<ruleNumber>:<protocol>:<egress>\"."],
+    ),
+    "aws:ec2/networkAclAssociation:NetworkAclAssociation": dict(
+        force_new=["networkAclId", "subnetId"],
+        physical_name=None, id_prefix="aclassoc-", id_is="Generated",
+        arn=None,
+        notes=["Deleting moves the subnet back to its VPC's default network ACL."],
+    ),
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": dict(
+        force_new=["bucket"],
+        physical_name="bucket", id_prefix="", id_is="PhysicalName",
+        arn=None,
+        notes=["Id: the bucket name. role and rules change in place (PutBucketReplication); "
+               "token (Object Lock) is not verified."],
+    ),
     "aws:route53/zone:Zone": dict(
         force_new=["delegationSetId", "name"],
         physical_name=None, id_prefix="Z", id_is="Generated",
@@ -445,10 +507,15 @@ TOKENS = [
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
     "aws:ec2/vpcPeeringConnection:VpcPeeringConnection",
     "aws:ec2/launchTemplate:LaunchTemplate",
+    "aws:ec2/flowLog:FlowLog",
+    "aws:ec2/networkAcl:NetworkAcl",
+    "aws:ec2/networkAclRule:NetworkAclRule",
+    "aws:ec2/networkAclAssociation:NetworkAclAssociation",
     "aws:rds/subnetGroup:SubnetGroup",
     "aws:rds/clusterParameterGroup:ClusterParameterGroup",
     "aws:rds/cluster:Cluster",
     "aws:rds/clusterInstance:ClusterInstance",
+    "aws:rds/instance:Instance",
     "aws:iam/role:Role",
     "aws:iam/policy:Policy",
     "aws:iam/rolePolicy:RolePolicy",
@@ -479,8 +546,10 @@ TOKENS = [
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
     "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
     "aws:route53/zone:Zone",
     "aws:route53/record:Record",
+    "aws:ssm/parameter:Parameter",
 ]
 
 ID_STYLES = ("Generated", "PhysicalName", "Arn", "Composite")

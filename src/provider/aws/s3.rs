@@ -1,5 +1,6 @@
 //! S3 kinds: bucket (name and tags) and its configuration resources —
-//! versioning, default encryption, public access block, lifecycle and policy.
+//! versioning, default encryption, public access block, lifecycle, policy
+//! and replication.
 //!
 //! The id is the bucket name, as in pulumi-aws. CreateBucket takes no tags,
 //! so the URN tag follows right after it with PutBucketTagging; a create
@@ -40,6 +41,7 @@ const ENCRYPTION: &str = "aws:s3/bucketServerSideEncryptionConfiguration:BucketS
 const PUBLIC_ACCESS_BLOCK: &str = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock";
 const LIFECYCLE: &str = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration";
 const POLICY: &str = "aws:s3/bucketPolicy:BucketPolicy";
+const REPLICATION: &str = "aws:s3/bucketReplicationConfig:BucketReplicationConfig";
 
 /// The S3 service module.
 pub(crate) struct S3;
@@ -49,7 +51,7 @@ const SUPPORTED: &[&str] = &["bucket", "region", "tags"];
 #[async_trait]
 impl Service for S3 {
     fn tokens(&self) -> &'static [&'static str] {
-        &[BUCKET, VERSIONING, ENCRYPTION, PUBLIC_ACCESS_BLOCK, LIFECYCLE, POLICY]
+        &[BUCKET, VERSIONING, ENCRYPTION, PUBLIC_ACCESS_BLOCK, LIFECYCLE, POLICY, REPLICATION]
     }
 
     fn check(&self, token: &str, inputs: &PropertyMap) -> Result<(), ProviderError> {
@@ -229,6 +231,7 @@ mod config {
             PUBLIC_ACCESS_BLOCK => Some(&public_access_block::CONFIG),
             LIFECYCLE => Some(&lifecycle::CONFIG),
             POLICY => Some(&policy::CONFIG),
+            REPLICATION => Some(&replication::CONFIG),
             _ => None,
         }
     }
@@ -542,6 +545,199 @@ mod config {
         async fn delete(p: &AwsProvider, bucket: &str) -> Result<(), ProviderError> {
             let s3 = p.s3().await?;
             p.call(|| s3.delete_bucket_policy().bucket(bucket).send()).await?;
+            Ok(())
+        }
+    }
+
+    // -- replication --------------------------------------------------------
+
+    /// Replication to other buckets (S3 wants versioning on both sides). A
+    /// rule's `filter` is a prefix or a tag; `deleteMarkerReplication`,
+    /// destination storage class and replica KMS key are implemented.
+    mod replication {
+        use super::*;
+        use aws_sdk_s3::types::{
+            DeleteMarkerReplication, DeleteMarkerReplicationStatus, Destination, EncryptionConfiguration,
+            ReplicationConfiguration, ReplicationRule, ReplicationRuleFilter, ReplicationRuleStatus, StorageClass,
+        };
+
+        pub(in super::super) static CONFIG: Config = Config {
+            supported: &["bucket", "region", "role", "rules"],
+            check,
+            put: |p, ctx, bucket, inputs| Box::pin(put(p, ctx, bucket, inputs)),
+            read: |p, bucket| Box::pin(read(p, bucket)),
+            delete: |p, bucket| Box::pin(delete(p, bucket)),
+        };
+
+        fn check(inputs: &PropertyMap) -> Result<(), ProviderError> {
+            if known(inputs, "rules").is_none() {
+                return Ok(());
+            }
+            for (i, rule) in object_list(inputs, "rules")?.into_iter().enumerate() {
+                let path = format!("rules[{i}]");
+                only_keys(
+                    rule,
+                    &path,
+                    &["deleteMarkerReplication", "destination", "filter", "id", "priority", "status"],
+                )?;
+                one_of(rule.get("status"), &format!("{path}.status"), &["Enabled", "Disabled"])?;
+                if let Some(f) = rule.get("filter").and_then(Value::as_object) {
+                    only_keys(f, &format!("{path}.filter"), &["prefix", "tag"])?;
+                }
+                match rule.get("destination").and_then(Value::as_object) {
+                    Some(d) => only_keys(
+                        d,
+                        &format!("{path}.destination"),
+                        &["bucket", "encryptionConfiguration", "storageClass"],
+                    )?,
+                    None if !rule.get("destination").is_some_and(Value::contains_unknown) => {
+                        return Err(ProviderError::invalid(format!("{path}.destination is required")))
+                    }
+                    None => {}
+                }
+            }
+            Ok(())
+        }
+
+        fn rule(r: &PropertyMap) -> Result<ReplicationRule, ProviderError> {
+            let d = optional_object(r, "destination")?
+                .ok_or_else(|| ProviderError::invalid("input destination is required"))?;
+            let nest = nested("destination");
+            let encryption = match optional_object(d, "encryptionConfiguration").map_err(&nest)? {
+                Some(e) => Some(
+                    EncryptionConfiguration::builder()
+                        .set_replica_kms_key_id(
+                            optional_str(e, "replicaKmsKeyId")
+                                .map_err(nested("destination.encryptionConfiguration"))?
+                                .map(str::to_string),
+                        )
+                        .build(),
+                ),
+                None => None,
+            };
+            let destination = Destination::builder()
+                .bucket(required_str(d, "bucket").map_err(&nest)?)
+                .set_storage_class(optional_str(d, "storageClass").map_err(&nest)?.map(StorageClass::from))
+                .set_encryption_configuration(encryption)
+                .build()
+                .map_err(build_error("destination"))?;
+            let filter = match optional_object(r, "filter")? {
+                Some(f) => {
+                    let tag = match optional_object(f, "tag").map_err(nested("filter"))? {
+                        Some(t) => Some(
+                            aws_sdk_s3::types::Tag::builder()
+                                .key(required_str(t, "key").map_err(nested("filter.tag"))?)
+                                .value(required_str(t, "value").map_err(nested("filter.tag"))?)
+                                .build()
+                                .map_err(build_error("filter.tag"))?,
+                        ),
+                        None => None,
+                    };
+                    ReplicationRuleFilter::builder()
+                        .set_prefix(optional_str(f, "prefix").map_err(nested("filter"))?.map(str::to_string))
+                        .set_tag(tag)
+                        .build()
+                }
+                None => ReplicationRuleFilter::builder().prefix("").build(),
+            };
+            let marker = match optional_object(r, "deleteMarkerReplication")? {
+                Some(m) => required_str(m, "status").map_err(nested("deleteMarkerReplication"))?,
+                None => "Disabled",
+            };
+            ReplicationRule::builder()
+                .set_id(optional_str(r, "id")?.map(str::to_string))
+                .set_priority(optional_i32(r, "priority")?)
+                .status(ReplicationRuleStatus::from(required_str(r, "status")?))
+                .filter(filter)
+                .destination(destination)
+                .delete_marker_replication(
+                    DeleteMarkerReplication::builder().status(DeleteMarkerReplicationStatus::from(marker)).build(),
+                )
+                .build()
+                .map_err(build_error("rule"))
+        }
+
+        async fn put(
+            p: &AwsProvider,
+            ctx: &CallContext,
+            bucket: &str,
+            inputs: &PropertyMap,
+        ) -> Result<(), ProviderError> {
+            let s3 = p.s3().await?;
+            let rules = object_list(inputs, "rules")?
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| rule(r).map_err(nested(&format!("rules[{i}]"))))
+                .collect::<Result<Vec<_>, _>>()?;
+            let config = ReplicationConfiguration::builder()
+                .role(required_str(inputs, "role")?)
+                .set_rules(Some(rules))
+                .build()
+                .map_err(build_error("rules"))?;
+            // A role created a moment ago can be unknown to S3 for a while.
+            crate::provider::aws::iam::tolerating_message(
+                p,
+                crate::provider::aws::window(p, ctx),
+                "InvalidArgument",
+                "role",
+                || s3.put_bucket_replication().bucket(bucket).replication_configuration(config.clone()).send(),
+            )
+            .await?;
+            Ok(())
+        }
+
+        async fn read(p: &AwsProvider, bucket: &str) -> Result<Option<PropertyMap>, ProviderError> {
+            let s3 = p.s3().await?;
+            let out = p.call(|| s3.get_bucket_replication().bucket(bucket).send()).await?;
+            let Some(c) = out.replication_configuration() else { return Ok(None) };
+            let rules: Vec<Value> = c
+                .rules()
+                .iter()
+                .map(|r| {
+                    let mut rule: Vec<(&str, Value)> = vec![("status", Value::from(r.status().as_str()))];
+                    if let Some(id) = r.id() {
+                        rule.push(("id", Value::from(id)));
+                    }
+                    if let Some(n) = r.priority() {
+                        rule.push(("priority", Value::from(n)));
+                    }
+                    if let Some(f) = r.filter() {
+                        let mut filter: Vec<(&str, Value)> = Vec::new();
+                        if let Some(prefix) = f.prefix().filter(|p| !p.is_empty()) {
+                            filter.push(("prefix", Value::from(prefix)));
+                        }
+                        if let Some(t) = f.tag() {
+                            filter.push(("tag", Value::object([("key", t.key()), ("value", t.value())])));
+                        }
+                        rule.push(("filter", Value::object(filter)));
+                    }
+                    if let Some(d) = r.destination() {
+                        let mut dest: Vec<(&str, Value)> = vec![("bucket", Value::from(d.bucket()))];
+                        if let Some(c) = d.storage_class() {
+                            dest.push(("storageClass", Value::from(c.as_str())));
+                        }
+                        if let Some(k) = d.encryption_configuration().and_then(|e| e.replica_kms_key_id()) {
+                            dest.push(("encryptionConfiguration", Value::object([("replicaKmsKeyId", k)])));
+                        }
+                        rule.push(("destination", Value::object(dest)));
+                    }
+                    if let Some(m) = r.delete_marker_replication().and_then(|m| m.status()) {
+                        rule.push(("deleteMarkerReplication", Value::object([("status", m.as_str())])));
+                    }
+                    Value::object(rule)
+                })
+                .collect();
+            Ok(Some(
+                base(bucket, p.region().await?)
+                    .string("role", Some(c.role()))
+                    .value("rules", Value::Array(rules))
+                    .build(),
+            ))
+        }
+
+        async fn delete(p: &AwsProvider, bucket: &str) -> Result<(), ProviderError> {
+            let s3 = p.s3().await?;
+            p.call(|| s3.delete_bucket_replication().bucket(bucket).send()).await?;
             Ok(())
         }
     }

@@ -15,6 +15,10 @@
 //! - moto answers GetBucketVersioning with an XML root the SDK refuses
 //!   (`GetBucketVersioningResponse`, not `VersioningConfiguration`); the
 //!   tests' HTTP client renames it (`tests/it/moto.rs`, `compat`);
+//! - moto answers GetBucketReplication with `DeleteMarkerReplication`
+//!   `Disabled` and an empty prefix filter whatever was put, so the
+//!   replication test uses exactly those (the provider's defaults) and
+//!   changes the destination's storage class and the rule's priority instead;
 //! - moto drops `newerNoncurrentVersions` from a noncurrent version
 //!   expiration (it keeps it in noncurrent version transitions), so the test
 //!   sets it on a transition only.
@@ -30,6 +34,7 @@ const ENCRYPTION: &str = "aws:s3/bucketServerSideEncryptionConfiguration:BucketS
 const PUBLIC_ACCESS_BLOCK: &str = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock";
 const LIFECYCLE: &str = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration";
 const POLICY: &str = "aws:s3/bucketPolicy:BucketPolicy";
+const REPLICATION: &str = "aws:s3/bucketReplicationConfig:BucketReplicationConfig";
 
 const NAME: &str = "tap-test-logs";
 
@@ -265,4 +270,75 @@ async fn bucket_lifecycle() {
         assert!(matches!(o["tagsAll"], Value::Object(_)));
     })
     .await;
+}
+
+fn replication(role: &str, storage_class: &str, priority: i32) -> PropertyMap {
+    let rule = Value::object([
+        ("id", Value::from("to-replica")),
+        ("status", Value::from("Enabled")),
+        ("priority", Value::from(priority)),
+        (
+            "destination",
+            Value::object([
+                ("bucket", Value::from("arn:aws:s3:::tap-test-logs-replica")),
+                ("storageClass", Value::from(storage_class)),
+            ]),
+        ),
+    ]);
+    with_bucket(props(vec![("role", role.into()), ("rules", Value::Array(vec![rule]))]))
+}
+
+#[tokio::test]
+async fn replication_lifecycle() {
+    let env = Env::start().await;
+    let source = bucket(&env).await;
+    let replica = env.given(BUCKET, "replica", props(vec![("bucket", "tap-test-logs-replica".into())])).await;
+    let on = |name: &str| {
+        props(vec![("bucket", name.into()), ("versioningConfiguration", Value::object([("status", "Enabled")]))])
+    };
+    let v1 = env.given(VERSIONING, "logs-versioning", on(NAME)).await;
+    let v2 = env.given(VERSIONING, "replica-versioning", on("tap-test-logs-replica")).await;
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    let role = env
+        .given(
+            "aws:iam/role:Role",
+            "replication",
+            props(vec![("name", "tap-test-replication".into()), ("assumeRolePolicy", trust.into())]),
+        )
+        .await;
+    let arn = out(&role.outputs, "arn").to_string();
+    let env = &env;
+    env.lifecycle(
+        REPLICATION,
+        "logs-replication",
+        replication(&arn, "STANDARD", 1),
+        replication(&arn, "STANDARD_IA", 2),
+        |created, updated| {
+            let arn = arn.clone();
+            async move {
+                let o = &created.outputs;
+                assert_eq!(created.id, NAME);
+                assert_eq!(out(o, "role"), arn);
+                let rule = o["rules"].as_array().unwrap()[0].as_object().unwrap().clone();
+                assert_eq!(rule["id"], Value::from("to-replica"));
+                assert_eq!(rule["priority"], Value::from(1));
+                assert_eq!(rule["deleteMarkerReplication"], Value::object([("status", "Disabled")]));
+                assert_eq!(
+                    rule["destination"],
+                    Value::object([("bucket", "arn:aws:s3:::tap-test-logs-replica"), ("storageClass", "STANDARD")])
+                );
+                let rule = updated["rules"].as_array().unwrap()[0].as_object().unwrap().clone();
+                assert_eq!(rule["priority"], Value::from(2));
+                assert_eq!(rule["destination"].as_object().unwrap()["storageClass"], Value::from("STANDARD_IA"));
+                let got = s3(env).await.get_bucket_replication().bucket(NAME).send().await.unwrap();
+                assert_eq!(got.replication_configuration().unwrap().role(), arn);
+            }
+        },
+    )
+    .await;
+    env.remove("aws:iam/role:Role", "replication", &role).await;
+    env.remove(VERSIONING, "replica-versioning", &v2).await;
+    env.remove(VERSIONING, "logs-versioning", &v1).await;
+    env.remove(BUCKET, "replica", &replica).await;
+    env.remove(BUCKET, "logs", &source).await;
 }
