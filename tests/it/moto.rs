@@ -136,15 +136,12 @@ impl Moto {
     /// An SDK config pointed at this server: its endpoint, static test
     /// credentials, and `region`.
     pub async fn sdk_config(&self, region: &str) -> SdkConfig {
-        let config = aws_config::defaults(BehaviorVersion::latest())
+        aws_config::defaults(BehaviorVersion::latest())
             .endpoint_url(self.endpoint())
             .region(Region::new(region.to_string()))
             .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
             .load()
-            .await;
-        // moto speaks plain HTTP on loopback.
-        let inner = aws_smithy_http_client::Builder::new().build_http();
-        config.to_builder().http_client(compat::client(inner)).build()
+            .await
     }
 
     /// Environment for a child process (the `tapctl` binary) so that the
@@ -175,67 +172,5 @@ impl Drop for Moto {
         // Ours alone, by handle: the server this value started.
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-/// Where moto's wire format differs from AWS's so that the SDK cannot parse
-/// an answer at all, the tests' HTTP client mends that answer — and nothing
-/// else — before the SDK sees it, so the provider's real code path runs
-/// unchanged:
-///
-/// - GetBucketVersioning: moto 5.2.5 names the XML root
-///   `GetBucketVersioningResponse`; S3 (and the SDK) use `VersioningConfiguration`.
-mod compat {
-    use aws_smithy_runtime_api::client::http::{
-        HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
-    };
-    use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
-    use aws_smithy_runtime_api::client::result::ConnectorError;
-    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-    use aws_smithy_types::body::SdkBody;
-    use aws_smithy_types::byte_stream::ByteStream;
-
-    /// `inner`, with moto's answers mended.
-    pub fn client(inner: SharedHttpClient) -> SharedHttpClient {
-        SharedHttpClient::new(Client(inner))
-    }
-
-    #[derive(Debug)]
-    struct Client(SharedHttpClient);
-
-    impl HttpClient for Client {
-        fn http_connector(
-            &self,
-            settings: &HttpConnectorSettings,
-            components: &RuntimeComponents,
-        ) -> SharedHttpConnector {
-            SharedHttpConnector::new(Connector(self.0.http_connector(settings, components)))
-        }
-    }
-
-    #[derive(Debug)]
-    struct Connector(SharedHttpConnector);
-
-    impl HttpConnector for Connector {
-        fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-            let versioning = request.method() == "GET" && request.uri().ends_with("?versioning");
-            let answer = self.0.call(request);
-            if !versioning {
-                return answer;
-            }
-            HttpConnectorFuture::new(async move {
-                let mut response = answer.await?;
-                let bytes = ByteStream::new(response.take_body())
-                    .collect()
-                    .await
-                    .map_err(|e| ConnectorError::io(e.into()))?
-                    .into_bytes();
-                let text =
-                    String::from_utf8_lossy(&bytes).replace("GetBucketVersioningResponse", "VersioningConfiguration");
-                response.headers_mut().insert("content-length", text.len().to_string());
-                *response.body_mut() = SdkBody::from(text);
-                Ok(response)
-            })
-        }
     }
 }

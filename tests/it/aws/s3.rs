@@ -13,8 +13,8 @@
 //!   `all_storage_classes_128K` (AWS's default for new configurations), so the
 //!   test leaves it unset and checks the default;
 //! - moto answers GetBucketVersioning with an XML root the SDK refuses
-//!   (`GetBucketVersioningResponse`, not `VersioningConfiguration`); the
-//!   tests' HTTP client renames it (`tests/it/moto.rs`, `compat`);
+//!   (`GetBucketVersioningResponse`, not `VersioningConfiguration`); moto
+//!   runs through `scripts/moto_server.py`, which answers with S3's root;
 //! - moto answers GetBucketReplication with `DeleteMarkerReplication`
 //!   `Disabled` and an empty prefix filter whatever was put, so the
 //!   replication test uses exactly those (the provider's defaults) and
