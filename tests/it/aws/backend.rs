@@ -242,3 +242,37 @@ fn stacks_move_between_s3_and_files_byte_for_byte() {
     succeed(&mut memory(&["--backend", &format!("s3://{BUCKET}/back"), "stack", "import", "export.json"]));
     assert_eq!(exported_resources(d, &moto, &format!("s3://{BUCKET}/back")), from_s3, "file → S3 too");
 }
+
+#[test]
+fn a_lock_from_another_host_blocks_until_cancel_clears_it() {
+    let moto = Moto::start();
+    let rt = runtime();
+    make_bucket(&rt, &moto);
+    let dir = project();
+    let d = dir.path();
+    let url = format!("s3://{BUCKET}/locks");
+    let memory = |args: &[&str]| {
+        let mut cmd = crate::common::tapctl(d, "memory");
+        cmd.envs(moto.env()).arg("--backend").arg(&url).args(args);
+        cmd
+    };
+    // A run on another machine holds the stack (or died there).
+    let holder = r#"{"pid": 4242, "host": "ci-runner-7", "started": "2026-11-23T10:00:00Z", "command": "up"}"#;
+    rt.block_on(
+        s3(&rt, &moto).put_object().bucket(BUCKET).key("locks/dev.lock").body(holder.as_bytes().to_vec().into()).send(),
+    )
+    .unwrap();
+    let out = memory(&["up", "--yes"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("is locked by") && stderr.contains("ci-runner-7") && stderr.contains("tapctl cancel"),
+        "{stderr}"
+    );
+    assert_eq!(keys(&rt, &moto, "locks/"), vec!["locks/dev.lock".to_string()], "nothing else was written");
+
+    let out = succeed(&mut memory(&["cancel"]));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ci-runner-7"));
+    succeed(&mut memory(&["up", "--yes"]));
+    assert_eq!(keys(&rt, &moto, "locks/"), vec!["locks/dev.json".to_string()]);
+}
