@@ -384,6 +384,14 @@ FACTS: dict[str, dict] = {
         arn=None,
         notes=["Id: the bucket name. policy changes in place."],
     ),
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": dict(
+        force_new=["bucket"],
+        physical_name="bucket", id_prefix="", id_is="PhysicalName",
+        arn=None,
+        notes=["Id: the source bucket name. role, rules and token change in place (the whole "
+               "configuration is put again with PutBucketReplication). Both buckets must have "
+               "versioning enabled first."],
+    ),
     "aws:ec2/launchTemplate:LaunchTemplate": dict(
         force_new=["name", "namePrefix"],
         physical_name="name", id_prefix="lt-", id_is="Generated",
@@ -479,6 +487,7 @@ TOKENS = [
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
     "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
     "aws:route53/zone:Zone",
     "aws:route53/record:Record",
 ]

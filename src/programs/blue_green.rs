@@ -12,7 +12,7 @@ use crate::config::{ConfigError, StackConfig};
 use crate::model::{Program, PropertyMap, Value};
 
 use super::{region, BuildError, Built, ProgramContext, Traffic};
-use crate::shift::Weights;
+use crate::shift::{TrafficControl, Weights};
 
 /// The program's name in `deploy.toml`.
 pub const NAME: &str = "blue-green";
@@ -354,7 +354,7 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
     program.export("dashboardName", monitoring.dashboard_name.clone());
     program.export("trafficWeights", Value::object([("blue", s.blue_weight), ("green", s.green_weight)]));
     let traffic = Traffic {
-        listener: ecs.listener.urn().clone(),
+        control: TrafficControl::ListenerWeights { listener: ecs.listener.urn().clone() },
         watch_alarms: monitoring.shift_alarm_names.clone(),
         weights: Weights { blue: s.blue_weight, green: s.green_weight },
     };

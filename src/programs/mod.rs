@@ -53,8 +53,8 @@ pub struct Built {
 /// Where a program's blue/green traffic split lives.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Traffic {
-    /// The listener whose forward weights split the traffic.
-    pub listener: crate::model::Urn,
+    /// Where the split lives: the resources one shift step updates.
+    pub control: crate::shift::TrafficControl,
     /// The alarms a shift watches between steps (5xx, unhealthy hosts).
     pub watch_alarms: Vec<String>,
     /// The weights the config asks for now.

@@ -2322,6 +2322,21 @@ pub static KINDS: &[Kind] = &[
         id_is: IdStyle::PhysicalName,
         arn_service: None,
     },
+    // note: Id: the source bucket name. role, rules and token change in place (the whole
+    //       configuration is put again with PutBucketReplication). Both buckets must have
+    //       versioning enabled first.
+    Kind {
+        token: "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+        inputs: &["bucket", "region", "role", "rules", "token"],
+        required: &["bucket", "role", "rules"],
+        outputs: &["bucket", "id", "region", "role", "rules", "token"],
+        force_new: &["bucket", "region"],
+        taggable: false,
+        physical_name: Some("bucket"),
+        id_prefix: "",
+        id_is: IdStyle::PhysicalName,
+        arn_service: None,
+    },
     // note: Route 53 is global: no region input. Zone names are not unique, so name is not a
     //       physical name. comment changes in place (UpdateHostedZoneComment), vpcs in place
     //       (associate / disassociate).
@@ -2494,7 +2509,7 @@ mod tests {
         for k in KINDS {
             assert!(seen.insert(k.token), "duplicate token {}", k.token);
         }
-        assert_eq!(KINDS.len(), 49);
+        assert_eq!(KINDS.len(), 50);
     }
 
     #[test]
