@@ -176,6 +176,22 @@ FACTS: dict[str, dict] = {
         notes=["instanceClass, engineVersion, dbParameterGroupName, promotionTier, "
                "publiclyAccessible change in place."],
     ),
+    "aws:rds/instance:Instance": dict(
+        force_new=["availabilityZone", "characterSetName", "customIamInstanceProfile", "dbName",
+                   "engine", "identifier", "identifierPrefix", "kmsKeyId", "ncharCharacterSetName",
+                   "replicateSourceDb", "restoreToPointInTime", "s3Import", "snapshotIdentifier",
+                   "storageEncrypted", "timezone", "username"],
+        physical_name="identifier", id_prefix="", id_is="PhysicalName",
+        arn=("rds", "db:{identifier}"),
+        notes=[
+            "Id: pulumi-aws 7 / Terraform 6 use the identifier (5.x used the resource id).",
+            "identifier: Terraform renames in place (NewDBInstanceIdentifier), which changes the id; "
+            "tapctl's update keeps the id, so here it replaces.",
+            "instanceClass, allocatedStorage, multiAz, backups, windows, parameter and subnet groups, "
+            "security groups, log exports, engineVersion and the rest change in place "
+            "(ModifyDBInstance).",
+        ],
+    ),
     "aws:iam/role:Role": dict(
         force_new=["name", "namePrefix", "path"],
         physical_name="name", id_prefix="", id_is="PhysicalName",
@@ -457,6 +473,7 @@ TOKENS = [
     "aws:rds/clusterParameterGroup:ClusterParameterGroup",
     "aws:rds/cluster:Cluster",
     "aws:rds/clusterInstance:ClusterInstance",
+    "aws:rds/instance:Instance",
     "aws:iam/role:Role",
     "aws:iam/policy:Policy",
     "aws:iam/rolePolicy:RolePolicy",

@@ -20,6 +20,8 @@
 //!   exercised — the parameter group's lifecycle changes and adds values;
 //! - an encrypted cluster without `kmsKeyId` reports the placeholder
 //!   `default_kms_key_id` where AWS reports the `aws/rds` key's ARN;
+//! - moto accepts a DB instance's `kmsKeyId` without checking that the key
+//!   exists, so the instance test names a key it never created;
 //! - the dependency checks AWS enforces (a subnet group or parameter group
 //!   in use) are missing, so deletion order is the graph's job, not tested
 //!   against moto.
@@ -364,5 +366,107 @@ async fn cluster_instance_lifecycle() {
     })
     .await;
     env.remove(CLUSTER, "aurora-cluster", &cluster).await;
+    env.remove(SUBNET_GROUP, "db-subnet-group", &group).await;
+}
+
+const DB_INSTANCE: &str = "aws:rds/instance:Instance";
+
+/// A Multi-AZ MySQL 8.0 instance with encrypted storage under a customer key.
+fn db_inputs(subnet_group: &str, sg: &str, class: &str, backup_days: i32, tag: &str) -> PropertyMap {
+    props(vec![
+        ("identifier", "tap-test-mysql".into()),
+        ("engine", "mysql".into()),
+        ("engineVersion", "8.0.35".into()),
+        ("instanceClass", class.into()),
+        ("allocatedStorage", 20.into()),
+        ("storageType", "gp3".into()),
+        ("storageEncrypted", true.into()),
+        ("kmsKeyId", "arn:aws:kms:us-east-1:123456789012:key/0c8a5f0e-1111-2222-3333-444455556666".into()),
+        ("dbName", "app".into()),
+        ("username", "dbadmin".into()),
+        ("manageMasterUserPassword", true.into()),
+        ("multiAz", true.into()),
+        ("dbSubnetGroupName", subnet_group.into()),
+        ("vpcSecurityGroupIds", Value::array([sg])),
+        ("backupRetentionPeriod", backup_days.into()),
+        ("backupWindow", "03:00-04:00".into()),
+        ("maintenanceWindow", "sun:04:30-sun:05:30".into()),
+        ("enabledCloudwatchLogsExports", Value::array(["error", "slowquery"])),
+        ("skipFinalSnapshot", false.into()),
+        ("finalSnapshotIdentifier", "tap-test-mysql-final".into()),
+        ("tags", tags(&[("Name", tag)])),
+    ])
+}
+
+#[tokio::test]
+async fn db_instance_lifecycle_takes_its_final_snapshot_and_restores_from_it() {
+    let env = Env::start().await;
+    let client = &rds(&env).await;
+    let net = network(&env).await;
+    let group = subnet_group(&env, &net).await;
+    let sg = net.sg.id.clone();
+    let env = &env;
+    env.lifecycle(
+        DB_INSTANCE,
+        "mysql",
+        db_inputs(&group.id, &sg, "db.t3.micro", 7, "a"),
+        db_inputs(&group.id, &sg, "db.t3.small", 14, "b"),
+        |created, updated| {
+            let sg = sg.clone();
+            async move {
+                let o = &created.outputs;
+                assert_eq!(created.id, "tap-test-mysql");
+                assert_eq!(out(o, "arn"), "arn:aws:rds:us-east-1:123456789012:db:tap-test-mysql");
+                assert_eq!(out(o, "engine"), "mysql");
+                assert_eq!(out(o, "instanceClass"), "db.t3.micro");
+                assert_eq!(o["multiAz"], Value::Bool(true));
+                assert_eq!(o["storageEncrypted"], Value::Bool(true));
+                assert!(out(o, "kmsKeyId").ends_with("0c8a5f0e-1111-2222-3333-444455556666"));
+                assert_eq!(out(o, "dbSubnetGroupName"), "tap-dev-db-subnets");
+                assert_eq!(o["vpcSecurityGroupIds"], Value::array([sg.as_str()]));
+                assert_eq!(o["backupRetentionPeriod"], Value::from(7));
+                assert_eq!(out(o, "backupWindow"), "03:00-04:00");
+                assert_eq!(out(o, "maintenanceWindow"), "sun:04:30-sun:05:30");
+                assert_eq!(o["enabledCloudwatchLogsExports"], Value::array(["error", "slowquery"]));
+                assert_eq!(out(o, "finalSnapshotIdentifier"), "tap-test-mysql-final");
+                assert_eq!(o["skipFinalSnapshot"], Value::Bool(false));
+                assert!(out(o, "address").starts_with("tap-test-mysql."), "{}", out(o, "address"));
+                assert_eq!(o["manageMasterUserPassword"], Value::Bool(true));
+                let secret =
+                    o["masterUserSecrets"].as_array().expect("masterUserSecrets")[0].as_object().unwrap().clone();
+                assert!(secret["secretArn"].as_str().unwrap().starts_with("arn:aws:secretsmanager:"));
+                assert_no_password(o);
+                assert_no_password(&updated);
+                assert_eq!(out(&updated, "instanceClass"), "db.t3.small");
+                assert_eq!(updated["backupRetentionPeriod"], Value::from(14));
+                let d = client.describe_db_instances().db_instance_identifier("tap-test-mysql").send().await.unwrap();
+                let d = &d.db_instances()[0];
+                assert_eq!(d.db_instance_class(), Some("db.t3.small"));
+                let urn = ctx(DB_INSTANCE, "mysql").urn.to_string();
+                assert!(d.tag_list().iter().any(|t| t.key() == Some(URN_TAG) && t.value() == Some(urn.as_str())));
+            }
+        },
+    )
+    .await;
+    // The delete took the final snapshot; a new instance restores from it.
+    let snapshots = client.describe_db_snapshots().db_snapshot_identifier("tap-test-mysql-final").send().await;
+    assert_eq!(snapshots.expect("the final snapshot").db_snapshots().len(), 1);
+    let restore = props(vec![
+        ("identifier", "tap-test-mysql-restored".into()),
+        ("instanceClass", "db.t3.micro".into()),
+        ("snapshotIdentifier", "tap-test-mysql-final".into()),
+        ("dbSubnetGroupName", group.id.as_str().into()),
+        ("vpcSecurityGroupIds", Value::array([net.sg.id.as_str()])),
+        ("backupRetentionPeriod", 3.into()),
+        ("manageMasterUserPassword", true.into()),
+        ("skipFinalSnapshot", true.into()),
+    ]);
+    let restored = env.given(DB_INSTANCE, "restored", restore).await;
+    let o = &restored.outputs;
+    assert_eq!(out(o, "engine"), "mysql");
+    assert_eq!(o["backupRetentionPeriod"], Value::from(3), "applied after the restore");
+    assert_eq!(o["manageMasterUserPassword"], Value::Bool(true));
+    assert_no_password(o);
+    env.remove(DB_INSTANCE, "restored", &restored).await;
     env.remove(SUBNET_GROUP, "db-subnet-group", &group).await;
 }
