@@ -2708,7 +2708,7 @@ mod tests {
         for k in KINDS {
             assert!(seen.insert(k.token), "duplicate token {}", k.token);
         }
-        assert_eq!(KINDS.len(), 50);
+        assert_eq!(KINDS.len(), 51);
     }
 
     #[test]
