@@ -4,6 +4,7 @@
 //! call, and keys no program reads are refused as likely typos.
 
 pub mod blue_green;
+pub mod ec2_blue_green;
 
 use crate::components::ComponentError;
 use crate::config::{ConfigError, StackConfig};
@@ -62,7 +63,7 @@ pub struct Traffic {
 }
 
 /// The built-in programs.
-pub const PROGRAMS: &[&str] = &[blue_green::NAME];
+pub const PROGRAMS: &[&str] = &[blue_green::NAME, ec2_blue_green::NAME];
 
 /// The region a program's stack config names (`aws:region`), needed before
 /// the program is built to discover availability zones.
@@ -83,6 +84,7 @@ pub fn region(config: &StackConfig) -> Result<String, ConfigError> {
 pub fn build(name: &str, ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
     match name {
         blue_green::NAME => blue_green::build(ctx),
+        ec2_blue_green::NAME => ec2_blue_green::build(ctx),
         other => Err(BuildError::UnknownProgram(other.to_string())),
     }
 }
