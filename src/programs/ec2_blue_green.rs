@@ -474,7 +474,7 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
     let logs = LogStorage::new(
         &mut program,
         &stack,
-        "logs",
+        "storage",
         LogStorageArgs {
             replica_provider,
             noncurrent_version_days: s.log_noncurrent_days,
