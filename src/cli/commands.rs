@@ -445,8 +445,7 @@ impl TrafficSwitch for CliSwitch<'_> {
         let built = self.ctx.built(&self.factory, &overrides).await.map_err(|e| format!("{e:#}"))?;
         // Each step gets its own cancel handle: an interrupt stops the shift,
         // never the step that records a weight change (or its rollback).
-        let opts =
-            RunOptions { targets: self.targets.clone(), events: self.events.clone(), ..RunOptions::default() };
+        let opts = RunOptions { targets: self.targets.clone(), events: self.events.clone(), ..RunOptions::default() };
         let outcome = self.stack.up(&self.engine, &built.program, &opts, |_| true).await.map_err(|e| e.to_string())?;
         if !outcome.summary.succeeded() {
             let why: Vec<String> = outcome.summary.failures.iter().map(|(u, e)| format!("{}: {e}", u.name())).collect();

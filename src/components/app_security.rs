@@ -65,7 +65,10 @@ impl AppSecurity {
             return Err(invalid("ports must be from 1 to 65535".into()));
         }
         if args.app_port == 443 || args.app_port == args.db_port {
-            return Err(invalid(format!("the application port {} must differ from 443 and the database port", args.app_port)));
+            return Err(invalid(format!(
+                "the application port {} must differ from 443 and the database port",
+                args.app_port
+            )));
         }
         if args.account_id.len() != 12 || !args.account_id.chars().all(|c| c.is_ascii_digit()) {
             return Err(invalid(format!("account id `{}` must be 12 digits", args.account_id)));
@@ -92,8 +95,9 @@ impl AppSecurity {
         // without that, groups cannot launch instances with volumes encrypted
         // under a customer-managed key.
         let account = &args.account_id;
-        let asg_role =
-            format!("arn:aws:iam::{account}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling");
+        let asg_role = format!(
+            "arn:aws:iam::{account}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+        );
         let key_policy = policy_document(vec![
             Value::object([
                 ("Sid", Value::from("AccountAdministers")),
@@ -133,7 +137,11 @@ impl AppSecurity {
             ],
         )?;
         let alias_name = format!("alias/{}", c.name("key", 250));
-        c.add("aws:kms/alias:Alias", "key-alias", vec![("name", alias_name.clone().into()), ("targetKeyId", key.id())])?;
+        c.add(
+            "aws:kms/alias:Alias",
+            "key-alias",
+            vec![("name", alias_name.clone().into()), ("targetKeyId", key.id())],
+        )?;
 
         Ok(AppSecurity {
             component: me,

@@ -137,7 +137,12 @@ fn user_data(colour: &str, port: u16, health: &str) -> String {
 
 impl Fleet {
     /// Registers both fleets under `parent`.
-    pub fn new(program: &mut Program, parent: &Component, name: &str, args: FleetArgs) -> Result<Fleet, ComponentError> {
+    pub fn new(
+        program: &mut Program,
+        parent: &Component,
+        name: &str,
+        args: FleetArgs,
+    ) -> Result<Fleet, ComponentError> {
         let invalid = |problem: String| ComponentError::Invalid { component: TYPE, problem };
         if args.colours.len() != 2 {
             return Err(invalid(format!("needs exactly two colours (blue, green), got {}", args.colours.len())));
@@ -324,11 +329,7 @@ impl Fleet {
                 Value::Object(pairs) => pairs
                     .into_iter()
                     .map(|(k, v)| {
-                        Value::object([
-                            ("key", Value::from(k)),
-                            ("value", v),
-                            ("propagateAtLaunch", Value::from(true)),
-                        ])
+                        Value::object([("key", Value::from(k)), ("value", v), ("propagateAtLaunch", Value::from(true))])
                     })
                     .collect(),
                 _ => Vec::new(),

@@ -90,7 +90,10 @@ impl FleetMonitoring {
             }
         }
         if !(1..=100).contains(&args.cpu_alarm_threshold) {
-            return Err(ComponentError::Invalid { component: TYPE, problem: "the CPU threshold must be 1 to 100 %".into() });
+            return Err(ComponentError::Invalid {
+                component: TYPE,
+                problem: "the CPU threshold must be 1 to 100 %".into(),
+            });
         }
         let me = program.component(parent, TYPE, name)?;
         let mut c = Children { program, parent: me.clone(), naming: &args.naming, tags: &args.tags };

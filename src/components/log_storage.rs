@@ -218,6 +218,14 @@ impl LogStorage {
                 .depends_on(replica_versioning.urn())
                 .depends_on(policy.urn()),
         )?;
-        Ok(LogStorage { component: me, bucket: source, bucket_name, replica, replica_name, replication_role, replication })
+        Ok(LogStorage {
+            component: me,
+            bucket: source,
+            bucket_name,
+            replica,
+            replica_name,
+            replication_role,
+            replication,
+        })
     }
 }

@@ -197,7 +197,10 @@ impl Settings {
         if self.replica_region == self.region {
             return Err(bad(
                 "tap:replicaRegion",
-                format!("is aws:region ({}); cross-region replication needs another region, e.g. us-west-2", self.region),
+                format!(
+                    "is aws:region ({}); cross-region replication needs another region, e.g. us-west-2",
+                    self.region
+                ),
             ));
         }
         if self.account_id.len() != 12 || !self.account_id.chars().all(|c| c.is_ascii_digit()) {
@@ -250,9 +253,13 @@ impl Settings {
             && self.health_check_path.len() <= 1024
             && !self.health_check_path.contains(char::is_whitespace);
         if !path_ok {
-            return Err(bad("tap:healthCheckPath", format!("`{}` is not a URL path (e.g. /health)", self.health_check_path)));
+            return Err(bad(
+                "tap:healthCheckPath",
+                format!("`{}` is not a URL path (e.g. /health)", self.health_check_path),
+            ));
         }
-        for (key, t) in [("tap:blueInstanceType", &self.blue_instance_type), ("tap:greenInstanceType", &self.green_instance_type)]
+        for (key, t) in
+            [("tap:blueInstanceType", &self.blue_instance_type), ("tap:greenInstanceType", &self.green_instance_type)]
         {
             if !is_instance_type(t) || t.starts_with("db.") {
                 return Err(bad(key, format!("`{t}` is not an EC2 instance type (e.g. t3.micro, m5.large)")));
@@ -279,8 +286,10 @@ impl Settings {
                 ),
             ));
         }
-        let class_ok =
-            self.db_instance_class.strip_prefix("db.").is_some_and(|rest| is_instance_type(rest) && !rest.starts_with("serverless"));
+        let class_ok = self
+            .db_instance_class
+            .strip_prefix("db.")
+            .is_some_and(|rest| is_instance_type(rest) && !rest.starts_with("serverless"));
         if !class_ok {
             return Err(bad(
                 "tap:dbInstanceClass",
@@ -288,7 +297,10 @@ impl Settings {
             ));
         }
         let version_ok = self.db_engine_version == "8.0"
-            || self.db_engine_version.strip_prefix("8.0.").is_some_and(|m| !m.is_empty() && m.chars().all(|c| c.is_ascii_digit()));
+            || self
+                .db_engine_version
+                .strip_prefix("8.0.")
+                .is_some_and(|m| !m.is_empty() && m.chars().all(|c| c.is_ascii_digit()));
         if !version_ok {
             return Err(bad(
                 "tap:dbEngineVersion",
@@ -320,7 +332,10 @@ impl Settings {
         identifier("tap:dbName", &self.db_name, 64)?;
         identifier("tap:dbUsername", &self.db_username, 16)?;
         if ["rdsadmin", "root", "mysql"].contains(&self.db_username.to_ascii_lowercase().as_str()) {
-            return Err(bad("tap:dbUsername", format!("`{}` is reserved by RDS for MySQL; use e.g. dbadmin", self.db_username)));
+            return Err(bad(
+                "tap:dbUsername",
+                format!("`{}` is reserved by RDS for MySQL; use e.g. dbadmin", self.db_username),
+            ));
         }
         if let Some(snapshot) = &self.db_snapshot {
             let arn_ok = snapshot.starts_with("arn:aws:rds:")
@@ -350,7 +365,10 @@ impl Settings {
             ["arn", "aws", "acm", region, account, resource] => {
                 let id = resource.strip_prefix("certificate/").unwrap_or_default();
                 if *region != self.region {
-                    Some(format!("is an ACM certificate of {region}; the load balancers are in {} (aws:region)", self.region))
+                    Some(format!(
+                        "is an ACM certificate of {region}; the load balancers are in {} (aws:region)",
+                        self.region
+                    ))
                 } else if *account != self.account_id {
                     Some(format!("belongs to account {account}, not tap:accountId ({})", self.account_id))
                 } else if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
@@ -418,8 +436,8 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
         PropertyMap::from([("region".to_string(), Value::from(s.region.as_str()))]),
     );
     // The replica's region: a second provider instance of its own.
-    let replica_provider =
-        program.provider("replica", PropertyMap::from([("region".to_string(), Value::from(s.replica_region.as_str()))]))?;
+    let replica_provider = program
+        .provider("replica", PropertyMap::from([("region".to_string(), Value::from(s.replica_region.as_str()))]))?;
     let root = program.root();
     let stack = program.component(&root, "tap:stack:Ec2BlueGreen", &format!("{}-{}", ctx.project, ctx.stack))?;
     let networking = Networking::new(

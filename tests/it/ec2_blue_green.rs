@@ -114,14 +114,22 @@ async fn https_entry_security_chain_fleets_and_launch_templates() {
         .iter()
         .map(|r| {
             let peer = r.inputs.get("referencedSecurityGroupId").or(r.inputs.get("cidrIpv4")).unwrap();
-            (text(r, "securityGroupId").to_string(), input(r, "fromPort").as_f64().unwrap() as i64, peer.as_str().unwrap().to_string())
+            (
+                text(r, "securityGroupId").to_string(),
+                input(r, "fromPort").as_f64().unwrap() as i64,
+                peer.as_str().unwrap().to_string(),
+            )
         })
         .collect();
     assert_eq!(
         ingress.iter().cloned().collect::<std::collections::BTreeSet<_>>(),
-        [(alb_sg.clone(), 443, "0.0.0.0/0".to_string()), (app_sg.clone(), 8080, alb_sg.clone()), (db_sg.clone(), 3306, app_sg.clone())]
-            .into_iter()
-            .collect(),
+        [
+            (alb_sg.clone(), 443, "0.0.0.0/0".to_string()),
+            (app_sg.clone(), 8080, alb_sg.clone()),
+            (db_sg.clone(), 3306, app_sg.clone())
+        ]
+        .into_iter()
+        .collect(),
         "internet HTTPS only, app 8080 from the ALB only, DB 3306 from the app only"
     );
 
@@ -148,7 +156,11 @@ async fn https_entry_security_chain_fleets_and_launch_templates() {
         assert_eq!(input(tg, "deregistrationDelay"), &Value::from(30));
         assert_eq!(input(tg, "healthCheck").as_object().unwrap()["path"], Value::from("/health"));
         let action = input(one(&s, &format!("{colour}-https")), "defaultActions").as_array().unwrap()[0].clone();
-        assert_eq!(action.as_object().unwrap()["targetGroupArn"], tg.outputs["arn"], "{colour} listener forwards to its group");
+        assert_eq!(
+            action.as_object().unwrap()["targetGroupArn"],
+            tg.outputs["arn"],
+            "{colour} listener forwards to its group"
+        );
     }
 
     // Launch templates: IMDSv2 required, EBS encrypted with the rotating key.
@@ -178,7 +190,10 @@ async fn https_entry_security_chain_fleets_and_launch_templates() {
     for colour in ["blue", "green"] {
         let asg = one(&s, &format!("{colour}-asg"));
         assert_eq!(strings(input(asg, "vpcZoneIdentifiers")), private);
-        assert_eq!(strings(input(asg, "targetGroupArns")), vec![one(&s, &format!("{colour}-tg")).outputs["arn"].as_str().unwrap().to_string()]);
+        assert_eq!(
+            strings(input(asg, "targetGroupArns")),
+            vec![one(&s, &format!("{colour}-tg")).outputs["arn"].as_str().unwrap().to_string()]
+        );
         assert_eq!(text(asg, "healthCheckType"), "ELB");
         let lt = input(asg, "launchTemplate").as_object().unwrap();
         assert_eq!(lt["id"].as_str(), one(&s, &format!("{colour}-lt")).id.as_deref());
@@ -229,7 +244,8 @@ async fn weighted_records_database_replication_and_least_privilege() {
     assert_eq!(providers.len(), 2);
     let replica_provider = providers.iter().find(|p| p.urn.name() == "replica").expect("the replica provider");
     assert_eq!(text(replica_provider, "region"), "us-west-2");
-    let bound_to_replica = |r: &StateResource| r.provider.as_deref().is_some_and(|p| p.starts_with(&replica_provider.urn.to_string()));
+    let bound_to_replica =
+        |r: &StateResource| r.provider.as_deref().is_some_and(|p| p.starts_with(&replica_provider.urn.to_string()));
     let replica = one(&s, "logs-replica");
     assert!(bound_to_replica(replica), "the replica bucket is in the second region");
     assert!(!bound_to_replica(one(&s, "logs")));
@@ -240,7 +256,10 @@ async fn weighted_records_database_replication_and_least_privilege() {
     for v in of_type(&s, "aws:s3/bucketVersioning:BucketVersioning") {
         assert_eq!(input(v, "versioningConfiguration").as_object().unwrap()["status"], Value::from("Enabled"));
     }
-    assert_eq!(of_type(&s, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").len(), 2);
+    assert_eq!(
+        of_type(&s, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").len(),
+        2
+    );
     let replication = one(&s, "logs-replication");
     assert_eq!(input(replication, "bucket").as_str(), one(&s, "logs").id.as_deref());
     assert_eq!(input(replication, "role"), &one(&s, "replication-role").outputs["arn"]);
@@ -345,7 +364,10 @@ async fn alarms_tags_and_every_output() {
         "snsTopicArn",
     ] {
         let v = out.get(key).unwrap_or_else(|| panic!("output {key} missing"));
-        assert!(v.as_str().is_some_and(|x| !x.is_empty()) || v.as_array().is_some_and(|a| a.len() == 3), "{key}: {v:?}");
+        assert!(
+            v.as_str().is_some_and(|x| !x.is_empty()) || v.as_array().is_some_and(|a| a.len() == 3),
+            "{key}: {v:?}"
+        );
     }
     assert_eq!(out["greenInstanceType"], Value::from("m5.large"));
     assert_eq!(out["migrationPhase"], Value::from("initial"));
@@ -453,9 +475,17 @@ fn bad_config_is_refused_before_any_cloud_call_naming_the_key() {
         ("instance type", vec![("tap:greenInstanceType", "m5large".into())], "tap:greenInstanceType"),
         ("db class", vec![("tap:dbInstanceClass", "t3.micro".into())], "tap:dbInstanceClass"),
         ("mysql 5.7", vec![("tap:dbEngineVersion", "5.7".into())], "tap:dbEngineVersion"),
-        ("cert region", vec![("tap:certificateArn", CERT.replace("us-east-1", "eu-west-1").into())], "tap:certificateArn"),
+        (
+            "cert region",
+            vec![("tap:certificateArn", CERT.replace("us-east-1", "eu-west-1").into())],
+            "tap:certificateArn",
+        ),
         ("cert shape", vec![("tap:certificateArn", "my-cert".into())], "tap:certificateArn"),
-        ("cert account", vec![("tap:certificateArn", CERT.replace("123456789012", "210987654321").into())], "tap:accountId"),
+        (
+            "cert account",
+            vec![("tap:certificateArn", CERT.replace("123456789012", "210987654321").into())],
+            "tap:accountId",
+        ),
         ("snapshot id", vec![("tap:dbSnapshotIdentifier", "dev--final".into())], "tap:dbSnapshotIdentifier"),
         (
             "cluster snapshot",
@@ -479,7 +509,13 @@ fn bad_config_is_refused_before_any_cloud_call_naming_the_key() {
     let config = StackConfig::new([("aws:region".to_string(), Value::from("us-east-1"))].into_iter().collect());
     let err = programs::build(
         "ec2-blue-green",
-        &ProgramContext { project: "ec2bg", stack: "dev", config: &config, availability_zones: vec![], environment_suffix: None },
+        &ProgramContext {
+            project: "ec2bg",
+            stack: "dev",
+            config: &config,
+            availability_zones: vec![],
+            environment_suffix: None,
+        },
     )
     .map(|_| ())
     .unwrap_err()

@@ -188,12 +188,15 @@ fn ec2_blue_green_up_noop_shift_destroy() {
 
     // What the cloud holds: the listeners, the fleets, the database, the replica region.
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
-    let listener =
-        rt.block_on(elb.describe_listeners().listener_arns(outputs["blueListenerArn"].as_str().unwrap()).send()).unwrap();
+    let listener = rt
+        .block_on(elb.describe_listeners().listener_arns(outputs["blueListenerArn"].as_str().unwrap()).send())
+        .unwrap();
     let listener = &listener.listeners()[0];
     assert_eq!((listener.port(), listener.protocol().map(|p| p.as_str())), (Some(443), Some("HTTPS")));
     let tg = rt
-        .block_on(elb.describe_target_groups().target_group_arns(outputs["greenTargetGroupArn"].as_str().unwrap()).send())
+        .block_on(
+            elb.describe_target_groups().target_group_arns(outputs["greenTargetGroupArn"].as_str().unwrap()).send(),
+        )
         .unwrap();
     assert_eq!(tg.target_groups()[0].health_check_path(), Some("/health"));
     let asg = aws_sdk_autoscaling::Client::new(&config);
@@ -220,10 +223,15 @@ fn ec2_blue_green_up_noop_shift_destroy() {
     let db = &dbs.db_instances()[0];
     assert_eq!((db.engine(), db.multi_az(), db.storage_encrypted()), (Some("mysql"), Some(true), Some(true)));
     let west = rt.block_on(moto.sdk_config("us-west-2"));
-    let s3_west = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&west).force_path_style(true).build());
+    let s3_west =
+        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&west).force_path_style(true).build());
     let replica = outputs["replicaBucketName"].as_str().unwrap();
     let location = rt.block_on(s3_west.get_bucket_location().bucket(replica).send()).unwrap();
-    assert_eq!(location.location_constraint().map(|l| l.as_str()), Some("us-west-2"), "the replica is in the second region");
+    assert_eq!(
+        location.location_constraint().map(|l| l.as_str()),
+        Some("us-west-2"),
+        "the replica is in the second region"
+    );
 
     // The shift moves the two weighted records, step by step, and records the phase.
     let shift = tapctl(d, &moto, &mender)

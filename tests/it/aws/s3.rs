@@ -310,7 +310,11 @@ async fn replication_configuration_lifecycle() {
     let v2 = env.given(VERSIONING, "replica-versioning", replica_versioning).await;
     let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
     let role = env
-        .given("aws:iam/role:Role", "replication-role", props(vec![("name", "tap-test-replication".into()), ("assumeRolePolicy", trust.into())]))
+        .given(
+            "aws:iam/role:Role",
+            "replication-role",
+            props(vec![("name", "tap-test-replication".into()), ("assumeRolePolicy", trust.into())]),
+        )
         .await;
     let role_arn = out(&role.outputs, "arn").to_string();
     let env = &env;
@@ -336,7 +340,10 @@ async fn replication_configuration_lifecycle() {
             let got = s3(env).await.get_bucket_replication().bucket(NAME).send().await.unwrap();
             let config = got.replication_configuration().unwrap();
             assert_eq!(config.role(), arn);
-            assert_eq!(config.rules()[0].destination().unwrap().storage_class().map(|c| c.as_str()), Some("STANDARD_IA"));
+            assert_eq!(
+                config.rules()[0].destination().unwrap().storage_class().map(|c| c.as_str()),
+                Some("STANDARD_IA")
+            );
         },
     )
     .await;
