@@ -466,9 +466,12 @@ async fn a_named_instance_snapshot_restores_the_database() {
     assert_eq!(outputs(&s)["dbRestoredFromSnapshot"], Value::from("dev-migration-final"));
 }
 
+/// What is wrong, the config that says so, and what the error must name.
+type BadCase = (&'static str, Vec<(&'static str, Value)>, &'static str);
+
 #[test]
 fn bad_config_is_refused_before_any_cloud_call_naming_the_key() {
-    let cases: Vec<(&str, Vec<(&str, Value)>, &str)> = vec![
+    let cases: Vec<BadCase> = vec![
         ("weights", vec![("tap:blueWeight", 90.into()), ("tap:greenWeight", 20.into())], "sum to 100"),
         ("cidr", vec![("tap:vpcCidr", "10.0.0.0/8".into())], "tap:vpcCidr"),
         ("cidr syntax", vec![("tap:vpcCidr", "10.0.0.300/16".into())], "tap:vpcCidr"),

@@ -615,7 +615,7 @@ mod config {
         }
 
         fn rule(r: &PropertyMap) -> Result<ReplicationRule, ProviderError> {
-            let d = optional_object(r, "destination")?.ok_or_else(|| missing_destination())?;
+            let d = optional_object(r, "destination")?.ok_or_else(missing_destination)?;
             let destination = Destination::builder()
                 .bucket(required_str(d, "bucket").map_err(nested("destination"))?)
                 .set_storage_class(
