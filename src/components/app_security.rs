@@ -22,9 +22,11 @@ pub struct AppSecurityArgs {
     pub app_port: u16,
     /// The database port.
     pub db_port: u16,
-    /// The AWS account (12 digits): the key policy names its root and the
-    /// Auto Scaling service-linked role, which launches encrypted volumes.
+    /// The AWS account (12 digits): the key policy names its root, and lets
+    /// the account's principals use the key through EC2 (encrypted volumes).
     pub account_id: String,
+    /// The key's region (EC2 of this region may use it).
+    pub region: String,
     /// Days before a deleted key is gone (7–30).
     pub key_deletion_window_days: u32,
     /// Physical names.
@@ -91,13 +93,12 @@ impl AppSecurity {
         c.rule(true, "db-from-app", &db, mysql, Peer::Group(app.id()), "MySQL from the application instances")?;
 
         // The account's root keeps control of the key (so IAM policies can
-        // grant its use), and Auto Scaling's service-linked role may use it:
-        // without that, groups cannot launch instances with volumes encrypted
-        // under a customer-managed key.
+        // grant its use), and EC2 may use it on behalf of any principal of
+        // the account — the shape of AWS's own `aws/ebs` key policy. That is
+        // what lets Auto Scaling's service-linked role launch volumes
+        // encrypted under this key, without naming a role that a fresh
+        // account does not have until its first group exists.
         let account = &args.account_id;
-        let asg_role = format!(
-            "arn:aws:iam::{account}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
-        );
         let key_policy = policy_document(vec![
             Value::object([
                 ("Sid", Value::from("AccountAdministers")),
@@ -107,9 +108,9 @@ impl AppSecurity {
                 ("Resource", Value::from("*")),
             ]),
             Value::object([
-                ("Sid", Value::from("AutoScalingUsesTheKey")),
+                ("Sid", Value::from("EbsThroughEc2")),
                 ("Effect", Value::from("Allow")),
-                ("Principal", Value::object([("AWS", asg_role.as_str())])),
+                ("Principal", Value::object([("AWS", "*")])),
                 (
                     "Action",
                     Value::array([
@@ -122,6 +123,16 @@ impl AppSecurity {
                     ]),
                 ),
                 ("Resource", Value::from("*")),
+                (
+                    "Condition",
+                    Value::object([(
+                        "StringEquals",
+                        Value::object([
+                            ("kms:CallerAccount", account.clone()),
+                            ("kms:ViaService", format!("ec2.{}.amazonaws.com", args.region)),
+                        ]),
+                    )]),
+                ),
             ]),
         ]);
         let key_name = c.name("key", 255);

@@ -460,6 +460,7 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
             app_port: s.app_port,
             db_port: 3306,
             account_id: s.account_id.clone(),
+            region: s.region.clone(),
             key_deletion_window_days: if prod { 30 } else { 7 },
             naming: naming.clone(),
             tags: tags.clone(),

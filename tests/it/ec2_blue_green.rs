@@ -166,6 +166,11 @@ async fn https_entry_security_chain_fleets_and_launch_templates() {
     // Launch templates: IMDSv2 required, EBS encrypted with the rotating key.
     let key = one(&s, "key");
     assert_eq!(input(key, "enableKeyRotation"), &Value::from(true));
+    let key_policy: serde_json::Value = serde_json::from_str(text(key, "policy")).unwrap();
+    let ebs = &key_policy["Statement"][1];
+    assert_eq!(ebs["Condition"]["StringEquals"]["kms:ViaService"], "ec2.us-east-1.amazonaws.com");
+    assert_eq!(ebs["Condition"]["StringEquals"]["kms:CallerAccount"], "123456789012");
+    assert!(ebs["Action"].as_array().unwrap().iter().any(|a| a == "kms:CreateGrant"), "Auto Scaling grants to EC2");
     let key_arn = key.outputs["arn"].clone();
     let mut types = Vec::new();
     for lt in of_type(&s, "aws:ec2/launchTemplate:LaunchTemplate") {
