@@ -400,14 +400,6 @@ FACTS: dict[str, dict] = {
         arn=None,
         notes=["Id: the bucket name. policy changes in place."],
     ),
-    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": dict(
-        force_new=["bucket"],
-        physical_name="bucket", id_prefix="", id_is="PhysicalName",
-        arn=None,
-        notes=["Id: the source bucket name. role, rules and token change in place (the whole "
-               "configuration is put again with PutBucketReplication). Both buckets must have "
-               "versioning enabled first."],
-    ),
     "aws:ec2/launchTemplate:LaunchTemplate": dict(
         force_new=["name", "namePrefix"],
         physical_name="name", id_prefix="lt-", id_is="Generated",
@@ -428,6 +420,52 @@ FACTS: dict[str, dict] = {
         physical_name="name", id_prefix="", id_is="PhysicalName",
         arn=("autoscaling", "scalingPolicy:{uuid}:autoScalingGroupName/{group}:policyName/{name}"),
         notes=["Everything else changes in place (PutScalingPolicy). name is unique per group."],
+    ),
+    "aws:ssm/parameter:Parameter": dict(
+        force_new=["dataType", "name"],
+        physical_name="name", id_prefix="", id_is="PhysicalName",
+        arn=("ssm", "parameter{name}"),
+        notes=["value, type, description, tier, keyId, allowedPattern change in place "
+               "(PutParameter with Overwrite: a new version). The ARN has no slash before a "
+               "name that starts with one."],
+    ),
+    "aws:ec2/flowLog:FlowLog": dict(
+        force_new=["deliverCrossAccountRole", "destinationOptions", "eniId", "iamRoleArn",
+                   "logDestination", "logDestinationType", "logFormat", "maxAggregationInterval",
+                   "regionalNatGatewayId", "subnetId", "tagFieldSpecifications", "trafficType",
+                   "transitGatewayAttachmentId", "transitGatewayId", "vpcId"],
+        physical_name=None, id_prefix="fl-", id_is="Generated",
+        arn=("ec2", "vpc-flow-log/{id}"),
+        notes=["Only tags change in place."],
+    ),
+    "aws:ec2/networkAcl:NetworkAcl": dict(
+        force_new=["vpcId"],
+        physical_name=None, id_prefix="acl-", id_is="Generated",
+        arn=("ec2", "network-acl/{id}"),
+        notes=["subnetIds (ReplaceNetworkAclAssociation), inline ingress/egress and tags change "
+               "in place."],
+    ),
+    "aws:ec2/networkAclRule:NetworkAclRule": dict(
+        force_new=["cidrBlock", "egress", "fromPort", "icmpCode", "icmpType", "ipv6CidrBlock",
+                   "networkAclId", "protocol", "ruleAction", "ruleNumber", "toPort"],
+        physical_name=None, id_prefix="", id_is="Composite",
+        arn=None,
+        notes=["Every input forces replacement (the Terraform resource has no update).",
+               "Id: Terraform hashes \"nacl-<hash>\"; tapctl uses the import form "
+               "\"<networkAclId>:<ruleNumber>:<protocol>:<egress>\"."],
+    ),
+    "aws:ec2/networkAclAssociation:NetworkAclAssociation": dict(
+        force_new=["networkAclId", "subnetId"],
+        physical_name=None, id_prefix="aclassoc-", id_is="Generated",
+        arn=None,
+        notes=["Deleting moves the subnet back to its VPC's default network ACL."],
+    ),
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": dict(
+        force_new=["bucket"],
+        physical_name="bucket", id_prefix="", id_is="PhysicalName",
+        arn=None,
+        notes=["Id: the bucket name. role and rules change in place (PutBucketReplication); "
+               "token (Object Lock) is not verified."],
     ),
     "aws:route53/zone:Zone": dict(
         force_new=["delegationSetId", "name"],
@@ -469,6 +507,10 @@ TOKENS = [
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
     "aws:ec2/vpcPeeringConnection:VpcPeeringConnection",
     "aws:ec2/launchTemplate:LaunchTemplate",
+    "aws:ec2/flowLog:FlowLog",
+    "aws:ec2/networkAcl:NetworkAcl",
+    "aws:ec2/networkAclRule:NetworkAclRule",
+    "aws:ec2/networkAclAssociation:NetworkAclAssociation",
     "aws:rds/subnetGroup:SubnetGroup",
     "aws:rds/clusterParameterGroup:ClusterParameterGroup",
     "aws:rds/cluster:Cluster",
@@ -507,6 +549,7 @@ TOKENS = [
     "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
     "aws:route53/zone:Zone",
     "aws:route53/record:Record",
+    "aws:ssm/parameter:Parameter",
 ]
 
 ID_STYLES = ("Generated", "PhysicalName", "Arn", "Composite")

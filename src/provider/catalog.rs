@@ -665,6 +665,159 @@ pub static KINDS: &[Kind] = &[
         id_is: IdStyle::Generated,
         arn_service: Some("ec2"),
     },
+    // note: Only tags change in place.
+    // arn resource: vpc-flow-log/{id}
+    Kind {
+        token: "aws:ec2/flowLog:FlowLog",
+        inputs: &[
+            "deliverCrossAccountRole",
+            "destinationOptions",
+            "eniId",
+            "iamRoleArn",
+            "logDestination",
+            "logDestinationType",
+            "logFormat",
+            "maxAggregationInterval",
+            "region",
+            "regionalNatGatewayId",
+            "subnetId",
+            "tagFieldSpecifications",
+            "tags",
+            "trafficType",
+            "transitGatewayAttachmentId",
+            "transitGatewayId",
+            "vpcId",
+        ],
+        required: &[],
+        outputs: &[
+            "arn",
+            "deliverCrossAccountRole",
+            "destinationOptions",
+            "eniId",
+            "iamRoleArn",
+            "id",
+            "logDestination",
+            "logDestinationType",
+            "logFormat",
+            "maxAggregationInterval",
+            "region",
+            "regionalNatGatewayId",
+            "subnetId",
+            "tagFieldSpecifications",
+            "tags",
+            "tagsAll",
+            "trafficType",
+            "transitGatewayAttachmentId",
+            "transitGatewayId",
+            "vpcId",
+        ],
+        force_new: &[
+            "deliverCrossAccountRole",
+            "destinationOptions",
+            "eniId",
+            "iamRoleArn",
+            "logDestination",
+            "logDestinationType",
+            "logFormat",
+            "maxAggregationInterval",
+            "region",
+            "regionalNatGatewayId",
+            "subnetId",
+            "tagFieldSpecifications",
+            "trafficType",
+            "transitGatewayAttachmentId",
+            "transitGatewayId",
+            "vpcId",
+        ],
+        taggable: true,
+        physical_name: None,
+        id_prefix: "fl-",
+        id_is: IdStyle::Generated,
+        arn_service: Some("ec2"),
+    },
+    // note: subnetIds (ReplaceNetworkAclAssociation), inline ingress/egress and tags change in
+    //       place.
+    // arn resource: network-acl/{id}
+    Kind {
+        token: "aws:ec2/networkAcl:NetworkAcl",
+        inputs: &["egress", "ingress", "region", "subnetIds", "tags", "vpcId"],
+        required: &["vpcId"],
+        outputs: &["arn", "egress", "id", "ingress", "ownerId", "region", "subnetIds", "tags", "tagsAll", "vpcId"],
+        force_new: &["region", "vpcId"],
+        taggable: true,
+        physical_name: None,
+        id_prefix: "acl-",
+        id_is: IdStyle::Generated,
+        arn_service: Some("ec2"),
+    },
+    // note: Every input forces replacement (the Terraform resource has no update).
+    // note: Id: Terraform hashes "nacl-<hash>"; tapctl uses the import form
+    //       "<networkAclId>:<ruleNumber>:<protocol>:<egress>".
+    Kind {
+        token: "aws:ec2/networkAclRule:NetworkAclRule",
+        inputs: &[
+            "cidrBlock",
+            "egress",
+            "fromPort",
+            "icmpCode",
+            "icmpType",
+            "ipv6CidrBlock",
+            "networkAclId",
+            "protocol",
+            "region",
+            "ruleAction",
+            "ruleNumber",
+            "toPort",
+        ],
+        required: &["networkAclId", "protocol", "ruleAction", "ruleNumber"],
+        outputs: &[
+            "cidrBlock",
+            "egress",
+            "fromPort",
+            "icmpCode",
+            "icmpType",
+            "id",
+            "ipv6CidrBlock",
+            "networkAclId",
+            "protocol",
+            "region",
+            "ruleAction",
+            "ruleNumber",
+            "toPort",
+        ],
+        force_new: &[
+            "cidrBlock",
+            "egress",
+            "fromPort",
+            "icmpCode",
+            "icmpType",
+            "ipv6CidrBlock",
+            "networkAclId",
+            "protocol",
+            "region",
+            "ruleAction",
+            "ruleNumber",
+            "toPort",
+        ],
+        taggable: false,
+        physical_name: None,
+        id_prefix: "",
+        id_is: IdStyle::Composite,
+        arn_service: None,
+    },
+    // note: Deleting moves the subnet back to its VPC's default network ACL.
+    Kind {
+        token: "aws:ec2/networkAclAssociation:NetworkAclAssociation",
+        inputs: &["networkAclId", "region", "subnetId"],
+        required: &["networkAclId", "subnetId"],
+        outputs: &["id", "networkAclId", "region", "subnetId"],
+        force_new: &["networkAclId", "region", "subnetId"],
+        taggable: false,
+        physical_name: None,
+        id_prefix: "aclassoc-",
+        id_is: IdStyle::Generated,
+        arn_service: None,
+    },
     // note: description and subnetIds change in place (ModifyDBSubnetGroup).
     // arn resource: subgrp:{name}
     Kind {
@@ -2521,9 +2674,8 @@ pub static KINDS: &[Kind] = &[
         id_is: IdStyle::PhysicalName,
         arn_service: None,
     },
-    // note: Id: the source bucket name. role, rules and token change in place (the whole
-    //       configuration is put again with PutBucketReplication). Both buckets must have
-    //       versioning enabled first.
+    // note: Id: the bucket name. role and rules change in place (PutBucketReplication); token
+    //       (Object Lock) is not verified.
     Kind {
         token: "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
         inputs: &["bucket", "region", "role", "rules", "token"],
@@ -2620,6 +2772,58 @@ pub static KINDS: &[Kind] = &[
         id_is: IdStyle::Composite,
         arn_service: None,
     },
+    // note: value, type, description, tier, keyId, allowedPattern change in place (PutParameter
+    //       with Overwrite: a new version). The ARN has no slash before a name that starts with
+    //       one.
+    // arn resource: parameter{name}
+    Kind {
+        token: "aws:ssm/parameter:Parameter",
+        inputs: &[
+            "allowedPattern",
+            "arn",
+            "dataType",
+            "description",
+            "insecureValue",
+            "keyId",
+            "name",
+            "overwrite",
+            "region",
+            "tags",
+            "tier",
+            "type",
+            "value",
+            "valueWo",
+            "valueWoVersion",
+        ],
+        required: &["type"],
+        outputs: &[
+            "allowedPattern",
+            "arn",
+            "dataType",
+            "description",
+            "hasValueWo",
+            "id",
+            "insecureValue",
+            "keyId",
+            "name",
+            "overwrite",
+            "region",
+            "tags",
+            "tagsAll",
+            "tier",
+            "type",
+            "value",
+            "valueWo",
+            "valueWoVersion",
+            "version",
+        ],
+        force_new: &["dataType", "name", "region"],
+        taggable: true,
+        physical_name: Some("name"),
+        id_prefix: "",
+        id_is: IdStyle::PhysicalName,
+        arn_service: Some("ssm"),
+    },
 ];
 
 /// Looks up a supported kind by token.
@@ -2708,7 +2912,7 @@ mod tests {
         for k in KINDS {
             assert!(seen.insert(k.token), "duplicate token {}", k.token);
         }
-        assert_eq!(KINDS.len(), 51);
+        assert_eq!(KINDS.len(), 56);
     }
 
     #[test]

@@ -529,6 +529,16 @@ fn composite_id(token: &str, props: &Map<String, Json>, generated: &str) -> Opti
                 None => base,
             })
         }
+        // <networkAclId>:<ruleNumber>:<protocol>:<egress>
+        "aws:ec2/networkAclRule:NetworkAclRule" => {
+            let number = props.get("ruleNumber")?.as_f64()?;
+            let protocol = match props.get("protocol")? {
+                Json::String(p) => p.clone(),
+                other => other.to_string(),
+            };
+            let egress = props.get("egress").and_then(Json::as_bool).unwrap_or(false);
+            Some(format!("{}:{number}:{protocol}:{egress}", s("networkAclId")?))
+        }
         // <secretArn>|<versionId>
         "aws:secretsmanager/secretVersion:SecretVersion" => Some(format!("{}|{generated}", s("secretId")?)),
         _ => None,
@@ -815,6 +825,45 @@ mod tests {
         // A zone holding a record cannot be deleted (AWS: HostedZoneNotEmpty).
         let err = p.delete(&ctx(zone_token, "zone"), &zone.id, &zone.outputs).await.unwrap_err();
         assert_eq!(err.code, "DependencyViolation");
+    }
+
+    #[tokio::test]
+    async fn composite_ids_of_acl_rules_and_secret_versions_block_deletes() {
+        let cloud = Arc::new(MemoryCloud::new());
+        let p = cloud.configure(&PropertyMap::new()).unwrap();
+        let vpc =
+            p.create(&ctx("aws:ec2/vpc:Vpc", "vpc"), &inputs(vec![("cidrBlock", "10.0.0.0/16".into())])).await.unwrap();
+        let acl_token = "aws:ec2/networkAcl:NetworkAcl";
+        let acl = p.create(&ctx(acl_token, "acl"), &inputs(vec![("vpcId", vpc.id.as_str().into())])).await.unwrap();
+        assert!(acl.id.starts_with("acl-"), "{}", acl.id);
+        let rule_token = "aws:ec2/networkAclRule:NetworkAclRule";
+        let rule_inputs = inputs(vec![
+            ("networkAclId", acl.id.as_str().into()),
+            ("ruleNumber", 100.into()),
+            ("protocol", "6".into()),
+            ("ruleAction", "allow".into()),
+            ("egress", true.into()),
+        ]);
+        let rule = p.create(&ctx(rule_token, "rule"), &rule_inputs).await.unwrap();
+        assert_eq!(rule.id, format!("{}:100:6:true", acl.id));
+        let err = p.delete(&ctx(acl_token, "acl"), &acl.id, &acl.outputs).await.unwrap_err();
+        assert_eq!(err.code, "DependencyViolation");
+        p.delete(&ctx(rule_token, "rule"), &rule.id, &rule.outputs).await.unwrap();
+        p.delete(&ctx(acl_token, "acl"), &acl.id, &acl.outputs).await.unwrap();
+
+        let secret = p
+            .create(&ctx("aws:secretsmanager/secret:Secret", "s"), &inputs(vec![("name", "tap/s".into())]))
+            .await
+            .unwrap();
+        let version_token = "aws:secretsmanager/secretVersion:SecretVersion";
+        let version = p
+            .create(
+                &ctx(version_token, "v"),
+                &inputs(vec![("secretId", secret.id.as_str().into()), ("secretString", Value::secret("x"))]),
+            )
+            .await
+            .unwrap();
+        assert!(version.id.starts_with(&format!("{}|", secret.id)), "{}", version.id);
     }
 
     #[tokio::test]

@@ -441,21 +441,19 @@ mod group {
         let template = launch_template(new)?;
         let subnets = subnets(new)?;
         let zones = optional_str_list(new, "availabilityZones")?.filter(|z| !z.is_empty());
-        p.call(|| {
-            asg.update_auto_scaling_group()
-                .auto_scaling_group_name(id)
-                .set_min_size(optional_i32(new, "minSize").ok().flatten())
-                .set_max_size(optional_i32(new, "maxSize").ok().flatten())
-                .set_desired_capacity(optional_i32(new, "desiredCapacity").ok().flatten())
-                .set_default_cooldown(optional_i32(new, "defaultCooldown").ok().flatten())
-                .set_health_check_type(optional_str(new, "healthCheckType").ok().flatten().map(str::to_string))
-                .set_health_check_grace_period(optional_i32(new, "healthCheckGracePeriod").ok().flatten())
-                .set_launch_template(template.clone())
-                .set_vpc_zone_identifier(subnets.clone())
-                .set_availability_zones(zones.clone())
-                .send()
-        })
-        .await?;
+        let request = asg
+            .update_auto_scaling_group()
+            .auto_scaling_group_name(id)
+            .set_min_size(optional_i32(new, "minSize")?)
+            .set_max_size(optional_i32(new, "maxSize")?)
+            .set_desired_capacity(optional_i32(new, "desiredCapacity")?)
+            .set_default_cooldown(optional_i32(new, "defaultCooldown")?)
+            .set_health_check_type(optional_str(new, "healthCheckType")?.map(str::to_string))
+            .set_health_check_grace_period(optional_i32(new, "healthCheckGracePeriod")?)
+            .set_launch_template(template)
+            .set_vpc_zone_identifier(subnets)
+            .set_availability_zones(zones);
+        p.call(|| request.clone().send()).await?;
         let wanted = optional_str_list(new, "targetGroupArns")?.unwrap_or_default();
         let current: Vec<String> = describe(p, id).await?.map(|g| g.target_group_arns().to_vec()).unwrap_or_default();
         let attach: Vec<String> = wanted.iter().filter(|a| !current.contains(a)).cloned().collect();
@@ -676,21 +674,19 @@ mod policy {
         let group = required_str(inputs, "autoscalingGroupName")?;
         let kind = optional_str(inputs, "policyType")?.unwrap_or("SimpleScaling");
         let tracking = target_tracking(inputs)?;
-        p.call(|| {
-            asg.put_scaling_policy()
-                .auto_scaling_group_name(group)
-                .policy_name(name)
-                .policy_type(kind)
-                .set_adjustment_type(optional_str(inputs, "adjustmentType").ok().flatten().map(str::to_string))
-                .set_scaling_adjustment(optional_i32(inputs, "scalingAdjustment").ok().flatten())
-                .set_cooldown(optional_i32(inputs, "cooldown").ok().flatten())
-                .set_min_adjustment_magnitude(optional_i32(inputs, "minAdjustmentMagnitude").ok().flatten())
-                .set_estimated_instance_warmup(optional_i32(inputs, "estimatedInstanceWarmup").ok().flatten())
-                .set_enabled(optional_bool(inputs, "enabled").ok().flatten())
-                .set_target_tracking_configuration(tracking.clone())
-                .send()
-        })
-        .await?;
+        let request = asg
+            .put_scaling_policy()
+            .auto_scaling_group_name(group)
+            .policy_name(name)
+            .policy_type(kind)
+            .set_adjustment_type(optional_str(inputs, "adjustmentType")?.map(str::to_string))
+            .set_scaling_adjustment(optional_i32(inputs, "scalingAdjustment")?)
+            .set_cooldown(optional_i32(inputs, "cooldown")?)
+            .set_min_adjustment_magnitude(optional_i32(inputs, "minAdjustmentMagnitude")?)
+            .set_estimated_instance_warmup(optional_i32(inputs, "estimatedInstanceWarmup")?)
+            .set_enabled(optional_bool(inputs, "enabled")?)
+            .set_target_tracking_configuration(tracking);
+        p.call(|| request.clone().send()).await?;
         Ok(name.to_string())
     }
 

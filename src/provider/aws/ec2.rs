@@ -1,7 +1,8 @@
 //! EC2 and VPC kinds: VPC, subnet, internet gateway, Elastic IP, NAT gateway,
 //! route table, route, route table association, security group, the
-//! standalone security group ingress/egress rules, VPC peering connection and
-//! launch template.
+//! standalone security group ingress/egress rules, VPC peering connection,
+//! launch template, flow log, and network ACL with its rules and subnet
+//! associations.
 //!
 //! Each kind is a submodule with `SUPPORTED` (the inputs implemented; others
 //! the catalog accepts are refused by `check` rather than silently ignored),
@@ -17,6 +18,9 @@
 //! - `aws:ec2/eip:Eip` association outputs (`associationId`,
 //!   `networkInterface`, `privateIp`, …): the NAT gateway that uses the
 //!   address associates it, not the Eip resource.
+//! - `aws:ec2/networkAcl:NetworkAcl` `ingress`/`egress`: as for security
+//!   groups, rules are their own resources (`NetworkAclRule`); inline ones
+//!   are refused;
 //! - `aws:ec2/vpcPeeringConnection:VpcPeeringConnection` `autoAccept`: AWS
 //!   does not record it (the connection's `acceptStatus` says what happened);
 //!   `accepter`/`requester` appear once AWS reports peering options, which it
@@ -32,8 +36,8 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 
 use super::{
     after_create, changed, check_kind, check_str, found, gone_is_ok, known, limit, minutes, missing_field,
-    optional_bool, optional_i32, optional_str, read_created, read_each, read_updated, required_str, tag_changes,
-    tags_for_create, urn_tag_value, waiter_error, window, AwsProvider, Outputs, Service,
+    optional_bool, optional_i32, optional_str, optional_str_list, read_created, read_each, read_updated, required_str,
+    tag_changes, tags_for_create, urn_tag_value, waiter_error, window, AwsProvider, Outputs, Service,
 };
 use crate::model::{PropertyMap, Value};
 use crate::provider::{CallContext, Created, DiffResult, ErrorKind, ProviderError, URN_TAG};
@@ -51,6 +55,10 @@ const INGRESS_RULE: &str = "aws:vpc/securityGroupIngressRule:SecurityGroupIngres
 const EGRESS_RULE: &str = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
 const PEERING: &str = "aws:ec2/vpcPeeringConnection:VpcPeeringConnection";
 const LAUNCH_TEMPLATE: &str = "aws:ec2/launchTemplate:LaunchTemplate";
+const FLOW_LOG: &str = "aws:ec2/flowLog:FlowLog";
+const NACL: &str = "aws:ec2/networkAcl:NetworkAcl";
+const NACL_RULE: &str = "aws:ec2/networkAclRule:NetworkAclRule";
+const NACL_ASSOCIATION: &str = "aws:ec2/networkAclAssociation:NetworkAclAssociation";
 
 /// The EC2 service module.
 pub(crate) struct Ec2;
@@ -72,6 +80,10 @@ impl Service for Ec2 {
             EGRESS_RULE,
             PEERING,
             LAUNCH_TEMPLATE,
+            FLOW_LOG,
+            NACL,
+            NACL_RULE,
+            NACL_ASSOCIATION,
         ]
     }
 
@@ -88,6 +100,10 @@ impl Service for Ec2 {
             SECURITY_GROUP => check_kind(token, inputs, sg::SUPPORTED, sg::check),
             PEERING => check_kind(token, inputs, pcx::SUPPORTED, pcx::check),
             LAUNCH_TEMPLATE => check_kind(token, inputs, lt::SUPPORTED, lt::check),
+            FLOW_LOG => check_kind(token, inputs, flow_log::SUPPORTED, flow_log::check),
+            NACL => check_kind(token, inputs, nacl::SUPPORTED, |_| Ok(())),
+            NACL_RULE => check_kind(token, inputs, nacl_rule::SUPPORTED, nacl_rule::check),
+            NACL_ASSOCIATION => check_kind(token, inputs, nacl_association::SUPPORTED, |_| Ok(())),
             _ => check_kind(token, inputs, rule::SUPPORTED, rule::check),
         }
     }
@@ -113,6 +129,10 @@ impl Service for Ec2 {
             SECURITY_GROUP => sg::create(p, ctx, inputs).await?,
             PEERING => pcx::create(p, ctx, inputs).await?,
             LAUNCH_TEMPLATE => lt::create(p, ctx, inputs).await?,
+            FLOW_LOG => flow_log::create(p, ctx, inputs).await?,
+            NACL => nacl::create(p, ctx, inputs).await?,
+            NACL_RULE => nacl_rule::create(p, ctx, inputs).await?,
+            NACL_ASSOCIATION => nacl_association::create(p, ctx, inputs).await?,
             _ => rule::create(p, ctx, inputs).await?,
         };
         read_created(self, p, ctx, id).await
@@ -132,6 +152,10 @@ impl Service for Ec2 {
             SECURITY_GROUP => sg::read(p, id).await,
             PEERING => pcx::read(p, id).await,
             LAUNCH_TEMPLATE => lt::read(p, id).await,
+            FLOW_LOG => flow_log::read(p, id).await,
+            NACL => nacl::read(p, id).await,
+            NACL_RULE => nacl_rule::read(p, id).await,
+            NACL_ASSOCIATION => nacl_association::read(p, id).await,
             token => rule::read(p, id, token == EGRESS_RULE).await,
         };
         found(read).map(Option::flatten)
@@ -156,6 +180,9 @@ impl Service for Ec2 {
             INGRESS_RULE | EGRESS_RULE => rule::update(p, ctx, id, old, new).await?,
             PEERING => pcx::update(p, ctx, id, old, new).await?,
             LAUNCH_TEMPLATE => lt::update(p, ctx, id, old, new).await?,
+            NACL => nacl::update(p, ctx, id, old, new).await?,
+            // Every input of a rule or an association forces a replacement.
+            NACL_RULE | NACL_ASSOCIATION => {}
             _ => apply_tags(p, ctx, id, old, new).await?,
         }
         read_updated(self, p, ctx, id).await
@@ -180,6 +207,10 @@ impl Service for Ec2 {
             SECURITY_GROUP => sg::delete(p, ctx, id).await,
             PEERING => pcx::delete(p, ctx, id).await,
             LAUNCH_TEMPLATE => lt::delete(p, id).await,
+            FLOW_LOG => flow_log::delete(p, id).await,
+            NACL => nacl::delete(p, ctx, id).await,
+            NACL_RULE => nacl_rule::delete(p, id).await,
+            NACL_ASSOCIATION => nacl_association::delete(p, ctx, id).await,
             token => rule::delete(p, id, outputs, token == EGRESS_RULE).await,
         };
         gone_is_ok(deleted)
@@ -196,6 +227,8 @@ impl Service for Ec2 {
         let candidates = match ctx.token.as_str() {
             ROUTE => vec![route::id(required_str(inputs, "routeTableId")?, route::destination(inputs)?)],
             ROUTE_TABLE_ASSOCIATION => rta::find_by_inputs(p, inputs).await?,
+            NACL_RULE => vec![nacl_rule::id_for(inputs)?],
+            NACL_ASSOCIATION => nacl_association::find_by_inputs(p, inputs).await?,
             _ => tagged_with_urn(p, ctx).await?,
         };
         // A NAT gateway being deleted, an ingress id for an egress kind…
@@ -2007,7 +2040,7 @@ mod pcx {
 /// strings in pulumi-aws (`"true"`/`"false"`); booleans are accepted too.
 mod lt {
     use super::*;
-    use crate::provider::aws::{nested, object_list, optional_object, optional_str_list};
+    use crate::provider::aws::{nested, object_list, optional_object};
     use aws_sdk_ec2::types::{
         InstanceType, LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateEbsBlockDeviceRequest,
         LaunchTemplateHttpTokensState, LaunchTemplateIamInstanceProfileSpecificationRequest,
@@ -2424,6 +2457,534 @@ mod lt {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Flow log
+// ---------------------------------------------------------------------------
+
+/// One flow log of one VPC, subnet or network interface. Everything but the
+/// tags forces a replacement (as in Terraform).
+mod flow_log {
+    use super::*;
+    use aws_sdk_ec2::types::{FlowLogsResourceType, LogDestinationType, TrafficType};
+
+    pub(super) const SUPPORTED: &[&str] = &[
+        "eniId",
+        "iamRoleArn",
+        "logDestination",
+        "logDestinationType",
+        "logFormat",
+        "maxAggregationInterval",
+        "region",
+        "subnetId",
+        "tags",
+        "trafficType",
+        "vpcId",
+    ];
+
+    /// The resource the log watches: (input, API resource type).
+    const SOURCES: [(&str, FlowLogsResourceType); 3] = [
+        ("vpcId", FlowLogsResourceType::Vpc),
+        ("subnetId", FlowLogsResourceType::Subnet),
+        ("eniId", FlowLogsResourceType::NetworkInterface),
+    ];
+
+    pub(super) fn check(inputs: &PropertyMap) -> Result<(), ProviderError> {
+        one_of(inputs, &["vpcId", "subnetId", "eniId"], true)?;
+        match check_str(inputs, "trafficType")? {
+            None | Some("ACCEPT" | "REJECT" | "ALL") => {}
+            Some(t) => return Err(ProviderError::invalid(format!("trafficType {t:?} is not ACCEPT, REJECT or ALL"))),
+        }
+        let kind = check_str(inputs, "logDestinationType")?.unwrap_or("cloud-watch-logs");
+        if !["cloud-watch-logs", "s3", "kinesis-data-firehose"].contains(&kind) {
+            return Err(ProviderError::invalid(format!(
+                "logDestinationType {kind:?} is not cloud-watch-logs, s3 or kinesis-data-firehose"
+            )));
+        }
+        if inputs.get("logDestination").is_none_or(Value::is_null) {
+            return Err(ProviderError::invalid("logDestination (the destination's ARN) is required"));
+        }
+        if kind == "cloud-watch-logs" && inputs.get("iamRoleArn").is_none_or(Value::is_null) {
+            return Err(ProviderError::invalid("a flow log to CloudWatch Logs needs iamRoleArn"));
+        }
+        if let Some(n) = check_i32(inputs, "maxAggregationInterval")? {
+            if n != 60 && n != 600 {
+                return Err(ProviderError::invalid(format!("maxAggregationInterval must be 60 or 600, got {n}")));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_i32(inputs: &PropertyMap, name: &str) -> Result<Option<i32>, ProviderError> {
+        match known(inputs, name) {
+            Some(_) => optional_i32(inputs, name),
+            None => Ok(None),
+        }
+    }
+
+    pub(super) async fn create(
+        p: &AwsProvider,
+        ctx: &CallContext,
+        inputs: &PropertyMap,
+    ) -> Result<String, ProviderError> {
+        let ec2 = p.ec2().await?;
+        let mut source = None;
+        for (key, kind) in &SOURCES {
+            if let Some(id) = optional_str(inputs, key)? {
+                source = Some((id, kind.clone()));
+                break;
+            }
+        }
+        let (resource, kind) =
+            source.ok_or_else(|| ProviderError::invalid("one of vpcId, subnetId and eniId is required"))?;
+        let destination_type = optional_str(inputs, "logDestinationType")?.unwrap_or("cloud-watch-logs");
+        let traffic = optional_str(inputs, "trafficType")?.unwrap_or("ALL");
+        let tags = tag_spec(ResourceType::VpcFlowLog, &tags_for_create(ctx, inputs)?);
+        let s = |k: &str| optional_str(inputs, k).map(|v| v.map(str::to_string));
+        let (destination, role, format) = (s("logDestination")?, s("iamRoleArn")?, s("logFormat")?);
+        let interval = optional_i32(inputs, "maxAggregationInterval")?;
+        let out = p
+            .call_tolerating(window(p, ctx), &["*.NotFound"], || {
+                ec2.create_flow_logs()
+                    .resource_ids(resource)
+                    .resource_type(kind.clone())
+                    .traffic_type(TrafficType::from(traffic))
+                    .log_destination_type(LogDestinationType::from(destination_type))
+                    .set_log_destination(destination.clone())
+                    .set_deliver_logs_permission_arn(role.clone())
+                    .set_log_format(format.clone())
+                    .set_max_aggregation_interval(interval)
+                    .tag_specifications(tags.clone())
+                    .send()
+            })
+            .await?;
+        if let Some(failure) = out.unsuccessful().first() {
+            let error = failure.error();
+            return Err(ProviderError::new(
+                ErrorKind::Permanent,
+                error.and_then(|e| e.code()).unwrap_or("FlowLogFailed"),
+                error.and_then(|e| e.message()).unwrap_or("CreateFlowLogs refused the flow log").to_string(),
+            ));
+        }
+        out.flow_log_ids().first().cloned().ok_or_else(|| missing_field("CreateFlowLogs", "FlowLogIds"))
+    }
+
+    pub(super) async fn read(p: &AwsProvider, id: &str) -> Result<Option<PropertyMap>, ProviderError> {
+        let ec2 = p.ec2().await?;
+        let out = p.call(|| ec2.describe_flow_logs().flow_log_ids(id).send()).await?;
+        let Some(f) = out.flow_logs().iter().find(|f| f.flow_log_id() == Some(id)) else { return Ok(None) };
+        let resource = f.resource_id().unwrap_or_default();
+        let source = if resource.starts_with("vpc-") {
+            "vpcId"
+        } else if resource.starts_with("subnet-") {
+            "subnetId"
+        } else {
+            "eniId"
+        };
+        let arn = ec2_arn(p, None, &format!("vpc-flow-log/{id}")).await?;
+        Ok(Some(
+            Outputs::new(id, p.region().await?)
+                .string("arn", Some(arn))
+                .string(source, Some(resource))
+                .string("trafficType", f.traffic_type().map(|t| t.as_str()))
+                .string("logDestinationType", f.log_destination_type().map(|t| t.as_str()))
+                .string("logDestination", f.log_destination())
+                .string("iamRoleArn", f.deliver_logs_permission_arn())
+                .string("logFormat", f.log_format())
+                .int("maxAggregationInterval", f.max_aggregation_interval().map(i64::from))
+                .tags(tag_pairs(f.tags()))
+                .build(),
+        ))
+    }
+
+    pub(super) async fn delete(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
+        let ec2 = p.ec2().await?;
+        let out = p.call(|| ec2.delete_flow_logs().flow_log_ids(id).send()).await?;
+        match out.unsuccessful().first().and_then(|u| u.error()) {
+            // Gone already: AWS answers a missing id in the failure list.
+            Some(e) if e.code().is_some_and(|c| c.contains("NotFound")) => Ok(()),
+            Some(e) => Err(ProviderError::new(
+                ErrorKind::Permanent,
+                e.code().unwrap_or("FlowLogDeleteFailed"),
+                e.message().unwrap_or("DeleteFlowLogs refused").to_string(),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Network ACL
+// ---------------------------------------------------------------------------
+
+/// The default network ACL of `vpc_id` (where a subnet goes when it leaves
+/// an ACL: every subnet has exactly one).
+async fn default_nacl(p: &AwsProvider, vpc_id: &str) -> Result<String, ProviderError> {
+    let ec2 = p.ec2().await?;
+    let out = p
+        .call(|| {
+            ec2.describe_network_acls().filters(filter("vpc-id", vpc_id)).filters(filter("default", "true")).send()
+        })
+        .await?;
+    out.network_acls()
+        .first()
+        .and_then(|a| a.network_acl_id())
+        .map(str::to_string)
+        .ok_or_else(|| missing_field("DescribeNetworkAcls", "the VPC's default network ACL"))
+}
+
+/// The association (id, ACL) that holds `subnet` now.
+async fn subnet_association(p: &AwsProvider, subnet: &str) -> Result<Option<(String, String)>, ProviderError> {
+    let ec2 = p.ec2().await?;
+    let out = p.call(|| ec2.describe_network_acls().filters(filter("association.subnet-id", subnet)).send()).await?;
+    Ok(out.network_acls().iter().find_map(|a| {
+        let assoc = a.associations().iter().find(|x| x.subnet_id() == Some(subnet))?;
+        Some((assoc.network_acl_association_id()?.to_string(), a.network_acl_id()?.to_string()))
+    }))
+}
+
+/// Moves `subnet` to `acl`; returns the new association id.
+async fn move_subnet(p: &AwsProvider, ctx: &CallContext, subnet: &str, acl: &str) -> Result<String, ProviderError> {
+    let ec2 = p.ec2().await?;
+    let within = window(p, ctx);
+    let (association, _) = p
+        .wait_until(&format!("subnet {subnet}'s network ACL association"), within, || subnet_association(p, subnet))
+        .await?;
+    let out = p
+        .call_tolerating(within, &["InvalidNetworkAclID.NotFound"], || {
+            ec2.replace_network_acl_association().association_id(&association).network_acl_id(acl).send()
+        })
+        .await?;
+    out.new_association_id()
+        .map(str::to_string)
+        .ok_or_else(|| missing_field("ReplaceNetworkAclAssociation", "NewAssociationId"))
+}
+
+/// A custom network ACL; `subnetIds` moves subnets to it (and back to the
+/// VPC's default ACL when they leave). Do not combine `subnetIds` with
+/// `NetworkAclAssociation` resources for the same subnets: each would undo
+/// the other, as in Terraform.
+mod nacl {
+    use super::*;
+
+    pub(super) const SUPPORTED: &[&str] = &["region", "subnetIds", "tags", "vpcId"];
+
+    pub(super) async fn create(
+        p: &AwsProvider,
+        ctx: &CallContext,
+        inputs: &PropertyMap,
+    ) -> Result<String, ProviderError> {
+        let ec2 = p.ec2().await?;
+        let vpc = required_str(inputs, "vpcId")?;
+        let tags = tag_spec(ResourceType::NetworkAcl, &tags_for_create(ctx, inputs)?);
+        let out = p
+            .call_tolerating(window(p, ctx), &["InvalidVpcID.NotFound"], || {
+                ec2.create_network_acl().vpc_id(vpc).tag_specifications(tags.clone()).send()
+            })
+            .await?;
+        let id = out
+            .network_acl()
+            .and_then(|a| a.network_acl_id())
+            .ok_or_else(|| missing_field("CreateNetworkAcl", "NetworkAcl.NetworkAclId"))?
+            .to_string();
+        for subnet in optional_str_list(inputs, "subnetIds")?.unwrap_or_default() {
+            move_subnet(p, ctx, &subnet, &id).await.map_err(after_create(&id, "associating its subnets"))?;
+        }
+        Ok(id)
+    }
+
+    pub(super) async fn read(p: &AwsProvider, id: &str) -> Result<Option<PropertyMap>, ProviderError> {
+        let ec2 = p.ec2().await?;
+        let out = p.call(|| ec2.describe_network_acls().network_acl_ids(id).send()).await?;
+        let Some(a) = out.network_acls().iter().find(|a| a.network_acl_id() == Some(id)) else { return Ok(None) };
+        let mut subnets: Vec<String> =
+            a.associations().iter().filter_map(|x| x.subnet_id().map(str::to_string)).collect();
+        subnets.sort();
+        let arn = ec2_arn(p, a.owner_id(), &format!("network-acl/{id}")).await?;
+        Ok(Some(
+            Outputs::new(id, p.region().await?)
+                .string("arn", Some(arn))
+                .string("vpcId", a.vpc_id())
+                .string("ownerId", a.owner_id())
+                .value("subnetIds", super::super::string_list(&subnets))
+                .tags(tag_pairs(a.tags()))
+                .build(),
+        ))
+    }
+
+    fn list(m: &PropertyMap, key: &str) -> Vec<String> {
+        m.get(key)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    }
+
+    pub(super) async fn update(
+        p: &AwsProvider,
+        ctx: &CallContext,
+        id: &str,
+        old: &PropertyMap,
+        new: &PropertyMap,
+    ) -> Result<(), ProviderError> {
+        let (was, is) = (list(old, "subnetIds"), optional_str_list(new, "subnetIds")?.unwrap_or_default());
+        for subnet in is.iter().filter(|s| !was.contains(s)) {
+            move_subnet(p, ctx, subnet, id).await?;
+        }
+        let leaving: Vec<&String> = was.iter().filter(|s| !is.contains(s)).collect();
+        if !leaving.is_empty() {
+            let default = default_nacl(p, required_str(new, "vpcId")?).await?;
+            for subnet in leaving {
+                move_subnet(p, ctx, subnet, &default).await?;
+            }
+        }
+        apply_tags(p, ctx, id, old, new).await
+    }
+
+    pub(super) async fn delete(p: &AwsProvider, ctx: &CallContext, id: &str) -> Result<(), ProviderError> {
+        let ec2 = p.ec2().await?;
+        let Some(current) = read(p, id).await? else { return Ok(()) };
+        // AWS refuses to delete an ACL that still holds subnets: they go back
+        // to the VPC's default ACL (associations made by NetworkAclAssociation
+        // resources are deleted before the ACL they use, so none are left).
+        let subnets = list(&current, "subnetIds");
+        if !subnets.is_empty() {
+            let vpc = current.get("vpcId").and_then(Value::as_str).unwrap_or_default();
+            let default = default_nacl(p, vpc).await?;
+            for subnet in &subnets {
+                move_subnet(p, ctx, subnet, &default).await?;
+            }
+        }
+        p.call_tolerating(window(p, ctx), &["DependencyViolation"], || {
+            ec2.delete_network_acl().network_acl_id(id).send()
+        })
+        .await?;
+        Ok(())
+    }
+}
+
+/// One entry of a network ACL. The id is Terraform's import form,
+/// `<networkAclId>:<ruleNumber>:<protocol>:<egress>`. Every input forces a
+/// replacement, as in Terraform.
+mod nacl_rule {
+    use super::*;
+    use aws_sdk_ec2::types::{IcmpTypeCode, PortRange, RuleAction};
+
+    pub(super) const SUPPORTED: &[&str] = &[
+        "cidrBlock",
+        "egress",
+        "fromPort",
+        "icmpCode",
+        "icmpType",
+        "ipv6CidrBlock",
+        "networkAclId",
+        "protocol",
+        "region",
+        "ruleAction",
+        "ruleNumber",
+        "toPort",
+    ];
+
+    pub(super) fn check(inputs: &PropertyMap) -> Result<(), ProviderError> {
+        one_of(inputs, &["cidrBlock", "ipv6CidrBlock"], true)?;
+        if let Some(cidr) = check_str(inputs, "cidrBlock")? {
+            check_ipv4_cidr("cidrBlock", cidr, 0..=32)?;
+        }
+        if let Some(cidr) = check_str(inputs, "ipv6CidrBlock")? {
+            check_ipv6_cidr("ipv6CidrBlock", cidr)?;
+        }
+        match check_str(inputs, "ruleAction")? {
+            None | Some("allow" | "deny") => {}
+            Some(a) => return Err(ProviderError::invalid(format!("ruleAction {a:?} is not allow or deny"))),
+        }
+        if let Some(n) = known(inputs, "ruleNumber").map(|_| optional_i32(inputs, "ruleNumber")).transpose()?.flatten()
+        {
+            if !(1..=32766).contains(&n) {
+                return Err(ProviderError::invalid(format!("ruleNumber must be 1 to 32766, got {n}")));
+            }
+        }
+        if let Some(p) = known(inputs, "protocol") {
+            protocol_number(p)?;
+        }
+        Ok(())
+    }
+
+    /// The protocol as AWS names it: a number (`-1` for all), from a name
+    /// (`tcp`, `udp`, `icmp`, `icmpv6`, `all`) or a number.
+    pub(super) fn protocol_number(v: &Value) -> Result<String, ProviderError> {
+        let text = match (v.as_str(), v.as_f64()) {
+            (Some(s), _) => s.to_ascii_lowercase(),
+            (_, Some(n)) if n.fract() == 0.0 => format!("{}", n as i64),
+            _ => return Err(ProviderError::invalid("input protocol must be a protocol name or number")),
+        };
+        let number = match text.as_str() {
+            "all" | "-1" => "-1".to_string(),
+            "tcp" => "6".to_string(),
+            "udp" => "17".to_string(),
+            "icmp" => "1".to_string(),
+            "icmpv6" => "58".to_string(),
+            n if n.parse::<u8>().is_ok() => n.to_string(),
+            other => {
+                return Err(ProviderError::invalid(format!("protocol {other:?} is not a protocol name or number")))
+            }
+        };
+        Ok(number)
+    }
+
+    pub(super) fn id_for(inputs: &PropertyMap) -> Result<String, ProviderError> {
+        let acl = required_str(inputs, "networkAclId")?;
+        let number = optional_i32(inputs, "ruleNumber")?
+            .ok_or_else(|| ProviderError::invalid("input ruleNumber is required"))?;
+        let protocol = protocol_number(inputs.get("protocol").unwrap_or(&Value::Null))?;
+        let egress = optional_bool(inputs, "egress")?.unwrap_or(false);
+        Ok(format!("{acl}:{number}:{protocol}:{egress}"))
+    }
+
+    fn parse(id: &str) -> Result<(&str, i32, bool), ProviderError> {
+        let bad =
+            || ProviderError::invalid(format!("{id} is not a network ACL rule id (<acl>:<rule>:<protocol>:<egress>)"));
+        let mut parts = id.split(':');
+        let (acl, number, _protocol, egress) = (parts.next(), parts.next(), parts.next(), parts.next());
+        let acl = acl.ok_or_else(bad)?;
+        let number = number.and_then(|n| n.parse().ok()).ok_or_else(bad)?;
+        let egress = egress.and_then(|e| e.parse().ok()).ok_or_else(bad)?;
+        Ok((acl, number, egress))
+    }
+
+    pub(super) async fn create(
+        p: &AwsProvider,
+        ctx: &CallContext,
+        inputs: &PropertyMap,
+    ) -> Result<String, ProviderError> {
+        let ec2 = p.ec2().await?;
+        let id = id_for(inputs)?;
+        let (acl, number, egress) = parse(&id)?;
+        let protocol = protocol_number(inputs.get("protocol").unwrap_or(&Value::Null))?;
+        let ports = match (optional_i32(inputs, "fromPort")?, optional_i32(inputs, "toPort")?) {
+            (None, None) => None,
+            (from, to) => Some(PortRange::builder().set_from(from).set_to(to).build()),
+        };
+        let icmp = match (optional_i32(inputs, "icmpType")?, optional_i32(inputs, "icmpCode")?) {
+            (None, None) => None,
+            (kind, code) => Some(IcmpTypeCode::builder().set_type(kind).set_code(code).build()),
+        };
+        let action = RuleAction::from(required_str(inputs, "ruleAction")?);
+        let cidr = optional_str(inputs, "cidrBlock")?.map(str::to_string);
+        let ipv6 = optional_str(inputs, "ipv6CidrBlock")?.map(str::to_string);
+        p.call_tolerating(window(p, ctx), &["InvalidNetworkAclID.NotFound"], || {
+            ec2.create_network_acl_entry()
+                .network_acl_id(acl)
+                .rule_number(number)
+                .egress(egress)
+                .protocol(&protocol)
+                .rule_action(action.clone())
+                .set_cidr_block(cidr.clone())
+                .set_ipv6_cidr_block(ipv6.clone())
+                .set_port_range(ports.clone())
+                .set_icmp_type_code(icmp.clone())
+                .send()
+        })
+        .await?;
+        Ok(id)
+    }
+
+    pub(super) async fn read(p: &AwsProvider, id: &str) -> Result<Option<PropertyMap>, ProviderError> {
+        let ec2 = p.ec2().await?;
+        let (acl, number, egress) = parse(id)?;
+        let out = p.call(|| ec2.describe_network_acls().network_acl_ids(acl).send()).await?;
+        let Some(a) = out.network_acls().iter().find(|a| a.network_acl_id() == Some(acl)) else { return Ok(None) };
+        let Some(e) = a.entries().iter().find(|e| e.rule_number() == Some(number) && e.egress() == Some(egress)) else {
+            return Ok(None);
+        };
+        Ok(Some(
+            Outputs::new(id, p.region().await?)
+                .string("networkAclId", Some(acl))
+                .int("ruleNumber", Some(i64::from(number)))
+                .bool("egress", Some(egress))
+                .string("protocol", e.protocol())
+                .string("ruleAction", e.rule_action().map(|a| a.as_str()))
+                .string("cidrBlock", e.cidr_block())
+                .string("ipv6CidrBlock", e.ipv6_cidr_block())
+                .int("fromPort", e.port_range().and_then(|r| r.from()).map(i64::from))
+                .int("toPort", e.port_range().and_then(|r| r.to()).map(i64::from))
+                .int("icmpType", e.icmp_type_code().and_then(|c| c.r#type()).map(i64::from))
+                .int("icmpCode", e.icmp_type_code().and_then(|c| c.code()).map(i64::from))
+                .build(),
+        ))
+    }
+
+    pub(super) async fn delete(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
+        let ec2 = p.ec2().await?;
+        let (acl, number, egress) = parse(id)?;
+        if read(p, id).await?.is_none() {
+            return Ok(());
+        }
+        p.call(|| ec2.delete_network_acl_entry().network_acl_id(acl).rule_number(number).egress(egress).send()).await?;
+        Ok(())
+    }
+}
+
+/// A subnet's association with a network ACL. The id is the association id
+/// AWS gives when the subnet moves to the ACL; deleting moves the subnet back
+/// to its VPC's default ACL (a subnet always has one), as Terraform does.
+/// Both inputs force a replacement, as in Terraform.
+mod nacl_association {
+    use super::*;
+
+    pub(super) const SUPPORTED: &[&str] = &["networkAclId", "region", "subnetId"];
+
+    pub(super) async fn create(
+        p: &AwsProvider,
+        ctx: &CallContext,
+        inputs: &PropertyMap,
+    ) -> Result<String, ProviderError> {
+        move_subnet(p, ctx, required_str(inputs, "subnetId")?, required_str(inputs, "networkAclId")?).await
+    }
+
+    async fn find(p: &AwsProvider, id: &str) -> Result<Option<(String, String)>, ProviderError> {
+        let ec2 = p.ec2().await?;
+        let out =
+            p.call(|| ec2.describe_network_acls().filters(filter("association.association-id", id)).send()).await?;
+        Ok(out.network_acls().iter().find_map(|a| {
+            let assoc = a.associations().iter().find(|x| x.network_acl_association_id() == Some(id))?;
+            Some((a.network_acl_id()?.to_string(), assoc.subnet_id()?.to_string()))
+        }))
+    }
+
+    pub(super) async fn read(p: &AwsProvider, id: &str) -> Result<Option<PropertyMap>, ProviderError> {
+        let Some((acl, subnet)) = find(p, id).await? else { return Ok(None) };
+        Ok(Some(
+            Outputs::new(id, p.region().await?)
+                .string("networkAclId", Some(acl))
+                .string("subnetId", Some(subnet))
+                .build(),
+        ))
+    }
+
+    /// The subnet's association, when it is with the input ACL.
+    pub(super) async fn find_by_inputs(p: &AwsProvider, inputs: &PropertyMap) -> Result<Vec<String>, ProviderError> {
+        let acl = required_str(inputs, "networkAclId")?;
+        Ok(subnet_association(p, required_str(inputs, "subnetId")?)
+            .await?
+            .filter(|(_, holder)| holder == acl)
+            .map(|(id, _)| id)
+            .into_iter()
+            .collect())
+    }
+
+    pub(super) async fn delete(p: &AwsProvider, ctx: &CallContext, id: &str) -> Result<(), ProviderError> {
+        let Some((_, subnet)) = find(p, id).await? else { return Ok(()) };
+        let ec2 = p.ec2().await?;
+        let out = p.call(|| ec2.describe_subnets().subnet_ids(&subnet).send()).await?;
+        let vpc = out
+            .subnets()
+            .first()
+            .and_then(|s| s.vpc_id())
+            .ok_or_else(|| missing_field("DescribeSubnets", "Subnet.VpcId"))?
+            .to_string();
+        let default = default_nacl(p, &vpc).await?;
+        move_subnet(p, ctx, &subnet, &default).await.map(drop)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2446,6 +3007,33 @@ mod tests {
         assert!(check_ipv4_cidr("cidrIpv4", "0.0.0.0/0", 0..=32).is_ok());
         assert!(check_ipv6_cidr("cidrIpv6", "::/0").is_ok());
         assert!(check_ipv6_cidr("cidrIpv6", "2001:db8::1/56").is_err());
+    }
+
+    #[test]
+    fn nacl_rules_and_flow_logs_are_checked() {
+        assert_eq!(nacl_rule::protocol_number(&Value::from("TCP")).unwrap(), "6");
+        assert_eq!(nacl_rule::protocol_number(&Value::from("all")).unwrap(), "-1");
+        assert_eq!(nacl_rule::protocol_number(&Value::from(17)).unwrap(), "17");
+        assert!(nacl_rule::protocol_number(&Value::from("carrier-pigeon")).is_err());
+        let rule = |cidr: &str| {
+            vec![
+                ("networkAclId", Value::from("acl-1")),
+                ("ruleNumber", Value::from(100)),
+                ("protocol", Value::from("tcp")),
+                ("ruleAction", Value::from("allow")),
+                ("cidrBlock", Value::from(cidr)),
+            ]
+        };
+        assert!(check(NACL_RULE, rule("10.0.0.0/8")).is_ok());
+        assert!(check(NACL_RULE, rule("10.0.0.1/8")).is_err());
+        let to_logs = vec![
+            ("vpcId", Value::from("vpc-1")),
+            ("logDestination", Value::from("arn:aws:logs:us-east-1:1:log-group:x")),
+        ];
+        assert!(check(FLOW_LOG, to_logs).unwrap_err().message.contains("iamRoleArn"));
+        let nowhere =
+            vec![("logDestinationType", Value::from("s3")), ("logDestination", Value::from("arn:aws:s3:::b"))];
+        assert!(check(FLOW_LOG, nowhere).is_err());
     }
 
     #[test]

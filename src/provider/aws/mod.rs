@@ -50,6 +50,8 @@ mod sns;
 mod route53;
 // EC2 Auto Scaling.
 mod autoscaling;
+// Parameter Store.
+mod ssm;
 
 pub use cloudwatch::CloudWatchAlarms;
 
@@ -92,6 +94,7 @@ static SERVICES: &[&dyn Service] = &[
     &s3::S3,
     &route53::Route53,
     &autoscaling::AutoScaling,
+    &ssm::Ssm,
 ];
 
 /// What one service module implements for the type tokens it owns. Inputs
@@ -301,6 +304,7 @@ struct Clients {
     s3: OnceLock<aws_sdk_s3::Client>,
     route53: OnceLock<aws_sdk_route53::Client>,
     autoscaling: OnceLock<aws_sdk_autoscaling::Client>,
+    ssm: OnceLock<aws_sdk_ssm::Client>,
 }
 
 /// One region's (and profile's) view of AWS.
@@ -456,6 +460,12 @@ impl AwsProvider {
     pub async fn autoscaling(&self) -> Result<&aws_sdk_autoscaling::Client, ProviderError> {
         let config = self.sdk_config().await?;
         Ok(self.clients.autoscaling.get_or_init(|| aws_sdk_autoscaling::Client::new(config)))
+    }
+
+    /// The SSM client.
+    pub async fn ssm(&self) -> Result<&aws_sdk_ssm::Client, ProviderError> {
+        let config = self.sdk_config().await?;
+        Ok(self.clients.ssm.get_or_init(|| aws_sdk_ssm::Client::new(config)))
     }
 
     /// The caller's account id (STS GetCallerIdentity, asked once).

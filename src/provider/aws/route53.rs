@@ -8,12 +8,14 @@
 //! after it with ChangeTagsForResource; zone names are not unique (two zones
 //! may both be `example.com`), so adoption looks for the URN tag among the
 //! zones of the input name. `comment` defaults to pulumi-aws's
-//! `Managed by Pulumi` and changes in place. `forceDestroy: true` is refused:
-//! `delete` only receives the recorded outputs, which cannot carry an input
-//! AWS does not store, so deleting a zone that still holds records fails
-//! with AWS's `HostedZoneNotEmpty` — delete the records first (the engine
-//! does, when they are resources of the same stack). Private zones (`vpcs`)
-//! are not implemented.
+//! `Managed by Pulumi` and changes in place. `forceDestroy` only matters when
+//! the zone is deleted, and `delete` sees only recorded outputs, which `read`
+//! must rebuild from AWS alone; AWS does not record it, so tapctl keeps it in
+//! a tag of its own on the zone, [`FORCE_DESTROY_TAG`], kept out of
+//! `tags`/`tagsAll`. With it, `delete` first deletes every record set but
+//! the zone's own SOA and apex NS (as Terraform does); without it, deleting
+//! a zone that still holds records fails with AWS's `HostedZoneNotEmpty`.
+//! Private zones (`vpcs`) are not implemented.
 //!
 //! **Record.** The id is Terraform's `<zoneId>_<name>_<type>[_<setIdentifier>]`
 //! with `name` as the program gives it (lowercase, without a trailing dot);
@@ -44,6 +46,9 @@ use crate::model::{PropertyMap, Value};
 use crate::provider::{CallContext, Created, ErrorKind, ProviderError, URN_TAG};
 
 const ZONE: &str = "aws:route53/zone:Zone";
+
+/// The tag in which tapctl keeps a zone's `forceDestroy` (`true`/`false`).
+pub const FORCE_DESTROY_TAG: &str = "tapctl:force-destroy";
 const RECORD: &str = "aws:route53/record:Record";
 
 /// pulumi-aws's default zone comment.
@@ -105,10 +110,10 @@ impl Service for Route53 {
         p: &AwsProvider,
         ctx: &CallContext,
         id: &str,
-        _outputs: &PropertyMap,
+        outputs: &PropertyMap,
     ) -> Result<(), ProviderError> {
         let deleted = match ctx.token.as_str() {
-            ZONE => zone::delete(p, id).await,
+            ZONE => zone::delete(p, ctx, id, outputs).await,
             _ => record::delete(p, ctx, id).await,
         };
         gone_is_ok(deleted)
@@ -197,11 +202,8 @@ mod zone {
                 return Err(ProviderError::invalid("comment must have at most 256 characters"));
             }
         }
-        if known(inputs, "forceDestroy").and_then(Value::as_bool) == Some(true) {
-            return Err(ProviderError::invalid(
-                "forceDestroy: true is not implemented (deleting a zone's records at delete needs the input, \
-                 which AWS does not record); delete the records as resources first",
-            ));
+        if known(inputs, "tags").and_then(Value::as_object).is_some_and(|t| t.contains_key(FORCE_DESTROY_TAG)) {
+            return Err(ProviderError::invalid(format!("tag {FORCE_DESTROY_TAG} is reserved for tapctl")));
         }
         Ok(())
     }
@@ -236,12 +238,18 @@ mod zone {
             .await?;
         let zone = out.hosted_zone().ok_or_else(|| missing_field("CreateHostedZone", "HostedZone"))?;
         let id = zone.id().trim_start_matches("/hostedzone/").to_string();
-        let tags = tags_for_create(ctx, inputs)?;
+        let mut tags = tags_for_create(ctx, inputs)?;
+        tags.push(force_destroy_tag(inputs)?);
         change_tags(p, &id, &tags, &[]).await.map_err(after_create(&id, "tagging it"))?;
         if let Some(change) = out.change_info() {
             wait_insync(p, ctx, change.id()).await.map_err(after_create(&id, "waiting for it"))?;
         }
         Ok(id)
+    }
+
+    fn force_destroy_tag(inputs: &PropertyMap) -> Result<(String, String), ProviderError> {
+        let force = optional_bool(inputs, "forceDestroy")?.unwrap_or(false);
+        Ok((FORCE_DESTROY_TAG.to_string(), force.to_string()))
     }
 
     /// Adds `set` and removes `remove` (ChangeTagsForResource takes at most
@@ -316,7 +324,9 @@ mod zone {
             .and_then(|r| r.resource_records().first())
             .and_then(|r| r.value().split_whitespace().next())
             .map(|ns| ns.trim_end_matches('.').to_string());
-        let tags = tags(p, id).await?;
+        let mut tags = tags(p, id).await?;
+        let force = tags.iter().find(|(k, _)| k == FORCE_DESTROY_TAG).map(|(_, v)| v == "true");
+        tags.retain(|(k, _)| k != FORCE_DESTROY_TAG);
         let arn = format!("arn:{}:route53:::hostedzone/{id}", partition(p.region().await?));
         Ok(Some(
             Outputs::default()
@@ -328,6 +338,7 @@ mod zone {
                 .string("delegationSetId", out.delegation_set().and_then(|d| d.id()).filter(|d| !d.is_empty()))
                 .value("nameServers", super::super::string_list(&name_servers))
                 .string("primaryNameServer", primary)
+                .bool("forceDestroy", Some(force.unwrap_or(false)))
                 .tags(tags)
                 .build(),
         ))
@@ -345,12 +356,77 @@ mod zone {
         if old.get("comment").and_then(Value::as_str) != Some(comment) {
             p.call(|| r53.update_hosted_zone_comment().id(id).comment(comment).send()).await?;
         }
-        let changes = tag_changes(ctx, old, new)?;
+        let mut changes = tag_changes(ctx, old, new)?;
+        let wanted = force_destroy_tag(new)?;
+        if old.get("forceDestroy").and_then(Value::as_bool).map(|b| b.to_string()) != Some(wanted.1.clone()) {
+            changes.set.push(wanted);
+        }
         change_tags(p, id, &changes.set, &changes.remove).await
     }
 
-    pub(super) async fn delete(p: &AwsProvider, id: &str) -> Result<(), ProviderError> {
+    /// Deletes every record set of the zone but its SOA and apex NS, in
+    /// batches, each waited out.
+    async fn purge(p: &AwsProvider, ctx: &CallContext, id: &str) -> Result<(), ProviderError> {
         let r53 = p.route53().await?;
+        let zone = zone_name(p, id).await?;
+        let mut doomed = Vec::new();
+        let (mut name, mut kind, mut set_id): (Option<String>, Option<RrType>, Option<String>) = (None, None, None);
+        loop {
+            let out = p
+                .call(|| {
+                    r53.list_resource_record_sets()
+                        .hosted_zone_id(id)
+                        .set_start_record_name(name.clone())
+                        .set_start_record_type(kind.clone())
+                        .set_start_record_identifier(set_id.clone())
+                        .send()
+                })
+                .await?;
+            doomed.extend(
+                out.resource_record_sets()
+                    .iter()
+                    .filter(|r| {
+                        !(r.r#type() == &RrType::Soa || (r.r#type() == &RrType::Ns && normalize(r.name()) == zone))
+                    })
+                    .cloned(),
+            );
+            if !out.is_truncated() {
+                break;
+            }
+            name = out.next_record_name().map(str::to_string);
+            kind = out.next_record_type().cloned();
+            set_id = out.next_record_identifier().map(str::to_string);
+        }
+        for batch in doomed.chunks(100) {
+            let changes = batch
+                .iter()
+                .map(|set| Change::builder().action(ChangeAction::Delete).resource_record_set(set.clone()).build())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| ProviderError::invalid(format!("record set: {e}")))?;
+            let batch = ChangeBatch::builder()
+                .set_changes(Some(changes))
+                .build()
+                .map_err(|e| ProviderError::invalid(format!("{e}")))?;
+            let out = p
+                .call(|| r53.change_resource_record_sets().hosted_zone_id(id).change_batch(batch.clone()).send())
+                .await?;
+            if let Some(info) = out.change_info() {
+                wait_insync(p, ctx, info.id()).await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) async fn delete(
+        p: &AwsProvider,
+        ctx: &CallContext,
+        id: &str,
+        outputs: &PropertyMap,
+    ) -> Result<(), ProviderError> {
+        let r53 = p.route53().await?;
+        if outputs.get("forceDestroy").and_then(Value::as_bool) == Some(true) {
+            purge(p, ctx, id).await?;
+        }
         p.call(|| r53.delete_hosted_zone().id(id).send()).await?;
         Ok(())
     }
@@ -744,7 +820,10 @@ mod tests {
         assert!(Route53.check(RECORD, &base(vec![("type", "BOGUS".into())])).is_err());
         assert!(Route53.check(ZONE, &map(vec![("name", "example.com".into())])).is_ok());
         let destroy = map(vec![("name", "example.com".into()), ("forceDestroy", true.into())]);
-        assert!(Route53.check(ZONE, &destroy).is_err());
+        assert!(Route53.check(ZONE, &destroy).is_ok());
+        let reserved =
+            map(vec![("name", "example.com".into()), ("tags", Value::object([(FORCE_DESTROY_TAG, "true")]))]);
+        assert!(Route53.check(ZONE, &reserved).is_err());
         assert!(Route53.check(ZONE, &map(vec![("name", "a..b".into())])).is_err());
     }
 }

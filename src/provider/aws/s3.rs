@@ -1,6 +1,6 @@
 //! S3 kinds: bucket (name and tags) and its configuration resources —
-//! versioning, default encryption, public access block, lifecycle, policy and
-//! replication.
+//! versioning, default encryption, public access block, lifecycle, policy
+//! and replication.
 //!
 //! The id is the bucket name, as in pulumi-aws. CreateBucket takes no tags,
 //! so the URN tag follows right after it with PutBucketTagging; a create
@@ -24,12 +24,6 @@
 //! S3's default SSE-S3 encryption, which AWS then reports as a configuration.
 //! `BucketLifecycleConfiguration` reads `transitionDefaultMinimumObjectSize`
 //! back from S3; `timeouts` is not implemented.
-//! `BucketReplicationConfig` implements the rules a whole-bucket or
-//! prefix replication needs (`id`, `status`, `priority`, `filter.prefix`,
-//! `deleteMarkerReplication`, `destination.bucket` / `storageClass`); the
-//! destination may be in another region (another provider's bucket), and
-//! both buckets must have versioning enabled before it is put. `token`
-//! (object lock) is not implemented.
 
 use async_trait::async_trait;
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration, Tag, Tagging};
@@ -557,11 +551,14 @@ mod config {
 
     // -- replication --------------------------------------------------------
 
-    pub(super) mod replication {
+    /// Replication to other buckets (S3 wants versioning on both sides). A
+    /// rule's `filter` is a prefix or a tag; `deleteMarkerReplication`,
+    /// destination storage class and replica KMS key are implemented.
+    mod replication {
         use super::*;
         use aws_sdk_s3::types::{
-            DeleteMarkerReplication, DeleteMarkerReplicationStatus, Destination, ReplicationConfiguration,
-            ReplicationRule, ReplicationRuleFilter, ReplicationRuleStatus, StorageClass,
+            DeleteMarkerReplication, DeleteMarkerReplicationStatus, Destination, EncryptionConfiguration,
+            ReplicationConfiguration, ReplicationRule, ReplicationRuleFilter, ReplicationRuleStatus, StorageClass,
         };
 
         pub(in super::super) static CONFIG: Config = Config {
@@ -572,81 +569,92 @@ mod config {
             delete: |p, bucket| Box::pin(delete(p, bucket)),
         };
 
-        const RULE_KEYS: &[&str] = &["deleteMarkerReplication", "destination", "filter", "id", "priority", "status"];
-        const STATUSES: &[&str] = &["Enabled", "Disabled"];
-
-        pub(in super::super) fn check(inputs: &PropertyMap) -> Result<(), ProviderError> {
+        fn check(inputs: &PropertyMap) -> Result<(), ProviderError> {
             if known(inputs, "rules").is_none() {
                 return Ok(());
             }
-            let rules = object_list(inputs, "rules")?;
-            if rules.is_empty() {
-                return Err(ProviderError::invalid("rules must hold at least one rule"));
-            }
-            for (i, rule) in rules.into_iter().enumerate() {
+            for (i, rule) in object_list(inputs, "rules")?.into_iter().enumerate() {
                 let path = format!("rules[{i}]");
-                only_keys(rule, &path, RULE_KEYS)?;
-                if !rule.contains_key("status") || !rule.contains_key("destination") {
-                    return Err(ProviderError::invalid(format!("{path} needs status and destination")));
-                }
-                one_of(rule.get("status"), &format!("{path}.status"), STATUSES)?;
-                if let Some(d) = rule.get("destination").and_then(Value::as_object) {
-                    only_keys(d, &format!("{path}.destination"), &["bucket", "storageClass"])?;
-                    if !d.contains_key("bucket") {
-                        return Err(ProviderError::invalid(format!("{path}.destination needs bucket (an ARN)")));
-                    }
-                    if let Some(b) = d.get("bucket").filter(|v| !v.contains_unknown()).and_then(Value::as_str) {
-                        if !b.starts_with("arn:") {
-                            return Err(ProviderError::invalid(format!(
-                                "{path}.destination.bucket {b:?} must be the bucket's ARN (arn:aws:s3:::name)"
-                            )));
-                        }
-                    }
-                }
+                only_keys(
+                    rule,
+                    &path,
+                    &["deleteMarkerReplication", "destination", "filter", "id", "priority", "status"],
+                )?;
+                one_of(rule.get("status"), &format!("{path}.status"), &["Enabled", "Disabled"])?;
                 if let Some(f) = rule.get("filter").and_then(Value::as_object) {
-                    only_keys(f, &format!("{path}.filter"), &["prefix"])?;
+                    only_keys(f, &format!("{path}.filter"), &["prefix", "tag"])?;
                 }
-                if let Some(m) = rule.get("deleteMarkerReplication").and_then(Value::as_object) {
-                    only_keys(m, &format!("{path}.deleteMarkerReplication"), &["status"])?;
-                    one_of(m.get("status"), &format!("{path}.deleteMarkerReplication.status"), STATUSES)?;
+                match rule.get("destination").and_then(Value::as_object) {
+                    Some(d) => only_keys(
+                        d,
+                        &format!("{path}.destination"),
+                        &["bucket", "encryptionConfiguration", "storageClass"],
+                    )?,
+                    None if !rule.get("destination").is_some_and(Value::contains_unknown) => {
+                        return Err(ProviderError::invalid(format!("{path}.destination is required")))
+                    }
+                    None => {}
                 }
             }
             Ok(())
         }
 
         fn rule(r: &PropertyMap) -> Result<ReplicationRule, ProviderError> {
-            let d = optional_object(r, "destination")?.ok_or_else(missing_destination)?;
+            let d = optional_object(r, "destination")?
+                .ok_or_else(|| ProviderError::invalid("input destination is required"))?;
+            let nest = nested("destination");
+            let encryption = match optional_object(d, "encryptionConfiguration").map_err(&nest)? {
+                Some(e) => Some(
+                    EncryptionConfiguration::builder()
+                        .set_replica_kms_key_id(
+                            optional_str(e, "replicaKmsKeyId")
+                                .map_err(nested("destination.encryptionConfiguration"))?
+                                .map(str::to_string),
+                        )
+                        .build(),
+                ),
+                None => None,
+            };
             let destination = Destination::builder()
-                .bucket(required_str(d, "bucket").map_err(nested("destination"))?)
-                .set_storage_class(
-                    optional_str(d, "storageClass").map_err(nested("destination"))?.map(StorageClass::from),
-                )
+                .bucket(required_str(d, "bucket").map_err(&nest)?)
+                .set_storage_class(optional_str(d, "storageClass").map_err(&nest)?.map(StorageClass::from))
+                .set_encryption_configuration(encryption)
                 .build()
                 .map_err(build_error("destination"))?;
-            // The current (V2) schema: a filter, and delete markers said either way.
-            let prefix = match optional_object(r, "filter")? {
-                Some(f) => optional_str(f, "prefix").map_err(nested("filter"))?.unwrap_or_default().to_string(),
-                None => String::new(),
+            let filter = match optional_object(r, "filter")? {
+                Some(f) => {
+                    let tag = match optional_object(f, "tag").map_err(nested("filter"))? {
+                        Some(t) => Some(
+                            aws_sdk_s3::types::Tag::builder()
+                                .key(required_str(t, "key").map_err(nested("filter.tag"))?)
+                                .value(required_str(t, "value").map_err(nested("filter.tag"))?)
+                                .build()
+                                .map_err(build_error("filter.tag"))?,
+                        ),
+                        None => None,
+                    };
+                    ReplicationRuleFilter::builder()
+                        .set_prefix(optional_str(f, "prefix").map_err(nested("filter"))?.map(str::to_string))
+                        .set_tag(tag)
+                        .build()
+                }
+                None => ReplicationRuleFilter::builder().prefix("").build(),
             };
-            let markers = match optional_object(r, "deleteMarkerReplication")? {
-                Some(m) => optional_str(m, "status").map_err(nested("deleteMarkerReplication"))?.unwrap_or("Disabled"),
+            let marker = match optional_object(r, "deleteMarkerReplication")? {
+                Some(m) => required_str(m, "status").map_err(nested("deleteMarkerReplication"))?,
                 None => "Disabled",
             };
             ReplicationRule::builder()
                 .set_id(optional_str(r, "id")?.map(str::to_string))
-                .priority(optional_i32(r, "priority")?.unwrap_or(0))
+                .set_priority(optional_i32(r, "priority")?)
                 .status(ReplicationRuleStatus::from(required_str(r, "status")?))
-                .filter(ReplicationRuleFilter::builder().prefix(prefix).build())
-                .delete_marker_replication(
-                    DeleteMarkerReplication::builder().status(DeleteMarkerReplicationStatus::from(markers)).build(),
-                )
+                .filter(filter)
                 .destination(destination)
+                .delete_marker_replication(
+                    DeleteMarkerReplication::builder().status(DeleteMarkerReplicationStatus::from(marker)).build(),
+                )
                 .build()
-                .map_err(build_error("rules[]"))
-        }
-
-        fn missing_destination() -> ProviderError {
-            ProviderError::invalid("rules[].destination is required")
+                .map_err(build_error("rule"))
         }
 
         async fn put(
@@ -656,20 +664,21 @@ mod config {
             inputs: &PropertyMap,
         ) -> Result<(), ProviderError> {
             let s3 = p.s3().await?;
-            let mut rules = Vec::new();
-            for (i, r) in object_list(inputs, "rules")?.into_iter().enumerate() {
-                rules.push(rule(r).map_err(nested(&format!("rules[{i}]")))?);
-            }
+            let rules = object_list(inputs, "rules")?
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| rule(r).map_err(nested(&format!("rules[{i}]"))))
+                .collect::<Result<Vec<_>, _>>()?;
             let config = ReplicationConfiguration::builder()
                 .role(required_str(inputs, "role")?)
                 .set_rules(Some(rules))
                 .build()
-                .map_err(build_error("replication configuration"))?;
+                .map_err(build_error("rules"))?;
             // A role created a moment ago can be unknown to S3 for a while.
             crate::provider::aws::iam::tolerating_message(
                 p,
                 crate::provider::aws::window(p, ctx),
-                "InvalidRequest",
+                "InvalidArgument",
                 "role",
                 || s3.put_bucket_replication().bucket(bucket).replication_configuration(config.clone()).send(),
             )
@@ -677,36 +686,47 @@ mod config {
             Ok(())
         }
 
-        fn rule_output(r: &ReplicationRule) -> Value {
-            let mut out: Vec<(&str, Value)> = vec![("status", Value::from(r.status().as_str()))];
-            if let Some(id) = r.id() {
-                out.push(("id", Value::from(id)));
-            }
-            if let Some(n) = r.priority() {
-                out.push(("priority", Value::from(n)));
-            }
-            if let Some(f) = r.filter() {
-                let prefix = f.prefix().filter(|p| !p.is_empty());
-                out.push(("filter", Value::object(prefix.map(|p| ("prefix", Value::from(p))))));
-            }
-            if let Some(m) = r.delete_marker_replication().and_then(|m| m.status()) {
-                out.push(("deleteMarkerReplication", Value::object([("status", m.as_str())])));
-            }
-            if let Some(d) = r.destination() {
-                let mut dest = vec![("bucket", Value::from(d.bucket()))];
-                if let Some(c) = d.storage_class() {
-                    dest.push(("storageClass", Value::from(c.as_str())));
-                }
-                out.push(("destination", Value::object(dest)));
-            }
-            Value::object(out)
-        }
-
         async fn read(p: &AwsProvider, bucket: &str) -> Result<Option<PropertyMap>, ProviderError> {
             let s3 = p.s3().await?;
             let out = p.call(|| s3.get_bucket_replication().bucket(bucket).send()).await?;
             let Some(c) = out.replication_configuration() else { return Ok(None) };
-            let rules: Vec<Value> = c.rules().iter().map(rule_output).collect();
+            let rules: Vec<Value> = c
+                .rules()
+                .iter()
+                .map(|r| {
+                    let mut rule: Vec<(&str, Value)> = vec![("status", Value::from(r.status().as_str()))];
+                    if let Some(id) = r.id() {
+                        rule.push(("id", Value::from(id)));
+                    }
+                    if let Some(n) = r.priority() {
+                        rule.push(("priority", Value::from(n)));
+                    }
+                    if let Some(f) = r.filter() {
+                        let mut filter: Vec<(&str, Value)> = Vec::new();
+                        if let Some(prefix) = f.prefix().filter(|p| !p.is_empty()) {
+                            filter.push(("prefix", Value::from(prefix)));
+                        }
+                        if let Some(t) = f.tag() {
+                            filter.push(("tag", Value::object([("key", t.key()), ("value", t.value())])));
+                        }
+                        rule.push(("filter", Value::object(filter)));
+                    }
+                    if let Some(d) = r.destination() {
+                        let mut dest: Vec<(&str, Value)> = vec![("bucket", Value::from(d.bucket()))];
+                        if let Some(c) = d.storage_class() {
+                            dest.push(("storageClass", Value::from(c.as_str())));
+                        }
+                        if let Some(k) = d.encryption_configuration().and_then(|e| e.replica_kms_key_id()) {
+                            dest.push(("encryptionConfiguration", Value::object([("replicaKmsKeyId", k)])));
+                        }
+                        rule.push(("destination", Value::object(dest)));
+                    }
+                    if let Some(m) = r.delete_marker_replication().and_then(|m| m.status()) {
+                        rule.push(("deleteMarkerReplication", Value::object([("status", m.as_str())])));
+                    }
+                    Value::object(rule)
+                })
+                .collect();
             Ok(Some(
                 base(bucket, p.region().await?)
                     .string("role", Some(c.role()))

@@ -29,6 +29,10 @@ const INGRESS: &str = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule
 const EGRESS: &str = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
 const PEERING: &str = "aws:ec2/vpcPeeringConnection:VpcPeeringConnection";
 const LAUNCH_TEMPLATE: &str = "aws:ec2/launchTemplate:LaunchTemplate";
+const FLOW_LOG: &str = "aws:ec2/flowLog:FlowLog";
+const NACL: &str = "aws:ec2/networkAcl:NetworkAcl";
+const NACL_RULE: &str = "aws:ec2/networkAclRule:NetworkAclRule";
+const NACL_ASSOCIATION: &str = "aws:ec2/networkAclAssociation:NetworkAclAssociation";
 
 fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
@@ -696,5 +700,145 @@ async fn launch_template_lifecycle_versions_in_place() {
     )
     .await;
     env.remove(SG, "web-sg", &sg).await;
+    env.remove(VPC, "vpc", &vpc).await;
+}
+
+/// A VPC flow log to S3; only its tags change in place.
+#[tokio::test]
+async fn flow_log_lifecycle() {
+    let env = Env::start().await;
+    let vpc = vpc(&env, "vpc", "10.50.0.0/16").await;
+    let bucket =
+        env.given("aws:s3/bucket:Bucket", "flow-logs", props(vec![("bucket", "tap-test-flow-logs".into())])).await;
+    let inputs = |tag: &str| {
+        props(vec![
+            ("vpcId", vpc.id.as_str().into()),
+            ("trafficType", "REJECT".into()),
+            ("logDestinationType", "s3".into()),
+            ("logDestination", "arn:aws:s3:::tap-test-flow-logs".into()),
+            ("maxAggregationInterval", 60.into()),
+            ("tags", tags(&[("Name", tag)])),
+        ])
+    };
+    let env = &env;
+    let vpc_id = vpc.id.clone();
+    env.lifecycle(FLOW_LOG, "vpc-flow-log", inputs("a"), inputs("b"), |created, updated| async move {
+        let o = &created.outputs;
+        assert!(created.id.starts_with("fl-"), "{}", created.id);
+        assert_eq!(out(o, "vpcId"), vpc_id);
+        assert_eq!(out(o, "trafficType"), "REJECT");
+        assert_eq!(out(o, "logDestinationType"), "s3");
+        assert_eq!(out(o, "logDestination"), "arn:aws:s3:::tap-test-flow-logs");
+        assert!(out(o, "arn").ends_with(&format!(":vpc-flow-log/{}", created.id)));
+        assert_eq!(updated["tags"], tags(&[("Name", "b")]));
+        let keys: Vec<String> = cloud_tags(env, &created.id).await.into_iter().map(|(k, _)| k).collect();
+        assert!(keys.contains(&URN_TAG.to_string()), "{keys:?}");
+    })
+    .await;
+    env.remove("aws:s3/bucket:Bucket", "flow-logs", &bucket).await;
+    env.remove(VPC, "vpc", &vpc).await;
+}
+
+/// The network ACL of the subnet `subnet` now.
+async fn acl_of(env: &Env, subnet: &str) -> String {
+    let out = env.ec2.describe_network_acls().filters(filter("association.subnet-id", subnet)).send().await.unwrap();
+    out.network_acls()[0].network_acl_id().unwrap().to_string()
+}
+
+/// Subnets move to the ACL in place, and back to the VPC's default ACL when
+/// they leave it or it is deleted.
+#[tokio::test]
+async fn network_acl_lifecycle_moves_subnets() {
+    let env = Env::start().await;
+    let vpc = vpc(&env, "vpc", "10.60.0.0/16").await;
+    let a = subnet(&env, "a", &vpc.id, "10.60.1.0/24").await;
+    let b = subnet(&env, "b", &vpc.id, "10.60.2.0/24").await;
+    let default = acl_of(&env, &a.id).await;
+    let inputs = |subnets: &[&str], tag: &str| {
+        props(vec![
+            ("vpcId", vpc.id.as_str().into()),
+            ("subnetIds", Value::array(subnets.iter().copied())),
+            ("tags", tags(&[("Name", tag)])),
+        ])
+    };
+    let env = &env;
+    let (a_id, b_id, default_ref) = (a.id.clone(), b.id.clone(), default.clone());
+    let (created, _) = env
+        .lifecycle(NACL, "private-acl", inputs(&[&a.id], "a"), inputs(&[&b.id], "b"), |created, updated| async move {
+            let o = &created.outputs;
+            assert!(created.id.starts_with("acl-"), "{}", created.id);
+            assert_eq!(o["subnetIds"], Value::array([a_id.as_str()]));
+            assert!(out(o, "arn").ends_with(&format!(":network-acl/{}", created.id)));
+            assert_eq!(updated["subnetIds"], Value::array([b_id.as_str()]));
+            assert_eq!(acl_of(env, &b_id).await, created.id);
+            assert_eq!(acl_of(env, &a_id).await, default_ref, "a left for the default ACL");
+            let found = env.provider.find(&ctx(NACL, "private-acl"), &inputs(&[], "x")).await.unwrap();
+            assert_eq!(found.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), vec![created.id.as_str()]);
+        })
+        .await;
+    assert_ne!(created.id, default);
+    assert_eq!(acl_of(env, &b.id).await, default, "the delete moved b back");
+    env.remove(SUBNET, "b", &b).await;
+    env.remove(SUBNET, "a", &a).await;
+    env.remove(VPC, "vpc", &vpc).await;
+}
+
+/// Rules and associations have no in-place changes (every input replaces,
+/// as in Terraform): create, read, delete, read nothing, delete again.
+#[tokio::test]
+async fn network_acl_rules_and_associations() {
+    let env = Env::start().await;
+    let vpc = vpc(&env, "vpc", "10.70.0.0/16").await;
+    let subnet = subnet(&env, "a", &vpc.id, "10.70.1.0/24").await;
+    let default = acl_of(&env, &subnet.id).await;
+    let acl = env.given(NACL, "acl", props(vec![("vpcId", vpc.id.as_str().into())])).await;
+    let p = env.provider.as_ref();
+
+    let https = props(vec![
+        ("networkAclId", acl.id.as_str().into()),
+        ("ruleNumber", 100.into()),
+        ("egress", false.into()),
+        ("protocol", "tcp".into()),
+        ("ruleAction", "allow".into()),
+        ("cidrBlock", "10.0.0.0/8".into()),
+        ("fromPort", 443.into()),
+        ("toPort", 443.into()),
+    ]);
+    let c = ctx(NACL_RULE, "https-in");
+    p.check(NACL_RULE, &https).unwrap();
+    let rule = p.create(&c, &https).await.unwrap();
+    assert_eq!(rule.id, format!("{}:100:6:false", acl.id));
+    assert_eq!(p.read(&c, &rule.id).await.unwrap().as_ref(), Some(&rule.outputs));
+    let o = &rule.outputs;
+    assert_eq!((out(o, "protocol"), out(o, "ruleAction"), out(o, "cidrBlock")), ("6", "allow", "10.0.0.0/8"));
+    assert_eq!((o["fromPort"].clone(), o["toPort"].clone()), (Value::from(443), Value::from(443)));
+    let diff = p.diff(NACL_RULE, &https, &{
+        let mut wider = https.clone();
+        wider.insert("toPort".into(), 444.into());
+        wider
+    });
+    assert_eq!(diff.unwrap().replace_keys, vec!["toPort".to_string()]);
+    let found = p.find(&c, &https).await.unwrap();
+    assert_eq!(found.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), vec![rule.id.as_str()]);
+    p.delete(&c, &rule.id, &rule.outputs).await.unwrap();
+    assert_eq!(p.read(&c, &rule.id).await.unwrap(), None);
+    p.delete(&c, &rule.id, &rule.outputs).await.expect("a second delete succeeds");
+
+    let inputs = props(vec![("networkAclId", acl.id.as_str().into()), ("subnetId", subnet.id.as_str().into())]);
+    let c = ctx(NACL_ASSOCIATION, "a-acl");
+    let assoc = p.create(&c, &inputs).await.unwrap();
+    assert!(assoc.id.starts_with("aclassoc-"), "{}", assoc.id);
+    assert_eq!(p.read(&c, &assoc.id).await.unwrap().as_ref(), Some(&assoc.outputs));
+    assert_eq!(out(&assoc.outputs, "networkAclId"), acl.id);
+    assert_eq!(acl_of(&env, &subnet.id).await, acl.id);
+    let found = p.find(&c, &inputs).await.unwrap();
+    assert_eq!(found.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), vec![assoc.id.as_str()]);
+    p.delete(&c, &assoc.id, &assoc.outputs).await.unwrap();
+    assert_eq!(acl_of(&env, &subnet.id).await, default, "back to the default ACL");
+    assert_eq!(p.read(&c, &assoc.id).await.unwrap(), None);
+    p.delete(&c, &assoc.id, &assoc.outputs).await.expect("a second delete succeeds");
+
+    env.remove(NACL, "acl", &acl).await;
+    env.remove(SUBNET, "a", &subnet).await;
     env.remove(VPC, "vpc", &vpc).await;
 }

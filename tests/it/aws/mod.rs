@@ -22,6 +22,7 @@ mod s3;
 mod secrets;
 mod secretsmanager;
 mod sns;
+mod ssm;
 
 use std::sync::Arc;
 use std::time::Duration;

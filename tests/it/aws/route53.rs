@@ -78,16 +78,52 @@ async fn zone_lifecycle() {
 }
 
 #[tokio::test]
-async fn zone_defaults_its_comment_and_refuses_force_destroy() {
+async fn zone_defaults_its_comment() {
     let env = Env::start().await;
     let zone = env.given(ZONE, "zone", props(vec![("name", "tap-test.example.com".into())])).await;
     assert_eq!(out(&zone.outputs, "comment"), "Managed by Pulumi");
-    let err = env
-        .provider
-        .check(ZONE, &props(vec![("name", "tap-test.example.com".into()), ("forceDestroy", true.into())]))
-        .unwrap_err();
-    assert!(err.message.contains("forceDestroy"), "{err}");
+    assert_eq!(zone.outputs["forceDestroy"], Value::Bool(false));
+    // The tag that keeps forceDestroy is tapctl's, not the user's.
+    assert!(!zone.outputs["tagsAll"].as_object().unwrap().contains_key("tapctl:force-destroy"));
     env.remove(ZONE, "zone", &zone).await;
+}
+
+/// forceDestroy (kept in tapctl's tag, switched on in place) deletes the
+/// records the zone still holds, here one made outside the program.
+#[tokio::test]
+async fn zone_with_force_destroy_deletes_its_records() {
+    let env = Env::start().await;
+    let p = env.provider.as_ref();
+    let c = super::ctx(ZONE, "zone");
+    let plain = props(vec![("name", "tap-test.example.com".into())]);
+    let zone = p.create(&c, &plain).await.unwrap();
+    let mut forced = plain.clone();
+    forced.insert("forceDestroy".into(), true.into());
+    assert!(p.diff(ZONE, &plain, &forced).unwrap().replace_keys.is_empty());
+    let updated = p.update(&c, &zone.id, &zone.outputs, &forced).await.unwrap();
+    assert_eq!(updated["forceDestroy"], Value::Bool(true));
+    assert_eq!(p.read(&c, &zone.id).await.unwrap().as_ref(), Some(&updated));
+    let r53 = route53(&env).await;
+    let set = aws_sdk_route53::types::ResourceRecordSet::builder()
+        .name("stray.tap-test.example.com")
+        .r#type(RrType::Txt)
+        .ttl(60)
+        .resource_records(aws_sdk_route53::types::ResourceRecord::builder().value("\"hello\"").build().unwrap())
+        .build()
+        .unwrap();
+    let change = aws_sdk_route53::types::Change::builder()
+        .action(aws_sdk_route53::types::ChangeAction::Create)
+        .resource_record_set(set)
+        .build()
+        .unwrap();
+    r53.change_resource_record_sets()
+        .hosted_zone_id(&zone.id)
+        .change_batch(aws_sdk_route53::types::ChangeBatch::builder().changes(change).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    p.delete(&c, &zone.id, &updated).await.expect("a forced delete of a zone with records");
+    assert_eq!(p.read(&c, &zone.id).await.unwrap(), None);
 }
 
 fn a_record(zone: &str, ttl: i32, ip: &str) -> PropertyMap {

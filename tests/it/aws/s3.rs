@@ -15,14 +15,13 @@
 //! - moto answers GetBucketVersioning with an XML root the SDK refuses
 //!   (`GetBucketVersioningResponse`, not `VersioningConfiguration`); the
 //!   tests' HTTP client renames it (`tests/it/moto.rs`, `compat`);
+//! - moto answers GetBucketReplication with `DeleteMarkerReplication`
+//!   `Disabled` and an empty prefix filter whatever was put, so the
+//!   replication test uses exactly those (the provider's defaults) and
+//!   changes the destination's storage class and the rule's priority instead;
 //! - moto drops `newerNoncurrentVersions` from a noncurrent version
 //!   expiration (it keeps it in noncurrent version transitions), so the test
-//!   sets it on a transition only;
-//! - moto's GetBucketReplication answers every rule with `filter.prefix` ""
-//!   and `deleteMarkerReplication` `Disabled`, whatever was put, so the
-//!   replication test checks those through neither the read nor the SDK
-//!   (a refresh against moto would report them as drift; AWS answers what
-//!   was put).
+//!   sets it on a transition only.
 
 use tapctl::model::{PropertyMap, Value};
 use tapctl::provider::{Created, URN_TAG};
@@ -273,81 +272,71 @@ async fn bucket_lifecycle() {
     .await;
 }
 
-fn replication(role_arn: &str, storage_class: &str, delete_markers: &str) -> PropertyMap {
-    with_bucket(props(vec![
-        ("role", role_arn.into()),
+fn replication(role: &str, storage_class: &str, priority: i32) -> PropertyMap {
+    let rule = Value::object([
+        ("id", Value::from("to-replica")),
+        ("status", Value::from("Enabled")),
+        ("priority", Value::from(priority)),
         (
-            "rules",
-            Value::array([Value::object([
-                ("id", Value::from("everything")),
-                ("status", Value::from("Enabled")),
-                ("priority", Value::from(1)),
-                ("filter", Value::object([("prefix", "logs/")])),
-                ("deleteMarkerReplication", Value::object([("status", delete_markers)])),
-                (
-                    "destination",
-                    Value::object([
-                        ("bucket", Value::from(format!("arn:aws:s3:::{NAME}-replica"))),
-                        ("storageClass", Value::from(storage_class)),
-                    ]),
-                ),
-            ])]),
+            "destination",
+            Value::object([
+                ("bucket", Value::from("arn:aws:s3:::tap-test-logs-replica")),
+                ("storageClass", Value::from(storage_class)),
+            ]),
         ),
-    ]))
+    ]);
+    with_bucket(props(vec![("role", role.into()), ("rules", Value::Array(vec![rule]))]))
 }
 
-/// Replication needs versioning on both buckets and a role S3 assumes; the
-/// whole configuration is put again on update and removed on delete.
 #[tokio::test]
-async fn replication_configuration_lifecycle() {
+async fn replication_lifecycle() {
     let env = Env::start().await;
     let source = bucket(&env).await;
-    let replica_name = format!("{NAME}-replica");
-    let replica = env.given(BUCKET, "replica", props(vec![("bucket", replica_name.as_str().into())])).await;
-    let v1 = env.given(VERSIONING, "logs-versioning", versioning("Enabled")).await;
-    let mut replica_versioning = versioning("Enabled");
-    replica_versioning.insert("bucket".into(), replica_name.as_str().into());
-    let v2 = env.given(VERSIONING, "replica-versioning", replica_versioning).await;
+    let replica = env.given(BUCKET, "replica", props(vec![("bucket", "tap-test-logs-replica".into())])).await;
+    let on = |name: &str| {
+        props(vec![("bucket", name.into()), ("versioningConfiguration", Value::object([("status", "Enabled")]))])
+    };
+    let v1 = env.given(VERSIONING, "logs-versioning", on(NAME)).await;
+    let v2 = env.given(VERSIONING, "replica-versioning", on("tap-test-logs-replica")).await;
     let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
     let role = env
         .given(
             "aws:iam/role:Role",
-            "replication-role",
+            "replication",
             props(vec![("name", "tap-test-replication".into()), ("assumeRolePolicy", trust.into())]),
         )
         .await;
-    let role_arn = out(&role.outputs, "arn").to_string();
+    let arn = out(&role.outputs, "arn").to_string();
     let env = &env;
-    let arn = role_arn.clone();
     env.lifecycle(
         REPLICATION,
         "logs-replication",
-        replication(&role_arn, "STANDARD", "Enabled"),
-        replication(&role_arn, "STANDARD_IA", "Disabled"),
-        |created, updated| async move {
-            assert_eq!(created.id, NAME);
-            assert_eq!(out(&created.outputs, "role"), arn);
-            let rule = created.outputs["rules"].as_array().unwrap()[0].as_object().unwrap().clone();
-            assert_eq!(rule["status"], Value::from("Enabled"));
-            // moto answers every rule with an empty prefix and delete markers
-            // Disabled (module docs); AWS answers what was put.
-            assert_eq!(rule["id"], Value::from("everything"));
-            let dest = rule["destination"].as_object().unwrap().clone();
-            assert_eq!(dest["bucket"], Value::from(format!("arn:aws:s3:::{NAME}-replica")));
-            assert_eq!(dest["storageClass"], Value::from("STANDARD"));
-            let rule = updated["rules"].as_array().unwrap()[0].as_object().unwrap().clone();
-            assert_eq!(rule["destination"].as_object().unwrap()["storageClass"], Value::from("STANDARD_IA"));
-            let got = s3(env).await.get_bucket_replication().bucket(NAME).send().await.unwrap();
-            let config = got.replication_configuration().unwrap();
-            assert_eq!(config.role(), arn);
-            assert_eq!(
-                config.rules()[0].destination().unwrap().storage_class().map(|c| c.as_str()),
-                Some("STANDARD_IA")
-            );
+        replication(&arn, "STANDARD", 1),
+        replication(&arn, "STANDARD_IA", 2),
+        |created, updated| {
+            let arn = arn.clone();
+            async move {
+                let o = &created.outputs;
+                assert_eq!(created.id, NAME);
+                assert_eq!(out(o, "role"), arn);
+                let rule = o["rules"].as_array().unwrap()[0].as_object().unwrap().clone();
+                assert_eq!(rule["id"], Value::from("to-replica"));
+                assert_eq!(rule["priority"], Value::from(1));
+                assert_eq!(rule["deleteMarkerReplication"], Value::object([("status", "Disabled")]));
+                assert_eq!(
+                    rule["destination"],
+                    Value::object([("bucket", "arn:aws:s3:::tap-test-logs-replica"), ("storageClass", "STANDARD")])
+                );
+                let rule = updated["rules"].as_array().unwrap()[0].as_object().unwrap().clone();
+                assert_eq!(rule["priority"], Value::from(2));
+                assert_eq!(rule["destination"].as_object().unwrap()["storageClass"], Value::from("STANDARD_IA"));
+                let got = s3(env).await.get_bucket_replication().bucket(NAME).send().await.unwrap();
+                assert_eq!(got.replication_configuration().unwrap().role(), arn);
+            }
         },
     )
     .await;
-    env.remove("aws:iam/role:Role", "replication-role", &role).await;
+    env.remove("aws:iam/role:Role", "replication", &role).await;
     env.remove(VERSIONING, "replica-versioning", &v2).await;
     env.remove(VERSIONING, "logs-versioning", &v1).await;
     env.remove(BUCKET, "replica", &replica).await;
