@@ -5,6 +5,10 @@
 //! and optionally restored from a named DB snapshot (an instance snapshot,
 //! not an Aurora cluster snapshot).
 //!
+//! Enhanced monitoring, when on, runs under a role of its own that RDS's
+//! monitoring service assumes, with AWS's managed monitoring policy — the
+//! role exists before the instance names it.
+//!
 //! A restored instance takes its encryption, database name and master user
 //! from the snapshot (RDS allows no other), so those inputs are left out
 //! then; the managed password is switched on right after the restore.
@@ -12,6 +16,7 @@
 use crate::model::{Component, Program, Resource, ResourceOptions, Value};
 
 use super::children::Children;
+use super::database::ENHANCED_MONITORING_POLICY_ARN;
 use super::{ComponentError, Naming, Tags};
 
 /// What the database component needs.
@@ -45,6 +50,8 @@ pub struct MysqlDatabaseArgs {
     pub deletion_protection: bool,
     /// Take a final snapshot when the instance is deleted.
     pub final_snapshot: bool,
+    /// Enhanced monitoring granularity in seconds (0 = off; 1, 5, 10, 15, 30 or 60).
+    pub monitoring_interval: u32,
     /// Physical names.
     pub naming: Naming,
     /// Common tags.
@@ -68,6 +75,8 @@ pub struct MysqlDatabase {
     pub arn: Value,
     /// The ARN of the Secrets Manager secret holding the master password.
     pub master_secret_arn: Value,
+    /// Enhanced monitoring's role, when monitoring is on.
+    pub monitoring_role: Option<Resource>,
 }
 
 const TYPE: &str = "tap:components:MysqlDatabase";
@@ -99,6 +108,12 @@ impl MysqlDatabase {
         }
         if args.max_allocated_storage != 0 && args.max_allocated_storage < args.allocated_storage {
             return Err(invalid("the storage ceiling must be 0 (off) or at least the allocated storage".into()));
+        }
+        if ![0, 1, 5, 10, 15, 30, 60].contains(&args.monitoring_interval) {
+            return Err(invalid(format!(
+                "enhanced monitoring interval {} must be 0 (off), 1, 5, 10, 15, 30 or 60 seconds",
+                args.monitoring_interval
+            )));
         }
         if args.backup_retention_days > 35 {
             return Err(invalid("backups are kept at most 35 days".into()));
@@ -150,12 +165,23 @@ impl MysqlDatabase {
         } else {
             inputs.push(("skipFinalSnapshot", true.into()));
         }
-        let instance = c.add_with(
-            "aws:rds/instance:Instance",
-            "mysql",
-            inputs,
-            ResourceOptions::default().protect(args.deletion_protection),
-        )?;
+        let mut options = ResourceOptions::default().protect(args.deletion_protection);
+        let monitoring_role = if args.monitoring_interval > 0 {
+            let role = c.role("rds-monitoring-role", "monitoring.rds.amazonaws.com", "RDS enhanced monitoring")?;
+            let attachment = c.add(
+                "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+                "rds-monitoring-policy",
+                vec![("role", role.output("name")), ("policyArn", ENHANCED_MONITORING_POLICY_ARN.into())],
+            )?;
+            inputs.push(("monitoringInterval", args.monitoring_interval.into()));
+            inputs.push(("monitoringRoleArn", role.arn()));
+            // RDS checks the role's permissions when the instance names it.
+            options = options.depends_on(attachment.urn());
+            Some(role)
+        } else {
+            None
+        };
+        let instance = c.add_with("aws:rds/instance:Instance", "mysql", inputs, options)?;
         Ok(MysqlDatabase {
             component: me,
             identifier,
@@ -163,6 +189,7 @@ impl MysqlDatabase {
             address: instance.output("address"),
             arn: instance.arn(),
             master_secret_arn: instance.output("masterUserSecrets[0].secretArn"),
+            monitoring_role,
             instance,
         })
     }

@@ -89,6 +89,7 @@ struct Settings {
     db_snapshot: Option<String>,
     db_multi_az: bool,
     db_backup_days: u32,
+    db_monitoring_interval: u32,
     /// Kept as a value so that a secret address stays secret.
     alert_email: Option<Value>,
     cpu_alarm_threshold: u32,
@@ -147,6 +148,7 @@ impl Settings {
             db_snapshot: c.optional_string("tap:dbSnapshotIdentifier")?.filter(|s| !s.is_empty()),
             db_multi_az: c.boolean("tap:dbMultiAz", true)?,
             db_backup_days: uint(c, "tap:dbBackupRetentionDays", if prod { 30 } else { 7 }, 1..=35)?,
+            db_monitoring_interval: uint(c, "tap:dbMonitoringInterval", 60, 0..=60)?,
             alert_email: match c.get("tap:alertEmail") {
                 None => None,
                 Some(v) if v.as_str().is_some_and(str::is_empty) => None,
@@ -337,6 +339,15 @@ impl Settings {
                 format!("`{}` is reserved by RDS for MySQL; use e.g. dbadmin", self.db_username),
             ));
         }
+        if ![0, 1, 5, 10, 15, 30, 60].contains(&self.db_monitoring_interval) {
+            return Err(bad(
+                "tap:dbMonitoringInterval",
+                format!(
+                    "{} s is not an enhanced monitoring interval; use 0 (off), 1, 5, 10, 15, 30 or 60",
+                    self.db_monitoring_interval
+                ),
+            ));
+        }
         if let Some(snapshot) = &self.db_snapshot {
             let arn_ok = snapshot.starts_with("arn:aws:rds:")
                 && snapshot.contains(":snapshot:")
@@ -486,6 +497,7 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
             backup_retention_days: s.db_backup_days,
             deletion_protection: s.deletion_protection,
             final_snapshot: prod,
+            monitoring_interval: s.db_monitoring_interval,
             naming: naming.clone(),
             tags: tags.clone(),
         },
@@ -623,6 +635,9 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
     program.export("dbAddress", database.address.clone());
     program.export("dbArn", database.arn.clone());
     program.export("dbSecretArn", database.master_secret_arn.clone());
+    if let Some(role) = &database.monitoring_role {
+        program.export("dbMonitoringRoleArn", role.arn());
+    }
     program.export("dbRestoredFromSnapshot", s.db_snapshot.as_deref().map_or(Value::Null, Value::from));
     program.export("logBucketName", logs.bucket_name.as_str());
     program.export("logBucketArn", logs.bucket.arn());

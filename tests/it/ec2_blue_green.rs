@@ -241,6 +241,12 @@ async fn weighted_records_database_replication_and_least_privilege() {
     assert_eq!(input(db, "manageMasterUserPassword"), &Value::from(true));
     assert_eq!(strings(input(db, "vpcSecurityGroupIds")), vec![one(&s, "db-sg").id.clone().unwrap()]);
     assert!(!db.inputs.contains_key("snapshotIdentifier"));
+    // Enhanced monitoring runs under its own role, attached before the instance names it.
+    let monitoring_role = one(&s, "rds-monitoring-role");
+    assert_eq!(input(db, "monitoringInterval"), &Value::from(60));
+    assert_eq!(input(db, "monitoringRoleArn"), &monitoring_role.outputs["arn"]);
+    assert!(text(monitoring_role, "assumeRolePolicy").contains("monitoring.rds.amazonaws.com"));
+    assert!(db.dependencies.contains(&one(&s, "rds-monitoring-policy").urn));
     let state_text = serde_json::to_string(&s.to_deployment(None, None).unwrap()).unwrap();
     assert!(!state_text.contains("\"password\""), "no password anywhere in state");
 
@@ -508,6 +514,7 @@ fn bad_config_is_refused_before_any_cloud_call_naming_the_key() {
         ("app port", vec![("tap:appPort", 443.into())], "tap:appPort"),
         ("sizes", vec![("tap:desiredCapacity", 5.into())], "tap:desiredCapacity"),
         ("username", vec![("tap:dbUsername", "rdsadmin".into())], "tap:dbUsername"),
+        ("monitoring", vec![("tap:dbMonitoringInterval", 7.into())], "tap:dbMonitoringInterval"),
         ("typo", vec![("tap:greenWieght", 10.into())], "tap:greenWieght"),
     ];
     for (what, extra, needle) in cases {

@@ -222,6 +222,8 @@ fn ec2_blue_green_up_noop_shift_destroy() {
     let dbs = rt.block_on(rds.describe_db_instances().send()).unwrap();
     let db = &dbs.db_instances()[0];
     assert_eq!((db.engine(), db.multi_az(), db.storage_encrypted()), (Some("mysql"), Some(true), Some(true)));
+    assert_eq!(db.monitoring_interval(), Some(60));
+    assert_eq!(db.monitoring_role_arn(), outputs["dbMonitoringRoleArn"].as_str());
     let west = rt.block_on(moto.sdk_config("us-west-2"));
     let s3_west =
         aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&west).force_path_style(true).build());
