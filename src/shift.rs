@@ -1,17 +1,22 @@
 //! Progressive traffic shifting between the blue and green services: move the
-//! listener's weights step by step (10 % → 50 % → 100 % by default), watch the
-//! stack's alarms between steps, and roll back to where the shift started when
-//! an alarm fires, a step fails or the user interrupts.
+//! weights step by step (10 % → 50 % → 100 % by default), watch the stack's
+//! alarms between steps, and roll back to where the shift started when an
+//! alarm fires, a step fails or the user interrupts.
 //!
-//! Invariant: every step is a complete, recorded `up` of the listener alone,
-//! so the state always holds the weights the cloud has; a rollback is just
-//! another such step.
+//! Where the weights live is the program's [`TrafficControl`]: the forward
+//! action of one ALB listener (the flagship), or a pair of weighted Route 53
+//! records of one name (the EC2 blue-green migration).
+//!
+//! Invariant: every step is a complete, recorded `up` of the traffic control's
+//! resources alone, so the state always holds the weights the cloud has; a
+//! rollback is just another such step.
 
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
 use crate::engine::{Cancel, CancelLevel, Event, EventSink};
+use crate::model::Urn;
 use crate::provider::AlarmSource;
 
 /// How traffic is split: percentages that sum to 100.
@@ -26,6 +31,49 @@ pub struct Weights {
 impl std::fmt::Display for Weights {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "blue {}% / green {}%", self.blue, self.green)
+    }
+}
+
+impl Weights {
+    /// The migration phase these weights stand for, from blue to green:
+    /// `initial` (all on blue), `canary` (green under half), `balanced`
+    /// (half each), `cutover` (green over half) and `complete` (all on green).
+    pub fn phase(&self) -> &'static str {
+        match self.green {
+            0 => "initial",
+            100 => "complete",
+            50 => "balanced",
+            g if g < 50 => "canary",
+            _ => "cutover",
+        }
+    }
+}
+
+/// Where a program's blue/green split lives, i.e. which resources one shift
+/// step updates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrafficControl {
+    /// One ALB listener whose forward action weights the two target groups.
+    ListenerWeights {
+        /// The listener.
+        listener: Urn,
+    },
+    /// Two weighted Route 53 records of one name, one per colour.
+    WeightedRecords {
+        /// The record pointing at blue.
+        blue: Urn,
+        /// The record pointing at green.
+        green: Urn,
+    },
+}
+
+impl TrafficControl {
+    /// The resources a shift step updates (the `up`'s targets).
+    pub fn targets(&self) -> Vec<Urn> {
+        match self {
+            TrafficControl::ListenerWeights { listener } => vec![listener.clone()],
+            TrafficControl::WeightedRecords { blue, green } => vec![blue.clone(), green.clone()],
+        }
     }
 }
 
@@ -113,10 +161,11 @@ pub enum ShiftOutcome {
     },
 }
 
-/// Applies one set of weights (an `up` of the listener, recorded in state).
+/// Applies one set of weights (an `up` of the [`TrafficControl`]'s
+/// resources, recorded in state).
 #[async_trait]
 pub trait TrafficSwitch: Send + Sync {
-    /// Moves the listener to `weights`.
+    /// Moves the traffic to `weights`.
     async fn set(&self, weights: Weights) -> Result<(), String>;
 }
 
@@ -299,6 +348,16 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(out, ShiftOutcome::RolledBack { to: BLUE, reason: "interrupted".into() });
+    }
+
+    #[test]
+    fn phases_follow_the_weights_and_controls_name_their_targets() {
+        let phase = |green| Weights { blue: 100 - green, green }.phase();
+        assert_eq!([0, 10, 50, 90, 100].map(phase), ["initial", "canary", "balanced", "cutover", "complete"]);
+        let urn = |n: &str| Urn::new("dev", "tap", None, "aws:route53/record:Record", n);
+        let records = TrafficControl::WeightedRecords { blue: urn("blue"), green: urn("green") };
+        assert_eq!(records.targets(), vec![urn("blue"), urn("green")]);
+        assert_eq!(TrafficControl::ListenerWeights { listener: urn("l") }.targets(), vec![urn("l")]);
     }
 
     #[test]

@@ -397,7 +397,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// Moves traffic with `tapctl shift`, each step an `up` of the listener.
+/// Moves traffic with `tapctl shift`, each step an `up` of the traffic
+/// control's resources.
 async fn shift(cli: &Cli, to: ShiftTo, steps: &[u32], interval: &str) -> Result<ExitCode> {
     let ctx = Context::resolve(cli, false)?;
     let factory = ctx.factory()?;
@@ -418,7 +419,7 @@ async fn shift(cli: &Cli, to: ShiftTo, steps: &[u32], interval: &str) -> Result<
         factory: factory.clone(),
         engine: Engine::new(factory.clone()),
         stack: ctx.stack()?,
-        listener: traffic.listener.clone(),
+        targets: traffic.control.targets(),
         events: progress.sink(),
     };
     let alarms = ctx.alarm_source()?;
@@ -439,14 +440,15 @@ async fn shift(cli: &Cli, to: ShiftTo, steps: &[u32], interval: &str) -> Result<
     }
 }
 
-/// One shift step: an `up` of the listener alone with the new weights, then
-/// the weights written to the stack file so a later `up` shows no changes.
+/// One shift step: an `up` of the traffic control's resources alone (the
+/// listener, or the weighted records) with the new weights, then the weights
+/// written to the stack file so a later `up` shows no changes.
 struct CliSwitch<'a> {
     ctx: &'a Context,
     factory: Arc<dyn ProviderFactory>,
     engine: Engine,
     stack: Stack,
-    listener: Urn,
+    targets: Vec<Urn>,
     events: crate::engine::EventSink,
 }
 
@@ -457,8 +459,7 @@ impl TrafficSwitch for CliSwitch<'_> {
         let built = self.ctx.built(&self.factory, &overrides).await.map_err(|e| format!("{e:#}"))?;
         // Each step gets its own cancel handle: an interrupt stops the shift,
         // never the step that records a weight change (or its rollback).
-        let opts =
-            RunOptions { targets: vec![self.listener.clone()], events: self.events.clone(), ..RunOptions::default() };
+        let opts = RunOptions { targets: self.targets.clone(), events: self.events.clone(), ..RunOptions::default() };
         let outcome = self.stack.up(&self.engine, &built.program, &opts, |_| true).await.map_err(|e| e.to_string())?;
         if !outcome.summary.succeeded() {
             let why: Vec<String> = outcome.summary.failures.iter().map(|(u, e)| format!("{}: {e}", u.name())).collect();

@@ -1,7 +1,7 @@
 //! The helper every component registers its children through, so names and
 //! tags are applied the same way everywhere.
 
-use crate::model::{Component, Program, ProgramError, PropertyMap, Resource, ResourceOptions, Value};
+use crate::model::{Component, Program, ProgramError, PropertyMap, Provider, Resource, ResourceOptions, Value};
 
 use super::{Naming, Tags};
 
@@ -34,6 +34,19 @@ impl Children<'_> {
     ) -> Result<Resource, ProgramError> {
         let inputs: PropertyMap = inputs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         self.program.resource(&self.parent, token, logical, inputs, options)
+    }
+
+    /// Registers a child managed by an explicit provider (e.g. another region).
+    pub(crate) fn add_on(
+        &mut self,
+        provider: &Provider,
+        token: &str,
+        logical: &str,
+        inputs: Vec<(&str, Value)>,
+        options: ResourceOptions,
+    ) -> Result<Resource, ProgramError> {
+        let inputs: PropertyMap = inputs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        self.program.resource_with_provider(&self.parent, token, logical, inputs, options, provider)
     }
 
     /// The physical name for `logical` within `limit` characters.

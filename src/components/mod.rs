@@ -5,30 +5,42 @@
 //! comes from [`Naming`], so it follows one convention and fits the service's
 //! length limit.
 
+pub mod app_security;
 mod children;
 pub mod cidr;
 pub mod database;
 pub mod dns;
 pub mod ecs;
+pub mod fleet;
+pub mod fleet_monitoring;
+pub mod log_storage;
 pub mod monitoring;
+pub mod mysql;
 pub mod naming;
 pub mod networking;
 pub mod peering;
 pub mod security;
 pub mod storage;
+pub mod weighted_dns;
 
 use crate::model::ProgramError;
 
+pub use app_security::{AppSecurity, AppSecurityArgs};
 pub use cidr::Ipv4Cidr;
 pub use database::{Database, DatabaseArgs, DatabaseProfile};
 pub use dns::{Dns, DnsArgs};
 pub use ecs::{Ecs, EcsArgs};
+pub use fleet::{ColourFleet, Fleet, FleetArgs, FleetColour};
+pub use fleet_monitoring::{FleetMonitoring, FleetMonitoringArgs, WatchedFleet};
+pub use log_storage::{LogStorage, LogStorageArgs};
 pub use monitoring::{Monitoring, MonitoringArgs, WatchedService};
+pub use mysql::{MysqlDatabase, MysqlDatabaseArgs};
 pub use naming::{Naming, Tags};
 pub use networking::{Networking, NetworkingArgs};
 pub use peering::{Peering, PeeringArgs};
 pub use security::{Security, SecurityArgs};
 pub use storage::{Lifecycle, Storage, StorageArgs};
+pub use weighted_dns::{WeightedDns, WeightedDnsArgs, WeightedTarget};
 
 /// A component could not be built.
 #[derive(Debug, thiserror::Error)]

@@ -45,13 +45,13 @@ pub struct Security {
 const TYPE: &str = "tap:components:Security";
 
 /// Where a rule's traffic comes from or goes to.
-enum Peer {
+pub(super) enum Peer {
     Anywhere,
     Group(Value),
 }
 
 impl Children<'_> {
-    fn group(&mut self, logical: &str, description: &str, vpc_id: &Value) -> Result<Resource, ProgramError> {
+    pub(super) fn group(&mut self, logical: &str, description: &str, vpc_id: &Value) -> Result<Resource, ProgramError> {
         let name = self.name(logical, 255);
         let tags = self.tags(&name);
         self.add(
@@ -61,7 +61,7 @@ impl Children<'_> {
         )
     }
 
-    fn rule(
+    pub(super) fn rule(
         &mut self,
         ingress: bool,
         logical: &str,

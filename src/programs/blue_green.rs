@@ -13,7 +13,7 @@ use crate::model::Value;
 
 use super::shared::{alert_email, bad, check_name_room, extra_tags, new_program, uint, watched_services};
 use super::{region, BuildError, Built, ProgramContext, Traffic};
-use crate::shift::Weights;
+use crate::shift::{TrafficControl, Weights};
 
 /// The program's name in `deploy.toml`.
 pub const NAME: &str = "blue-green";
@@ -298,7 +298,7 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
     program.export("dashboardName", monitoring.dashboard_name.clone());
     program.export("trafficWeights", Value::object([("blue", s.blue_weight), ("green", s.green_weight)]));
     let traffic = Traffic {
-        listener: ecs.listener.urn().clone(),
+        control: TrafficControl::ListenerWeights { listener: ecs.listener.urn().clone() },
         watch_alarms: monitoring.shift_alarm_names.clone(),
         weights: Weights { blue: s.blue_weight, green: s.green_weight },
     };

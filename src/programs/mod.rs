@@ -4,6 +4,7 @@
 //! call, and keys no program reads are refused as likely typos.
 
 pub mod blue_green;
+pub mod ec2_blue_green;
 pub mod multi_env;
 mod shared;
 
@@ -56,8 +57,8 @@ pub struct Built {
 /// Where a program's blue/green traffic split lives.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Traffic {
-    /// The listener whose forward weights split the traffic.
-    pub listener: crate::model::Urn,
+    /// Where the split lives: the resources one shift step updates.
+    pub control: crate::shift::TrafficControl,
     /// The alarms a shift watches between steps (5xx, unhealthy hosts).
     pub watch_alarms: Vec<String>,
     /// The weights the config asks for now.
@@ -65,7 +66,7 @@ pub struct Traffic {
 }
 
 /// The built-in programs.
-pub const PROGRAMS: &[&str] = &[blue_green::NAME, multi_env::NAME];
+pub const PROGRAMS: &[&str] = &[blue_green::NAME, multi_env::NAME, ec2_blue_green::NAME];
 
 /// The region a program's stack config names (`aws:region`), needed before
 /// the program is built to discover availability zones.
@@ -87,6 +88,7 @@ pub fn build(name: &str, ctx: &ProgramContext<'_>) -> Result<Built, BuildError> 
     match name {
         blue_green::NAME => blue_green::build(ctx),
         multi_env::NAME => multi_env::build(ctx),
+        ec2_blue_green::NAME => ec2_blue_green::build(ctx),
         other => Err(BuildError::UnknownProgram(other.to_string())),
     }
 }

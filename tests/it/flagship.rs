@@ -261,6 +261,7 @@ async fn a_shift_moves_only_the_listener_and_rolls_back_when_an_alarm_fires() {
         .unwrap()
     };
     let traffic = built(&[]).traffic.unwrap();
+    let listener_urn = traffic.control.targets()[0].clone();
     stack.up(&engine, &flagship("dev", &[]), &RunOptions::default(), yes).await.unwrap();
     let blue = Weights { blue: 100, green: 0 };
     let plan = ShiftPlan::new(Colour::Green, vec![10, 50, 100], std::time::Duration::ZERO).unwrap();
@@ -268,7 +269,7 @@ async fn a_shift_moves_only_the_listener_and_rolls_back_when_an_alarm_fires() {
     let switch = TestSwitch {
         stack: &stack,
         engine: &engine,
-        listener: traffic.listener.clone(),
+        listener: listener_urn.clone(),
         trip: Some((cloud.clone(), alarm.clone())),
         steps: Default::default(),
     };
@@ -287,7 +288,7 @@ async fn a_shift_moves_only_the_listener_and_rolls_back_when_an_alarm_fires() {
     assert_eq!(to, blue);
     assert!(reason.contains(&alarm), "{reason}");
     assert_eq!(*switch.steps.lock().unwrap(), vec![Weights { blue: 90, green: 10 }, blue]);
-    let listener = stack.snapshot().unwrap().live(&traffic.listener).unwrap().inputs["defaultActions"].clone();
+    let listener = stack.snapshot().unwrap().live(&listener_urn).unwrap().inputs["defaultActions"].clone();
     assert!(listener.display().contains("weight: 100"), "state records the restored weights: {}", listener.display());
 
     // With the alarm quiet again, the full shift completes.
@@ -295,7 +296,7 @@ async fn a_shift_moves_only_the_listener_and_rolls_back_when_an_alarm_fires() {
     let switch = TestSwitch {
         stack: &stack,
         engine: &engine,
-        listener: traffic.listener.clone(),
+        listener: listener_urn.clone(),
         trip: None,
         steps: Default::default(),
     };

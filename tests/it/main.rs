@@ -7,6 +7,7 @@ mod aws;
 mod bad_input;
 mod cli;
 mod common;
+mod ec2_blue_green;
 mod engine;
 mod flagship;
 mod migrate;

@@ -1477,6 +1477,8 @@ mod db {
         "manageMasterUserPassword",
         "masterUserSecretKmsKeyId",
         "maxAllocatedStorage",
+        "monitoringInterval",
+        "monitoringRoleArn",
         "multiAz",
         "parameterGroupName",
         "port",
@@ -1513,6 +1515,8 @@ mod db {
         "manageMasterUserPassword",
         "masterUserSecretKmsKeyId",
         "maxAllocatedStorage",
+        "monitoringInterval",
+        "monitoringRoleArn",
         "multiAz",
         "parameterGroupName",
         "port",
@@ -1569,6 +1573,18 @@ mod db {
         }
         if let Some(id) = check_str(inputs, "finalSnapshotIdentifier")? {
             check_identifier("finalSnapshotIdentifier", id, 255)?;
+        }
+        if let Some(interval) = check_i32(inputs, "monitoringInterval")? {
+            if ![0, 1, 5, 10, 15, 30, 60].contains(&interval) {
+                return Err(ProviderError::invalid(format!(
+                    "monitoringInterval must be 0, 1, 5, 10, 15, 30 or 60, got {interval}"
+                )));
+            }
+            if interval > 0 && !set("monitoringRoleArn") {
+                return Err(ProviderError::invalid(
+                    "monitoringInterval > 0 needs monitoringRoleArn (enhanced monitoring's role)",
+                ));
+            }
         }
         if let Some(days) = check_i32(inputs, "backupRetentionPeriod")? {
             if !(0..=35).contains(&days) {
@@ -1671,8 +1687,21 @@ mod db {
                     .set_deletion_protection(b("deletionProtection")?)
                     .set_enable_cloudwatch_logs_exports(logs.clone())
                     .set_enable_iam_database_authentication(b("iamDatabaseAuthenticationEnabled")?)
+                    .set_monitoring_interval(i("monitoringInterval")?)
+                    .set_monitoring_role_arn(s("monitoringRoleArn")?)
                     .set_tags(Some(tags));
-                p.call_tolerating(window(p, ctx), tolerated, || request.clone().send()).await.map(drop)
+                // A monitoring role created moments ago is "invalid" to RDS
+                // until IAM has propagated it.
+                match tolerating_message(p, window(p, ctx), "InvalidParameterValue", "monitoring", || {
+                    request.clone().send()
+                })
+                .await
+                {
+                    Err(e) if tolerated.contains(&e.code.as_str()) => {
+                        p.call_tolerating(window(p, ctx), tolerated, || request.clone().send()).await.map(drop)
+                    }
+                    other => other.map(drop),
+                }
             }
         };
         match created {
@@ -1771,6 +1800,8 @@ mod db {
             .bool("copyTagsToSnapshot", d.copy_tags_to_snapshot())
             .bool("deletionProtection", d.deletion_protection())
             .bool("iamDatabaseAuthenticationEnabled", d.iam_database_authentication_enabled())
+            .int("monitoringInterval", d.monitoring_interval().map(i64::from))
+            .string("monitoringRoleArn", d.monitoring_role_arn())
             .value(
                 "enabledCloudwatchLogsExports",
                 sorted_list(d.enabled_cloudwatch_logs_exports().iter().map(String::as_str)),
@@ -1854,6 +1885,12 @@ mod db {
             .set_db_port_number(i("port")?)
             .set_publicly_accessible(b("publiclyAccessible")?)
             .set_storage_type(s("storageType")?);
+        // The interval and its role go together: RDS checks them as a pair.
+        if ch("monitoringInterval") || ch("monitoringRoleArn") {
+            request = request
+                .set_monitoring_interval(optional_i32(new, "monitoringInterval")?)
+                .set_monitoring_role_arn(optional_str(new, "monitoringRoleArn")?.map(str::to_string));
+        }
         // Managing the password is only ever switched on here: turning it off
         // would need a password, which tapctl never handles.
         if ch("manageMasterUserPassword") && optional_bool(new, "manageMasterUserPassword")? == Some(true) {
@@ -1887,7 +1924,19 @@ mod db {
             }
         }
         if any {
-            p.call_tolerating(window(p, ctx), &["InvalidDBInstanceState"], || request.clone().send()).await?;
+            // A monitoring role created moments ago is "invalid" to RDS until
+            // IAM has propagated it.
+            let sent =
+                tolerating_message(p, window(p, ctx), "InvalidParameterValue", "monitoring", || request.clone().send())
+                    .await;
+            match sent {
+                Err(e) if e.code == "InvalidDBInstanceState" => {
+                    p.call_tolerating(window(p, ctx), &["InvalidDBInstanceState"], || request.clone().send()).await?;
+                }
+                other => {
+                    other?;
+                }
+            }
             wait_available(p, ctx, id, UPDATE_TIMEOUT).await?;
         }
         Ok(())
@@ -2058,6 +2107,14 @@ mod tests {
             m
         };
         assert!(Rds.check(DB_INSTANCE, &base(vec![])).is_ok());
+        let monitoring = |extra| Rds.check(DB_INSTANCE, &base(extra));
+        assert!(monitoring(vec![("monitoringInterval", 60.into())]).unwrap_err().message.contains("monitoringRoleArn"));
+        assert!(monitoring(vec![("monitoringInterval", 60.into()), ("monitoringRoleArn", Value::Unknown)]).is_ok());
+        assert!(monitoring(vec![
+            ("monitoringInterval", 7.into()),
+            ("monitoringRoleArn", "arn:aws:iam::1:role/m".into())
+        ])
+        .is_err());
         let e = Rds.check(DB_INSTANCE, &base(vec![("password", Value::secret("hunter2"))])).unwrap_err();
         assert!(e.message.contains("manageMasterUserPassword") && !e.message.contains("hunter2"), "{}", e.message);
         assert!(Rds.check(DB_INSTANCE, &base(vec![("manageMasterUserPassword", false.into())])).is_err());

@@ -9,6 +9,7 @@ mod backend;
 mod cloudwatch;
 mod crash;
 mod ec2;
+mod ec2_blue_green;
 mod ecs;
 mod errors;
 mod flagship;

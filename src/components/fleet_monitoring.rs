@@ -1,0 +1,211 @@
+//! FleetMonitoring: an SNS topic (with an email subscription when an
+//! address is configured) and CloudWatch alarms with explicit names for an
+//! EC2 blue-green stack — CPU per Auto Scaling group, 5xx and unhealthy
+//! targets per colour's load balancer, and the database's CPU and
+//! connection count. Every alarm notifies the topic on ALARM and on OK.
+
+use crate::model::{Component, Program, Resource, Value};
+
+use super::children::Children;
+use super::{ComponentError, Naming, Tags};
+
+/// One colour's fleet, as the alarms see it.
+#[derive(Debug, Clone)]
+pub struct WatchedFleet {
+    /// `blue` or `green`.
+    pub colour: String,
+    /// The Auto Scaling group's name.
+    pub group_name: String,
+    /// The load balancer's ARN suffix (CloudWatch's `LoadBalancer` dimension).
+    pub alb_arn_suffix: Value,
+    /// The target group's ARN suffix (CloudWatch's `TargetGroup` dimension).
+    pub target_group_arn_suffix: Value,
+}
+
+/// What the monitoring component needs.
+#[derive(Debug, Clone)]
+pub struct FleetMonitoringArgs {
+    /// Where alarms notify by email, if anywhere (may be secret).
+    pub alert_email: Option<Value>,
+    /// Blue and green.
+    pub fleets: Vec<WatchedFleet>,
+    /// The DB instance identifier.
+    pub db_instance_identifier: String,
+    /// Average CPU (%) above which a fleet or the database alarms.
+    pub cpu_alarm_threshold: u32,
+    /// Load balancer 5xx responses per minute above which a colour alarms.
+    pub alb_5xx_threshold: u32,
+    /// Database connections above which the database alarms.
+    pub db_connections_threshold: u32,
+    /// Physical names.
+    pub naming: Naming,
+    /// Common tags.
+    pub tags: Tags,
+}
+
+/// The monitoring component's outputs.
+#[derive(Debug, Clone)]
+pub struct FleetMonitoring {
+    /// The component resource.
+    pub component: Component,
+    /// The alert topic.
+    pub topic: Resource,
+    /// Alarms a traffic shift watches (5xx and unhealthy targets).
+    pub shift_alarm_names: Vec<String>,
+    /// Every alarm's name.
+    pub alarm_names: Vec<String>,
+}
+
+const TYPE: &str = "tap:components:FleetMonitoring";
+
+struct Alarm {
+    logical: String,
+    description: String,
+    namespace: &'static str,
+    metric: &'static str,
+    statistic: &'static str,
+    threshold: u32,
+    periods: u32,
+    dimensions: Value,
+    /// Watched by a traffic shift.
+    shift: bool,
+}
+
+impl FleetMonitoring {
+    /// Registers the topic and alarms under `parent`.
+    pub fn new(
+        program: &mut Program,
+        parent: &Component,
+        name: &str,
+        args: FleetMonitoringArgs,
+    ) -> Result<FleetMonitoring, ComponentError> {
+        if let Some(email) = &args.alert_email {
+            let address = email.as_str().unwrap_or_default();
+            let ok = address.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.'));
+            if !ok {
+                return Err(ComponentError::Invalid {
+                    component: TYPE,
+                    problem: format!("{} is not an email address", email.display()),
+                });
+            }
+        }
+        if !(1..=100).contains(&args.cpu_alarm_threshold) {
+            return Err(ComponentError::Invalid {
+                component: TYPE,
+                problem: "the CPU threshold must be 1 to 100 %".into(),
+            });
+        }
+        let me = program.component(parent, TYPE, name)?;
+        let mut c = Children { program, parent: me.clone(), naming: &args.naming, tags: &args.tags };
+        let topic_name = c.name("alerts", 256);
+        let topic = c.add(
+            "aws:sns/topic:Topic",
+            "alerts",
+            vec![("name", topic_name.clone().into()), ("tags", c.tags(&topic_name))],
+        )?;
+        if let Some(email) = &args.alert_email {
+            c.add(
+                "aws:sns/topicSubscription:TopicSubscription",
+                "alerts-email",
+                vec![("topic", topic.arn()), ("protocol", "email".into()), ("endpoint", email.clone())],
+            )?;
+        }
+
+        let mut alarms = Vec::new();
+        for f in &args.fleets {
+            alarms.push(Alarm {
+                logical: format!("{}-cpu-high", f.colour),
+                description: format!("{} fleet average CPU above {}%", f.colour, args.cpu_alarm_threshold),
+                namespace: "AWS/EC2",
+                metric: "CPUUtilization",
+                statistic: "Average",
+                threshold: args.cpu_alarm_threshold,
+                periods: 2,
+                dimensions: Value::object([("AutoScalingGroupName", f.group_name.as_str())]),
+                shift: false,
+            });
+            alarms.push(Alarm {
+                logical: format!("{}-alb-5xx", f.colour),
+                description: format!(
+                    "the {} load balancer answered more than {} 5xx per minute",
+                    f.colour, args.alb_5xx_threshold
+                ),
+                namespace: "AWS/ApplicationELB",
+                metric: "HTTPCode_ELB_5XX_Count",
+                statistic: "Sum",
+                threshold: args.alb_5xx_threshold,
+                periods: 1,
+                dimensions: Value::object([("LoadBalancer", f.alb_arn_suffix.clone())]),
+                shift: true,
+            });
+            alarms.push(Alarm {
+                logical: format!("{}-unhealthy-targets", f.colour),
+                description: format!("{} target group has unhealthy targets", f.colour),
+                namespace: "AWS/ApplicationELB",
+                metric: "UnHealthyHostCount",
+                statistic: "Maximum",
+                threshold: 0,
+                periods: 2,
+                dimensions: Value::object([
+                    ("TargetGroup", f.target_group_arn_suffix.clone()),
+                    ("LoadBalancer", f.alb_arn_suffix.clone()),
+                ]),
+                shift: true,
+            });
+        }
+        let db = Value::object([("DBInstanceIdentifier", args.db_instance_identifier.as_str())]);
+        alarms.push(Alarm {
+            logical: "db-cpu-high".into(),
+            description: format!("database average CPU above {}%", args.cpu_alarm_threshold),
+            namespace: "AWS/RDS",
+            metric: "CPUUtilization",
+            statistic: "Average",
+            threshold: args.cpu_alarm_threshold,
+            periods: 2,
+            dimensions: db.clone(),
+            shift: false,
+        });
+        alarms.push(Alarm {
+            logical: "db-connections-high".into(),
+            description: format!("more than {} database connections", args.db_connections_threshold),
+            namespace: "AWS/RDS",
+            metric: "DatabaseConnections",
+            statistic: "Average",
+            threshold: args.db_connections_threshold,
+            periods: 2,
+            dimensions: db,
+            shift: false,
+        });
+
+        let mut alarm_names = Vec::new();
+        let mut shift_alarm_names = Vec::new();
+        for a in alarms {
+            let alarm_name = c.name(&a.logical, 255);
+            c.add(
+                "aws:cloudwatch/metricAlarm:MetricAlarm",
+                &a.logical,
+                vec![
+                    ("name", alarm_name.clone().into()),
+                    ("alarmDescription", a.description.into()),
+                    ("namespace", a.namespace.into()),
+                    ("metricName", a.metric.into()),
+                    ("statistic", a.statistic.into()),
+                    ("period", 60.into()),
+                    ("evaluationPeriods", a.periods.into()),
+                    ("threshold", a.threshold.into()),
+                    ("comparisonOperator", "GreaterThanThreshold".into()),
+                    ("treatMissingData", "notBreaching".into()),
+                    ("dimensions", a.dimensions),
+                    ("alarmActions", Value::Array(vec![topic.arn()])),
+                    ("okActions", Value::Array(vec![topic.arn()])),
+                    ("tags", c.tags(&alarm_name)),
+                ],
+            )?;
+            if a.shift {
+                shift_alarm_names.push(alarm_name.clone());
+            }
+            alarm_names.push(alarm_name);
+        }
+        Ok(FleetMonitoring { component: me, topic, shift_alarm_names, alarm_names })
+    }
+}

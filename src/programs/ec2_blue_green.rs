@@ -1,0 +1,661 @@
+//! The EC2 blue-green migration of seed 003, with the corrections its
+//! failure list makes: a blue (t3.micro) and a green (m5.large) fleet, each
+//! behind its own HTTPS load balancer, traffic moved between them by two
+//! weighted Route 53 records (0 → 10 → 50 → 100 % with `tapctl shift`), the
+//! migration phase recorded and exported; RDS for MySQL 8.0 (Multi-AZ,
+//! encrypted, restorable from a named snapshot, password in Secrets
+//! Manager); a log bucket replicated to a second region through a second
+//! provider; least-privilege IAM; alarms and SNS; every output exported.
+//!
+//! Config is read and validated here — every key named in its error, before
+//! any cloud call — and turned into the components' typed Args.
+
+use crate::components::mysql::is_rds_identifier;
+use crate::components::weighted_dns::is_dns_name;
+use crate::components::{
+    AppSecurity, AppSecurityArgs, Fleet, FleetArgs, FleetColour, FleetMonitoring, FleetMonitoringArgs, Ipv4Cidr,
+    LogStorage, LogStorageArgs, MysqlDatabase, MysqlDatabaseArgs, Naming, Networking, NetworkingArgs, Tags,
+    WatchedFleet, WeightedDns, WeightedDnsArgs, WeightedTarget,
+};
+use crate::config::{ConfigError, StackConfig};
+use crate::model::{Program, PropertyMap, Value};
+use crate::shift::{TrafficControl, Weights};
+
+use super::{region, BuildError, Built, ProgramContext, Traffic};
+
+/// The program's name in `deploy.toml`.
+pub const NAME: &str = "ec2-blue-green";
+
+/// The tightest AWS name limit the stack's names must fit (ALB and target groups).
+const TIGHTEST_NAME_LIMIT: usize = 32;
+
+/// The zones the fleets and the network span.
+const ZONES: usize = 3;
+
+fn bad(key: &str, problem: impl Into<String>) -> BuildError {
+    ConfigError::BadValue { key: key.into(), problem: problem.into() }.into()
+}
+
+fn uint(c: &StackConfig, key: &str, default: i64, range: std::ops::RangeInclusive<i64>) -> Result<u32, ConfigError> {
+    c.integer(key, default, range).map(|n| n as u32)
+}
+
+fn required(c: &StackConfig, key: &str, example: &str) -> Result<String, BuildError> {
+    match c.optional_string(key)? {
+        Some(v) if !v.trim().is_empty() => Ok(v),
+        _ => Err(bad(key, format!("is required; set it with `tapctl config set {key} {example}`"))),
+    }
+}
+
+/// `t3.micro`, `m5.large`, `c6gn.16xlarge`, `db.t3.micro` (with `db.`).
+fn is_instance_type(s: &str) -> bool {
+    let Some((family, size)) = s.split_once('.') else { return false };
+    family.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && family.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !size.is_empty()
+        && size.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+}
+
+/// The stack's settings, read from config and checked as a whole.
+struct Settings {
+    region: String,
+    replica_region: String,
+    environment: String,
+    suffix: String,
+    account_id: String,
+    vpc_cidr: Ipv4Cidr,
+    ami_id: String,
+    certificate_arn: String,
+    ssl_policy: String,
+    domain: String,
+    record_label: String,
+    dns_ttl: u32,
+    app_port: u16,
+    health_check_path: String,
+    blue_instance_type: String,
+    green_instance_type: String,
+    min_size: u32,
+    max_size: u32,
+    desired_capacity: u32,
+    cpu_target: u32,
+    root_volume_gib: u32,
+    weights: Weights,
+    db_instance_class: String,
+    db_engine_version: String,
+    db_allocated_storage: u32,
+    db_max_allocated_storage: u32,
+    db_name: String,
+    db_username: String,
+    db_snapshot: Option<String>,
+    db_multi_az: bool,
+    db_backup_days: u32,
+    db_monitoring_interval: u32,
+    /// Kept as a value so that a secret address stays secret.
+    alert_email: Option<Value>,
+    cpu_alarm_threshold: u32,
+    alb_5xx_threshold: u32,
+    db_connections_threshold: u32,
+    log_noncurrent_days: u32,
+    deletion_protection: bool,
+    extra_tags: Vec<(String, String)>,
+}
+
+impl Settings {
+    fn read(ctx: &ProgramContext<'_>) -> Result<Settings, BuildError> {
+        let c = ctx.config;
+        let region = region(c)?;
+        let environment = c.string("tap:environment", ctx.stack)?;
+        let prod = environment == "prod";
+        let suffix = match &ctx.environment_suffix {
+            Some(s) => s.clone(),
+            None => c.string("tap:environmentSuffix", ctx.stack)?,
+        };
+        let vpc_cidr: Ipv4Cidr =
+            c.string("tap:vpcCidr", "10.0.0.0/16")?.parse().map_err(|p: String| bad("tap:vpcCidr", p))?;
+        let s = Settings {
+            replica_region: c.string("tap:replicaRegion", "us-west-2")?,
+            account_id: required(c, "tap:accountId", "123456789012")?,
+            vpc_cidr,
+            ami_id: required(c, "tap:amiId", "ami-0123456789abcdef0")?,
+            certificate_arn: required(
+                c,
+                "tap:certificateArn",
+                &format!("arn:aws:acm:{region}:123456789012:certificate/<id>"),
+            )?,
+            ssl_policy: c.string("tap:sslPolicy", "ELBSecurityPolicy-TLS13-1-2-2021-06")?,
+            domain: required(c, "tap:domainName", "example.com")?,
+            record_label: c.string("tap:recordName", "app")?,
+            dns_ttl: uint(c, "tap:dnsTtl", 60, 1..=60)?,
+            app_port: uint(c, "tap:appPort", 8080, 1..=65535)? as u16,
+            health_check_path: c.string("tap:healthCheckPath", "/health")?,
+            blue_instance_type: c.string("tap:blueInstanceType", "t3.micro")?,
+            green_instance_type: c.string("tap:greenInstanceType", "m5.large")?,
+            min_size: uint(c, "tap:minSize", if prod { 3 } else { 1 }, 0..=1000)?,
+            max_size: uint(c, "tap:maxSize", if prod { 9 } else { 3 }, 1..=1000)?,
+            desired_capacity: uint(c, "tap:desiredCapacity", if prod { 3 } else { 1 }, 0..=1000)?,
+            cpu_target: uint(c, "tap:cpuTargetPercent", 50, 1..=100)?,
+            root_volume_gib: uint(c, "tap:rootVolumeGib", 20, 8..=16384)?,
+            weights: Weights {
+                blue: uint(c, "tap:blueWeight", 100, 0..=100)?,
+                green: uint(c, "tap:greenWeight", 0, 0..=100)?,
+            },
+            db_instance_class: c.string("tap:dbInstanceClass", if prod { "db.m5.large" } else { "db.t3.micro" })?,
+            db_engine_version: c.string("tap:dbEngineVersion", "8.0")?,
+            db_allocated_storage: uint(c, "tap:dbAllocatedStorage", 20, 20..=65536)?,
+            db_max_allocated_storage: uint(c, "tap:dbMaxAllocatedStorage", 100, 0..=65536)?,
+            db_name: c.string("tap:dbName", "appdb")?,
+            db_username: c.string("tap:dbUsername", "dbadmin")?,
+            db_snapshot: c.optional_string("tap:dbSnapshotIdentifier")?.filter(|s| !s.is_empty()),
+            db_multi_az: c.boolean("tap:dbMultiAz", true)?,
+            db_backup_days: uint(c, "tap:dbBackupRetentionDays", if prod { 30 } else { 7 }, 1..=35)?,
+            db_monitoring_interval: uint(c, "tap:dbMonitoringInterval", 60, 0..=60)?,
+            alert_email: match c.get("tap:alertEmail") {
+                None => None,
+                Some(v) if v.as_str().is_some_and(str::is_empty) => None,
+                Some(v) if v.as_str().is_some() => Some(v.clone()),
+                Some(v) => {
+                    return Err(bad("tap:alertEmail", format!("expected an email address, found {}", v.display())))
+                }
+            },
+            cpu_alarm_threshold: uint(c, "tap:cpuAlarmThreshold", 80, 1..=100)?,
+            alb_5xx_threshold: uint(c, "tap:alb5xxThreshold", 10, 0..=100_000)?,
+            db_connections_threshold: uint(c, "tap:dbConnectionsThreshold", 100, 1..=100_000)?,
+            log_noncurrent_days: uint(c, "tap:logNoncurrentVersionDays", 90, 1..=3650)?,
+            deletion_protection: c.boolean("tap:deletionProtection", prod)?,
+            extra_tags: match c.get("tap:tags") {
+                None => Vec::new(),
+                Some(v) => v
+                    .as_object()
+                    .ok_or_else(|| {
+                        bad("tap:tags", "expected a table of tag names to strings, e.g. { Team = \"payments\" }")
+                    })?
+                    .iter()
+                    .map(|(k, v)| {
+                        v.as_str()
+                            .map(|s| (k.clone(), s.to_string()))
+                            .ok_or_else(|| bad("tap:tags", format!("tag `{k}` must be a string")))
+                    })
+                    .collect::<Result<_, _>>()?,
+            },
+            region,
+            environment,
+            suffix,
+        };
+        s.check()?;
+        Ok(s)
+    }
+
+    /// Single-key formats and cross-key rules, each naming the key to fix.
+    fn check(&self) -> Result<(), BuildError> {
+        let region_ok = |r: &str| {
+            r.split('-').count() >= 3 && r.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        };
+        if !region_ok(&self.replica_region) {
+            return Err(bad(
+                "tap:replicaRegion",
+                format!("`{}` is not an AWS region name (e.g. us-west-2)", self.replica_region),
+            ));
+        }
+        if self.replica_region == self.region {
+            return Err(bad(
+                "tap:replicaRegion",
+                format!(
+                    "is aws:region ({}); cross-region replication needs another region, e.g. us-west-2",
+                    self.region
+                ),
+            ));
+        }
+        if self.account_id.len() != 12 || !self.account_id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(bad("tap:accountId", format!("`{}` is not a 12-digit AWS account id", self.account_id)));
+        }
+        if !(16..=24).contains(&self.vpc_cidr.prefix()) {
+            return Err(bad(
+                "tap:vpcCidr",
+                format!(
+                    "{} leaves no room for six subnets; use a prefix from /16 to /24, e.g. 10.0.0.0/16",
+                    self.vpc_cidr
+                ),
+            ));
+        }
+        let ami_ok = self.ami_id.strip_prefix("ami-").is_some_and(|h| {
+            (h.len() == 8 || h.len() == 17) && h.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+        });
+        if !ami_ok {
+            return Err(bad(
+                "tap:amiId",
+                format!("`{}` is not an AMI id (ami- and 8 or 17 hex digits, e.g. ami-0123456789abcdef0)", self.ami_id),
+            ));
+        }
+        self.check_certificate()?;
+        if !self.ssl_policy.starts_with("ELBSecurityPolicy-") {
+            return Err(bad(
+                "tap:sslPolicy",
+                format!("`{}` is not an ELB TLS policy (e.g. ELBSecurityPolicy-TLS13-1-2-2021-06)", self.ssl_policy),
+            ));
+        }
+        if !is_dns_name(&self.domain) || !self.domain.contains('.') {
+            return Err(bad(
+                "tap:domainName",
+                format!("`{}` is not a lowercase domain name (e.g. example.com)", self.domain),
+            ));
+        }
+        if !is_dns_name(&self.record_label) || self.record_label.contains('.') {
+            return Err(bad(
+                "tap:recordName",
+                format!("`{}` is not a single lowercase DNS label (e.g. app)", self.record_label),
+            ));
+        }
+        if [443, 3306].contains(&self.app_port) {
+            return Err(bad(
+                "tap:appPort",
+                format!("{} is taken (443 is the listeners', 3306 the database's); use e.g. 8080", self.app_port),
+            ));
+        }
+        let path_ok = self.health_check_path.starts_with('/')
+            && self.health_check_path.len() <= 1024
+            && !self.health_check_path.contains(char::is_whitespace);
+        if !path_ok {
+            return Err(bad(
+                "tap:healthCheckPath",
+                format!("`{}` is not a URL path (e.g. /health)", self.health_check_path),
+            ));
+        }
+        for (key, t) in
+            [("tap:blueInstanceType", &self.blue_instance_type), ("tap:greenInstanceType", &self.green_instance_type)]
+        {
+            if !is_instance_type(t) || t.starts_with("db.") {
+                return Err(bad(key, format!("`{t}` is not an EC2 instance type (e.g. t3.micro, m5.large)")));
+            }
+        }
+        if self.min_size > self.max_size {
+            return Err(bad("tap:minSize", format!("{} is above tap:maxSize ({})", self.min_size, self.max_size)));
+        }
+        if !(self.min_size..=self.max_size).contains(&self.desired_capacity) {
+            return Err(bad(
+                "tap:desiredCapacity",
+                format!(
+                    "{} is outside tap:minSize..tap:maxSize ({}..{})",
+                    self.desired_capacity, self.min_size, self.max_size
+                ),
+            ));
+        }
+        if self.weights.blue + self.weights.green != 100 {
+            return Err(bad(
+                "tap:blueWeight",
+                format!(
+                    "tap:blueWeight ({}) and tap:greenWeight ({}) must sum to 100",
+                    self.weights.blue, self.weights.green
+                ),
+            ));
+        }
+        let class_ok = self
+            .db_instance_class
+            .strip_prefix("db.")
+            .is_some_and(|rest| is_instance_type(rest) && !rest.starts_with("serverless"));
+        if !class_ok {
+            return Err(bad(
+                "tap:dbInstanceClass",
+                format!("`{}` is not an RDS instance class (e.g. db.t3.micro, db.m5.large)", self.db_instance_class),
+            ));
+        }
+        let version_ok = self.db_engine_version == "8.0"
+            || self
+                .db_engine_version
+                .strip_prefix("8.0.")
+                .is_some_and(|m| !m.is_empty() && m.chars().all(|c| c.is_ascii_digit()));
+        if !version_ok {
+            return Err(bad(
+                "tap:dbEngineVersion",
+                format!("`{}` is not MySQL 8.0 (use 8.0, or a minor such as 8.0.39)", self.db_engine_version),
+            ));
+        }
+        if self.db_max_allocated_storage != 0 && self.db_max_allocated_storage < self.db_allocated_storage {
+            return Err(bad(
+                "tap:dbMaxAllocatedStorage",
+                format!(
+                    "{} is below tap:dbAllocatedStorage ({}); raise it, or set 0 to turn storage autoscaling off",
+                    self.db_max_allocated_storage, self.db_allocated_storage
+                ),
+            ));
+        }
+        let identifier = |key: &str, v: &str, max: usize| {
+            let ok = v.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && v.len() <= max
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if ok {
+                Ok(())
+            } else {
+                Err(bad(
+                    key,
+                    format!("`{v}` must start with a letter and hold only letters, digits and _ (at most {max})"),
+                ))
+            }
+        };
+        identifier("tap:dbName", &self.db_name, 64)?;
+        identifier("tap:dbUsername", &self.db_username, 16)?;
+        if ["rdsadmin", "root", "mysql"].contains(&self.db_username.to_ascii_lowercase().as_str()) {
+            return Err(bad(
+                "tap:dbUsername",
+                format!("`{}` is reserved by RDS for MySQL; use e.g. dbadmin", self.db_username),
+            ));
+        }
+        if ![0, 1, 5, 10, 15, 30, 60].contains(&self.db_monitoring_interval) {
+            return Err(bad(
+                "tap:dbMonitoringInterval",
+                format!(
+                    "{} s is not an enhanced monitoring interval; use 0 (off), 1, 5, 10, 15, 30 or 60",
+                    self.db_monitoring_interval
+                ),
+            ));
+        }
+        if let Some(snapshot) = &self.db_snapshot {
+            let arn_ok = snapshot.starts_with("arn:aws:rds:")
+                && snapshot.contains(":snapshot:")
+                && snapshot.rsplit(':').next().is_some_and(is_rds_identifier);
+            if !(is_rds_identifier(snapshot) || arn_ok) {
+                return Err(bad(
+                    "tap:dbSnapshotIdentifier",
+                    format!(
+                        "`{snapshot}` is not a DB snapshot identifier (letters, digits and single hyphens, starting \
+                         with a letter, at most 63) nor a DB snapshot ARN; Aurora cluster snapshots cannot restore an \
+                         instance"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// An ACM certificate of this region and account, or an IAM server
+    /// certificate of this account: an ALB in one region cannot use an ACM
+    /// certificate of another.
+    fn check_certificate(&self) -> Result<(), BuildError> {
+        let arn = &self.certificate_arn;
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        let problem = match parts.as_slice() {
+            ["arn", "aws", "acm", region, account, resource] => {
+                let id = resource.strip_prefix("certificate/").unwrap_or_default();
+                if *region != self.region {
+                    Some(format!(
+                        "is an ACM certificate of {region}; the load balancers are in {} (aws:region)",
+                        self.region
+                    ))
+                } else if *account != self.account_id {
+                    Some(format!("belongs to account {account}, not tap:accountId ({})", self.account_id))
+                } else if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+                    Some("must end in certificate/<id> (hex digits and hyphens)".to_string())
+                } else {
+                    None
+                }
+            }
+            ["arn", "aws", "iam", "", account, resource] => {
+                if *account != self.account_id {
+                    Some(format!("belongs to account {account}, not tap:accountId ({})", self.account_id))
+                } else if resource.strip_prefix("server-certificate/").is_none_or(str::is_empty) {
+                    Some("must end in server-certificate/<name>".to_string())
+                } else {
+                    None
+                }
+            }
+            _ => Some(
+                "is not a certificate ARN: use arn:aws:acm:<region>:<account>:certificate/<id> (or an IAM server \
+                 certificate arn:aws:iam::<account>:server-certificate/<name>)"
+                    .to_string(),
+            ),
+        };
+        match problem {
+            Some(p) => Err(bad("tap:certificateArn", format!("`{arn}` {p}"))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Builds the stack's resources from its config.
+pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
+    let s = Settings::read(ctx)?;
+    // Read before rejecting unread keys: the CLI writes outputs there.
+    ctx.config.optional_string("tap:outputFile")?;
+    ctx.config.reject_unread()?;
+
+    if ctx.availability_zones.len() < ZONES {
+        return Err(bad(
+            "aws:region",
+            format!(
+                "{} offers {} availability zone(s); the fleets span {ZONES} — pick a region with at least {ZONES}",
+                s.region,
+                ctx.availability_zones.len()
+            ),
+        ));
+    }
+    let naming = Naming::new(ctx.project, &s.environment, &s.suffix);
+    if naming.fixed_len() + 10 > TIGHTEST_NAME_LIMIT {
+        return Err(bad(
+            "tap:environmentSuffix",
+            format!(
+                "project `{}`, environment `{}` and suffix `{}` leave no room in a {TIGHTEST_NAME_LIMIT}-character ALB or target group name; shorten the suffix or the environment",
+                ctx.project, s.environment, s.suffix
+            ),
+        ));
+    }
+    let zones: Vec<String> = ctx.availability_zones.iter().take(ZONES).cloned().collect();
+    let tags = Tags::new(ctx.project, &s.environment, &s.extra_tags);
+    let prod = s.environment == "prod";
+
+    let mut program = Program::new(
+        ctx.project,
+        ctx.stack,
+        PropertyMap::from([("region".to_string(), Value::from(s.region.as_str()))]),
+    );
+    // The replica's region: a second provider instance of its own.
+    let replica_provider = program
+        .provider("replica", PropertyMap::from([("region".to_string(), Value::from(s.replica_region.as_str()))]))?;
+    let root = program.root();
+    let stack = program.component(&root, "tap:stack:Ec2BlueGreen", &format!("{}-{}", ctx.project, ctx.stack))?;
+    let networking = Networking::new(
+        &mut program,
+        &stack,
+        "networking",
+        NetworkingArgs {
+            vpc_cidr: s.vpc_cidr,
+            availability_zones: zones.clone(),
+            naming: naming.clone(),
+            tags: tags.clone(),
+        },
+    )?;
+    let security = AppSecurity::new(
+        &mut program,
+        &stack,
+        "security",
+        AppSecurityArgs {
+            vpc_id: networking.vpc_id.clone(),
+            app_port: s.app_port,
+            db_port: 3306,
+            account_id: s.account_id.clone(),
+            region: s.region.clone(),
+            key_deletion_window_days: if prod { 30 } else { 7 },
+            naming: naming.clone(),
+            tags: tags.clone(),
+        },
+    )?;
+    let kms_key_arn = security.kms_key.arn();
+    let database = MysqlDatabase::new(
+        &mut program,
+        &stack,
+        "database",
+        MysqlDatabaseArgs {
+            subnet_group_name: networking.db_subnet_group_name.clone(),
+            security_group_id: security.db_security_group_id.clone(),
+            kms_key_arn: kms_key_arn.clone(),
+            instance_class: s.db_instance_class.clone(),
+            engine_version: s.db_engine_version.clone(),
+            allocated_storage: s.db_allocated_storage,
+            max_allocated_storage: s.db_max_allocated_storage,
+            db_name: s.db_name.clone(),
+            username: s.db_username.clone(),
+            snapshot_identifier: s.db_snapshot.clone(),
+            multi_az: s.db_multi_az,
+            backup_retention_days: s.db_backup_days,
+            deletion_protection: s.deletion_protection,
+            final_snapshot: prod,
+            monitoring_interval: s.db_monitoring_interval,
+            naming: naming.clone(),
+            tags: tags.clone(),
+        },
+    )?;
+    let logs = LogStorage::new(
+        &mut program,
+        &stack,
+        "storage",
+        LogStorageArgs {
+            replica_provider,
+            noncurrent_version_days: s.log_noncurrent_days,
+            naming: naming.clone(),
+            tags: tags.clone(),
+        },
+    )?;
+    let colour = |colour: &str, instance_type: &str| FleetColour {
+        colour: colour.into(),
+        instance_type: instance_type.into(),
+        min_size: s.min_size,
+        max_size: s.max_size,
+        desired_capacity: s.desired_capacity,
+    };
+    let fleet = Fleet::new(
+        &mut program,
+        &stack,
+        "fleet",
+        FleetArgs {
+            vpc_id: networking.vpc_id.clone(),
+            public_subnet_ids: networking.public_subnet_ids.clone(),
+            private_subnet_ids: networking.private_subnet_ids.clone(),
+            alb_security_group_id: security.alb_security_group_id.clone(),
+            app_security_group_id: security.app_security_group_id.clone(),
+            kms_key_arn: kms_key_arn.clone(),
+            certificate_arn: s.certificate_arn.clone(),
+            ssl_policy: s.ssl_policy.clone(),
+            app_port: s.app_port,
+            health_check_path: s.health_check_path.clone(),
+            ami_id: s.ami_id.clone(),
+            root_volume_gib: s.root_volume_gib,
+            colours: vec![colour("blue", &s.blue_instance_type), colour("green", &s.green_instance_type)],
+            cpu_target_percent: s.cpu_target,
+            log_bucket_arn: logs.bucket.arn(),
+            db_instance_arn: database.arn.clone(),
+            db_secret_arn: database.master_secret_arn.clone(),
+            deletion_protection: s.deletion_protection,
+            naming: naming.clone(),
+            tags: tags.clone(),
+        },
+    )?;
+    let weight = |c: &str| if c == "blue" { s.weights.blue } else { s.weights.green };
+    let dns = WeightedDns::new(
+        &mut program,
+        &stack,
+        "dns",
+        WeightedDnsArgs {
+            domain: s.domain.clone(),
+            record_label: s.record_label.clone(),
+            ttl: s.dns_ttl,
+            targets: fleet
+                .colours
+                .iter()
+                .map(|f| WeightedTarget {
+                    colour: f.colour.clone(),
+                    dns_name: f.alb.output("dnsName"),
+                    weight: weight(&f.colour),
+                })
+                .collect(),
+            naming: naming.clone(),
+            tags: tags.clone(),
+        },
+    )?;
+    let monitoring = FleetMonitoring::new(
+        &mut program,
+        &stack,
+        "monitoring",
+        FleetMonitoringArgs {
+            alert_email: s.alert_email.clone(),
+            fleets: fleet
+                .colours
+                .iter()
+                .map(|f| WatchedFleet {
+                    colour: f.colour.clone(),
+                    group_name: f.group_name.clone(),
+                    alb_arn_suffix: f.alb.output("arnSuffix"),
+                    target_group_arn_suffix: f.target_group.output("arnSuffix"),
+                })
+                .collect(),
+            db_instance_identifier: database.identifier.clone(),
+            cpu_alarm_threshold: s.cpu_alarm_threshold,
+            alb_5xx_threshold: s.alb_5xx_threshold,
+            db_connections_threshold: s.db_connections_threshold,
+            naming,
+            tags,
+        },
+    )?;
+
+    // Networking and security.
+    program.export("region", s.region.as_str());
+    program.export("availabilityZones", Value::array(zones.iter().map(String::as_str)));
+    program.export("vpcId", networking.vpc_id.clone());
+    program.export("vpcCidr", s.vpc_cidr.to_string());
+    program.export("publicSubnetIds", Value::Array(networking.public_subnet_ids.clone()));
+    program.export("privateSubnetIds", Value::Array(networking.private_subnet_ids.clone()));
+    program.export("dbSubnetGroupName", networking.db_subnet_group_name.clone());
+    program.export("albSecurityGroupId", security.alb_security_group_id.clone());
+    program.export("appSecurityGroupId", security.app_security_group_id.clone());
+    program.export("dbSecurityGroupId", security.db_security_group_id.clone());
+    program.export("kmsKeyId", security.kms_key.id());
+    program.export("kmsKeyArn", kms_key_arn);
+    program.export("kmsAliasName", security.kms_alias_name.as_str());
+    // The fleets.
+    program.export("instanceRoleArn", fleet.instance_role.arn());
+    program.export("instanceProfileName", fleet.instance_profile.output("name"));
+    for f in &fleet.colours {
+        let c = &f.colour;
+        program.export(&format!("{c}AlbArn"), f.alb.arn());
+        program.export(&format!("{c}AlbDnsName"), f.alb.output("dnsName"));
+        program.export(&format!("{c}ListenerArn"), f.listener.arn());
+        program.export(&format!("{c}TargetGroupArn"), f.target_group.arn());
+        program.export(&format!("{c}LaunchTemplateId"), f.launch_template.id());
+        program.export(&format!("{c}InstanceType"), f.instance_type.as_str());
+        program.export(&format!("{c}AutoScalingGroupName"), f.group_name.as_str());
+        program.export(&format!("{c}ScalingPolicyArn"), f.scaling_policy.arn());
+    }
+    // Traffic.
+    program.export("route53ZoneId", dns.zone.id());
+    program.export("route53NameServers", dns.zone.output("nameServers"));
+    program.export("route53DomainName", dns.fqdn.as_str());
+    program.export("dnsTtl", s.dns_ttl);
+    program.export("trafficWeights", Value::object([("blue", s.weights.blue), ("green", s.weights.green)]));
+    program.export("migrationPhase", s.weights.phase());
+    // Data.
+    program.export("dbInstanceIdentifier", database.identifier.as_str());
+    program.export("dbEndpoint", database.endpoint.clone());
+    program.export("dbAddress", database.address.clone());
+    program.export("dbArn", database.arn.clone());
+    program.export("dbSecretArn", database.master_secret_arn.clone());
+    if let Some(role) = &database.monitoring_role {
+        program.export("dbMonitoringRoleArn", role.arn());
+    }
+    program.export("dbRestoredFromSnapshot", s.db_snapshot.as_deref().map_or(Value::Null, Value::from));
+    program.export("logBucketName", logs.bucket_name.as_str());
+    program.export("logBucketArn", logs.bucket.arn());
+    program.export("replicaBucketName", logs.replica_name.as_str());
+    program.export("replicaBucketArn", logs.replica.arn());
+    program.export("replicaRegion", s.replica_region.as_str());
+    program.export("replicationRoleArn", logs.replication_role.arn());
+    // Monitoring.
+    program.export("snsTopicArn", monitoring.topic.arn());
+    program.export("alarmNames", Value::array(monitoring.alarm_names.iter().map(String::as_str)));
+
+    let traffic = Traffic {
+        control: TrafficControl::WeightedRecords {
+            blue: dns.records[0].urn().clone(),
+            green: dns.records[1].urn().clone(),
+        },
+        watch_alarms: monitoring.shift_alarm_names.clone(),
+        weights: s.weights,
+    };
+    Ok(Built { program, traffic: Some(traffic) })
+}
