@@ -183,7 +183,7 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
             ),
         ));
     }
-    let naming = check_name_room(ctx.project, &s.environment, &s.suffix)?;
+    let naming = check_name_room(ctx.project, &s.environment, &s.suffix, 8)?;
     let zones: Vec<String> = ctx.availability_zones.iter().take(3).cloned().collect();
     let tags = Tags::new(ctx.project, &s.environment, &s.extra_tags);
     let prod = s.environment == "prod";

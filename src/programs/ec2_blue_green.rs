@@ -14,31 +14,21 @@ use crate::components::mysql::is_rds_identifier;
 use crate::components::weighted_dns::is_dns_name;
 use crate::components::{
     AppSecurity, AppSecurityArgs, Fleet, FleetArgs, FleetColour, FleetMonitoring, FleetMonitoringArgs, Ipv4Cidr,
-    LogStorage, LogStorageArgs, MysqlDatabase, MysqlDatabaseArgs, Naming, Networking, NetworkingArgs, Tags,
-    WatchedFleet, WeightedDns, WeightedDnsArgs, WeightedTarget,
+    LogStorage, LogStorageArgs, MysqlDatabase, MysqlDatabaseArgs, Networking, NetworkingArgs, Tags, WatchedFleet,
+    WeightedDns, WeightedDnsArgs, WeightedTarget,
 };
-use crate::config::{ConfigError, StackConfig};
+use crate::config::StackConfig;
 use crate::model::{Program, PropertyMap, Value};
 use crate::shift::{TrafficControl, Weights};
 
+use super::shared::{alert_email, bad, check_name_room, extra_tags, uint};
 use super::{region, BuildError, Built, ProgramContext, Traffic};
 
 /// The program's name in `deploy.toml`.
 pub const NAME: &str = "ec2-blue-green";
 
-/// The tightest AWS name limit the stack's names must fit (ALB and target groups).
-const TIGHTEST_NAME_LIMIT: usize = 32;
-
 /// The zones the fleets and the network span.
 const ZONES: usize = 3;
-
-fn bad(key: &str, problem: impl Into<String>) -> BuildError {
-    ConfigError::BadValue { key: key.into(), problem: problem.into() }.into()
-}
-
-fn uint(c: &StackConfig, key: &str, default: i64, range: std::ops::RangeInclusive<i64>) -> Result<u32, ConfigError> {
-    c.integer(key, default, range).map(|n| n as u32)
-}
 
 fn required(c: &StackConfig, key: &str, example: &str) -> Result<String, BuildError> {
     match c.optional_string(key)? {
@@ -149,34 +139,13 @@ impl Settings {
             db_multi_az: c.boolean("tap:dbMultiAz", true)?,
             db_backup_days: uint(c, "tap:dbBackupRetentionDays", if prod { 30 } else { 7 }, 1..=35)?,
             db_monitoring_interval: uint(c, "tap:dbMonitoringInterval", 60, 0..=60)?,
-            alert_email: match c.get("tap:alertEmail") {
-                None => None,
-                Some(v) if v.as_str().is_some_and(str::is_empty) => None,
-                Some(v) if v.as_str().is_some() => Some(v.clone()),
-                Some(v) => {
-                    return Err(bad("tap:alertEmail", format!("expected an email address, found {}", v.display())))
-                }
-            },
+            alert_email: alert_email(c)?,
             cpu_alarm_threshold: uint(c, "tap:cpuAlarmThreshold", 80, 1..=100)?,
             alb_5xx_threshold: uint(c, "tap:alb5xxThreshold", 10, 0..=100_000)?,
             db_connections_threshold: uint(c, "tap:dbConnectionsThreshold", 100, 1..=100_000)?,
             log_noncurrent_days: uint(c, "tap:logNoncurrentVersionDays", 90, 1..=3650)?,
             deletion_protection: c.boolean("tap:deletionProtection", prod)?,
-            extra_tags: match c.get("tap:tags") {
-                None => Vec::new(),
-                Some(v) => v
-                    .as_object()
-                    .ok_or_else(|| {
-                        bad("tap:tags", "expected a table of tag names to strings, e.g. { Team = \"payments\" }")
-                    })?
-                    .iter()
-                    .map(|(k, v)| {
-                        v.as_str()
-                            .map(|s| (k.clone(), s.to_string()))
-                            .ok_or_else(|| bad("tap:tags", format!("tag `{k}` must be a string")))
-                    })
-                    .collect::<Result<_, _>>()?,
-            },
+            extra_tags: extra_tags(c)?,
             region,
             environment,
             suffix,
@@ -427,16 +396,8 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
             ),
         ));
     }
-    let naming = Naming::new(ctx.project, &s.environment, &s.suffix);
-    if naming.fixed_len() + 10 > TIGHTEST_NAME_LIMIT {
-        return Err(bad(
-            "tap:environmentSuffix",
-            format!(
-                "project `{}`, environment `{}` and suffix `{}` leave no room in a {TIGHTEST_NAME_LIMIT}-character ALB or target group name; shorten the suffix or the environment",
-                ctx.project, s.environment, s.suffix
-            ),
-        ));
-    }
+    // Room for the longest component part: `green-alb` plus its hash.
+    let naming = check_name_room(ctx.project, &s.environment, &s.suffix, 10)?;
     let zones: Vec<String> = ctx.availability_zones.iter().take(ZONES).cloned().collect();
     let tags = Tags::new(ctx.project, &s.environment, &s.extra_tags);
     let prod = s.environment == "prod";

@@ -347,7 +347,7 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
     ctx.config.reject_unread()?;
 
     let environment = s.kind.name();
-    let naming = check_name_room(ctx.project, environment, &s.suffix)?;
+    let naming = check_name_room(ctx.project, environment, &s.suffix, 8)?;
     let tags = Tags::new(ctx.project, environment, &s.extra_tags);
     let prod = s.kind == Kind::Prod;
     let pr = s.kind == Kind::Pr;

@@ -52,10 +52,16 @@ pub(crate) fn extra_tags(c: &StackConfig) -> Result<Vec<(String, String)>, Build
 }
 
 /// Every name keeps project, environment and suffix whole; they must leave
-/// room for a component part and a hash under the tightest limit.
-pub(crate) fn check_name_room(project: &str, environment: &str, suffix: &str) -> Result<Naming, BuildError> {
+/// `room` characters for a component part (and its hash when shortened)
+/// under the tightest limit.
+pub(crate) fn check_name_room(
+    project: &str,
+    environment: &str,
+    suffix: &str,
+    room: usize,
+) -> Result<Naming, BuildError> {
     let naming = Naming::new(project, environment, suffix);
-    if naming.fixed_len() + 8 > TIGHTEST_NAME_LIMIT {
+    if naming.fixed_len() + room > TIGHTEST_NAME_LIMIT {
         return Err(bad(
             "tap:environmentSuffix",
             format!(

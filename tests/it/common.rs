@@ -94,8 +94,14 @@ pub fn yes(_: &tapctl::Plan) -> bool {
 /// A copy of the repository's project (`deploy.toml` and every stack file) in
 /// a temporary folder, so a test's state never touches the repository's.
 pub fn project() -> tempfile::TempDir {
+    project_from(".")
+}
+
+/// A copy of the project folder `rel` (relative to the repository): its
+/// `deploy.toml` and `stacks/`, in a temporary folder.
+pub fn project_from(rel: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
     std::fs::copy(root.join("deploy.toml"), dir.path().join("deploy.toml")).unwrap();
     std::fs::create_dir(dir.path().join("stacks")).unwrap();
     for entry in std::fs::read_dir(root.join("stacks")).unwrap().flatten() {
@@ -121,4 +127,18 @@ pub fn tapctl(dir: &Path, cloud: &str) -> assert_cmd::Command {
         cmd.env_remove(var);
     }
     cmd
+}
+
+/// Runs `cmd` and returns its output, failing the test with both streams if
+/// it did not succeed.
+#[cfg(feature = "aws")]
+pub fn succeed(cmd: &mut assert_cmd::Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }

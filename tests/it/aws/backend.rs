@@ -19,6 +19,7 @@ use serde_json::Value as Json;
 use super::crash::census;
 use super::flagship::tapctl;
 use crate::common::project;
+use crate::common::succeed;
 use crate::moto::Moto;
 
 const BUCKET: &str = "tapctl-state";
@@ -54,17 +55,6 @@ fn s3_project(prefix: &str) -> tempfile::TempDir {
     };
     std::fs::write(&path, text).unwrap();
     dir
-}
-
-fn succeed(cmd: &mut assert_cmd::Command) -> std::process::Output {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 fn planned_changes(dir: &Path, moto: &Moto) -> Json {

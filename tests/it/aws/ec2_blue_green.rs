@@ -8,10 +8,8 @@
 //! moto gaps met here, and what covers them instead:
 //!
 //! - GetBucketVersioning answers with an XML root the SDK refuses
-//!   (`GetBucketVersioningResponse`); a child process cannot take the test
-//!   client's mended connector (`tests/it/moto.rs`), so `tapctl` talks to
-//!   moto through [`Mender`], a loopback relay that renames that root —
-//!   keeping the byte count — and passes everything else through untouched;
+//!   (`GetBucketVersioningResponse`); moto runs through
+//!   `scripts/moto_server.py`, which answers with S3's root;
 //! - an HTTPS listener's certificate must exist in moto's ACM, while an IAM
 //!   server certificate ARN is taken as given: the dev stack names one (real
 //!   AWS accepts both kinds; the program validates either form);
@@ -29,129 +27,19 @@
 //! - Route 53 answers at once (`INSYNC`), and no resolver is involved, so the
 //!   shift is checked on the record sets' weights, not on DNS answers.
 
-use std::io::{Read, Write};
-use std::net::{Ipv4Addr, Shutdown, TcpListener, TcpStream};
-use std::path::Path;
-
-use assert_cmd::Command;
-use serde_json::Value as Json;
-
+use super::flagship::{changes, json, tapctl};
 use crate::moto::Moto;
-
-/// A loopback relay in front of moto that mends GetBucketVersioning's XML
-/// root for the `tapctl` child process (see the module docs).
-struct Mender {
-    port: u16,
-}
-
-impl Mender {
-    fn start(moto: &Moto) -> Mender {
-        let upstream: u16 = moto.endpoint().rsplit(':').next().unwrap().parse().unwrap();
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                let Ok(server) = TcpStream::connect((Ipv4Addr::LOCALHOST, upstream)) else { continue };
-                let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-                std::thread::spawn(move || relay(client, server, false));
-                std::thread::spawn(move || relay(s2, c2, true));
-            }
-        });
-        Mender { port }
-    }
-
-    fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-/// Copies `from` to `to`; answers (`mend`) get the versioning root renamed.
-/// Renaming keeps the length (XML allows whitespace before `>`), so no
-/// `Content-Length` changes; a tail is held back so a name split across two
-/// reads is still seen whole.
-fn relay(mut from: TcpStream, mut to: TcpStream, mend: bool) {
-    const OLD: [&[u8]; 2] = [b"<GetBucketVersioningResponse", b"</GetBucketVersioningResponse>"];
-    const NEW: [&[u8]; 2] = [b"<VersioningConfiguration    ", b"</VersioningConfiguration    >"];
-    let keep = if mend { OLD[1].len() } else { 0 };
-    let mut pending: Vec<u8> = Vec::new();
-    let mut buf = [0u8; 16384];
-    loop {
-        let n = match from.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        pending.extend_from_slice(&buf[..n]);
-        if mend {
-            for (old, new) in OLD.iter().zip(NEW) {
-                while let Some(i) = pending.windows(old.len()).position(|w| w == *old) {
-                    pending[i..i + old.len()].copy_from_slice(new);
-                }
-            }
-        }
-        let ready = pending.len().saturating_sub(keep);
-        if to.write_all(&pending[..ready]).is_err() {
-            break;
-        }
-        pending.drain(..ready);
-        // Flush the held-back tail once nothing more is waiting.
-        from.set_nonblocking(true).ok();
-        let more = matches!(from.peek(&mut [0u8; 1]), Ok(n) if n > 0);
-        from.set_nonblocking(false).ok();
-        if !more && !pending.is_empty() {
-            if to.write_all(&pending).is_err() {
-                break;
-            }
-            pending.clear();
-        }
-    }
-    let _ = to.write_all(&pending);
-    let _ = to.shutdown(Shutdown::Write);
-}
-
-/// `tapctl --cloud aws` in `dir`, aimed at moto through the mender.
-fn tapctl(dir: &Path, moto: &Moto, mender: &Mender) -> Command {
-    let mut cmd = crate::common::tapctl(dir, "aws");
-    cmd.env_remove("AWS_PROFILE");
-    for (k, v) in moto.env() {
-        cmd.env(k, v);
-    }
-    cmd.env("AWS_ENDPOINT_URL", mender.endpoint());
-    cmd
-}
-
-fn json(cmd: &mut Command) -> Json {
-    let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn changes(plan: &Json) -> [u64; 4] {
-    ["create", "update", "replace", "delete"].map(|k| plan["changeSummary"][k].as_u64().unwrap())
-}
-
-/// A copy of the project folder (deploy.toml and stacks) in a temporary folder.
-fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("projects/ec2-blue-green");
-    std::fs::copy(root.join("deploy.toml"), dir.path().join("deploy.toml")).unwrap();
-    std::fs::create_dir(dir.path().join("stacks")).unwrap();
-    for entry in std::fs::read_dir(root.join("stacks")).unwrap().flatten() {
-        std::fs::copy(entry.path(), dir.path().join("stacks").join(entry.file_name())).unwrap();
-    }
-    dir
-}
 
 #[test]
 fn ec2_blue_green_up_noop_shift_destroy() {
     let moto = Moto::start();
-    let mender = Mender::start(&moto);
-    let dir = project();
+    let dir = crate::common::project_from("projects/ec2-blue-green");
     let d = dir.path();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let config = rt.block_on(moto.sdk_config(super::REGION));
 
     let started = std::time::Instant::now();
-    let up = tapctl(d, &moto, &mender).args(["up", "--yes"]).output().unwrap();
+    let up = tapctl(d, &moto).args(["up", "--yes"]).output().unwrap();
     assert!(
         up.status.success(),
         "up failed:\n{}\n{}",
@@ -160,12 +48,12 @@ fn ec2_blue_green_up_noop_shift_destroy() {
     );
     eprintln!("ec2-blue-green up against moto: {:.1}s", started.elapsed().as_secs_f64());
     assert_eq!(
-        changes(&json(tapctl(d, &moto, &mender).args(["preview", "--json"]))),
+        changes(&json(tapctl(d, &moto).args(["preview", "--json"]))),
         [0, 0, 0, 0],
         "a second preview changes nothing"
     );
 
-    let outputs = json(tapctl(d, &moto, &mender).args(["stack", "output", "--json"]));
+    let outputs = json(tapctl(d, &moto).args(["stack", "output", "--json"]));
     for key in [
         "vpcId",
         "blueAlbDnsName",
@@ -236,17 +124,15 @@ fn ec2_blue_green_up_noop_shift_destroy() {
     );
 
     // The shift moves the two weighted records, step by step, and records the phase.
-    let shift = tapctl(d, &moto, &mender)
-        .args(["shift", "--to", "green", "--steps", "10,50,100", "--interval", "0s"])
-        .output()
-        .unwrap();
+    let shift =
+        tapctl(d, &moto).args(["shift", "--to", "green", "--steps", "10,50,100", "--interval", "0s"]).output().unwrap();
     let stdout = String::from_utf8_lossy(&shift.stdout);
     assert!(shift.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&shift.stderr));
     assert!(stdout.contains("Shift complete: blue 0% / green 100%"), "{stdout}");
     assert_eq!(stdout.matches("aws:route53/record:Record").count(), 6, "two records per step, nothing else: {stdout}");
     let stack_file = std::fs::read_to_string(d.join("stacks/dev.toml")).unwrap();
     assert!(stack_file.contains("\"tap:greenWeight\" = 100"), "{stack_file}");
-    let outputs = json(tapctl(d, &moto, &mender).args(["stack", "output", "--json"]));
+    let outputs = json(tapctl(d, &moto).args(["stack", "output", "--json"]));
     assert_eq!(outputs["migrationPhase"], "complete");
     assert_eq!(outputs["trafficWeights"]["green"], 100);
     let route53 = aws_sdk_route53::Client::new(&config);
@@ -262,12 +148,12 @@ fn ec2_blue_green_up_noop_shift_destroy() {
     weights.sort();
     assert_eq!(weights, [("blue".into(), Some(0), Some(60)), ("green".into(), Some(100), Some(60))]);
     assert_eq!(
-        changes(&json(tapctl(d, &moto, &mender).args(["preview", "--json"]))),
+        changes(&json(tapctl(d, &moto).args(["preview", "--json"]))),
         [0, 0, 0, 0],
         "state and config agree after the shift"
     );
 
-    let destroy = tapctl(d, &moto, &mender).args(["destroy", "--yes"]).output().unwrap();
+    let destroy = tapctl(d, &moto).args(["destroy", "--yes"]).output().unwrap();
     assert!(destroy.status.success(), "{}", String::from_utf8_lossy(&destroy.stderr));
     let tagged = aws_sdk_ec2::types::Filter::builder().name("tag-key").values("tapctl:urn").build();
     let vpcs = rt.block_on(ec2.describe_vpcs().filters(tagged.clone()).send()).unwrap();

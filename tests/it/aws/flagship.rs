@@ -22,13 +22,13 @@ pub fn tapctl(dir: &Path, moto: &Moto) -> Command {
     cmd
 }
 
-fn json(cmd: &mut Command) -> Json {
+pub(super) fn json(cmd: &mut Command) -> Json {
     let out = cmd.output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn changes(plan: &Json) -> [u64; 4] {
+pub(super) fn changes(plan: &Json) -> [u64; 4] {
     ["create", "update", "replace", "delete"].map(|k| plan["changeSummary"][k].as_u64().unwrap())
 }
 

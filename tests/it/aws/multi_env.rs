@@ -9,30 +9,8 @@ use aws_sdk_ec2::types::Filter;
 use serde_json::Value as Json;
 
 use super::flagship::tapctl;
+use crate::common::succeed;
 use crate::moto::Moto;
-
-/// A copy of `projects/multi-env`.
-fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("projects/multi-env");
-    std::fs::copy(root.join("deploy.toml"), dir.path().join("deploy.toml")).unwrap();
-    std::fs::create_dir(dir.path().join("stacks")).unwrap();
-    for entry in std::fs::read_dir(root.join("stacks")).unwrap().flatten() {
-        std::fs::copy(entry.path(), dir.path().join("stacks").join(entry.file_name())).unwrap();
-    }
-    dir
-}
-
-fn succeed(cmd: &mut assert_cmd::Command) -> std::process::Output {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
 
 fn assert_no_changes(dir: &Path, moto: &Moto, stack: &str) {
     let out = succeed(tapctl(dir, moto).args(["--stack", stack, "preview", "--json"]));
@@ -51,7 +29,7 @@ fn dev_and_a_pr_environment_up_noop_and_destroy() {
     let peer = rt.block_on(ec2.create_vpc().cidr_block("10.9.0.0/16").send()).unwrap();
     let peer_id = peer.vpc().and_then(|v| v.vpc_id()).unwrap().to_string();
 
-    let dir = project();
+    let dir = crate::common::project_from("projects/multi-env");
     let d = dir.path();
     succeed(tapctl(d, &moto).args(["config", "set", "tap:peerVpcId", &peer_id]));
     succeed(tapctl(d, &moto).args(["config", "set", "tap:peerVpcCidr", "10.9.0.0/16"]));
