@@ -6,6 +6,7 @@
 
 use crate::model::{Component, Program, Resource, Value};
 
+use super::alerting::{add_alarms, alert_topic, Alarm, AlarmNames};
 use super::children::Children;
 use super::{ComponentError, Naming, Tags};
 
@@ -58,19 +59,6 @@ pub struct FleetMonitoring {
 
 const TYPE: &str = "tap:components:FleetMonitoring";
 
-struct Alarm {
-    logical: String,
-    description: String,
-    namespace: &'static str,
-    metric: &'static str,
-    statistic: &'static str,
-    threshold: u32,
-    periods: u32,
-    dimensions: Value,
-    /// Watched by a traffic shift.
-    shift: bool,
-}
-
 impl FleetMonitoring {
     /// Registers the topic and alarms under `parent`.
     pub fn new(
@@ -97,19 +85,7 @@ impl FleetMonitoring {
         }
         let me = program.component(parent, TYPE, name)?;
         let mut c = Children { program, parent: me.clone(), naming: &args.naming, tags: &args.tags };
-        let topic_name = c.name("alerts", 256);
-        let topic = c.add(
-            "aws:sns/topic:Topic",
-            "alerts",
-            vec![("name", topic_name.clone().into()), ("tags", c.tags(&topic_name))],
-        )?;
-        if let Some(email) = &args.alert_email {
-            c.add(
-                "aws:sns/topicSubscription:TopicSubscription",
-                "alerts-email",
-                vec![("topic", topic.arn()), ("protocol", "email".into()), ("endpoint", email.clone())],
-            )?;
-        }
+        let topic = alert_topic(&mut c, args.alert_email.as_ref())?;
 
         let mut alarms = Vec::new();
         for f in &args.fleets {
@@ -177,35 +153,7 @@ impl FleetMonitoring {
             shift: false,
         });
 
-        let mut alarm_names = Vec::new();
-        let mut shift_alarm_names = Vec::new();
-        for a in alarms {
-            let alarm_name = c.name(&a.logical, 255);
-            c.add(
-                "aws:cloudwatch/metricAlarm:MetricAlarm",
-                &a.logical,
-                vec![
-                    ("name", alarm_name.clone().into()),
-                    ("alarmDescription", a.description.into()),
-                    ("namespace", a.namespace.into()),
-                    ("metricName", a.metric.into()),
-                    ("statistic", a.statistic.into()),
-                    ("period", 60.into()),
-                    ("evaluationPeriods", a.periods.into()),
-                    ("threshold", a.threshold.into()),
-                    ("comparisonOperator", "GreaterThanThreshold".into()),
-                    ("treatMissingData", "notBreaching".into()),
-                    ("dimensions", a.dimensions),
-                    ("alarmActions", Value::Array(vec![topic.arn()])),
-                    ("okActions", Value::Array(vec![topic.arn()])),
-                    ("tags", c.tags(&alarm_name)),
-                ],
-            )?;
-            if a.shift {
-                shift_alarm_names.push(alarm_name.clone());
-            }
-            alarm_names.push(alarm_name);
-        }
+        let AlarmNames { all: alarm_names, shift: shift_alarm_names } = add_alarms(&mut c, &topic, alarms)?;
         Ok(FleetMonitoring { component: me, topic, shift_alarm_names, alarm_names })
     }
 }

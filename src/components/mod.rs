@@ -5,6 +5,7 @@
 //! comes from [`Naming`], so it follows one convention and fits the service's
 //! length limit.
 
+mod alerting;
 pub mod app_security;
 mod children;
 pub mod cidr;

@@ -5,6 +5,7 @@
 
 use crate::model::{Component, Program, Resource, Value};
 
+use super::alerting::{add_alarms, alert_topic, Alarm, AlarmNames};
 use super::children::Children;
 use super::{ComponentError, Naming, Tags};
 
@@ -63,17 +64,6 @@ pub struct Monitoring {
 
 const TYPE: &str = "tap:components:Monitoring";
 
-struct Alarm<'a> {
-    logical: String,
-    description: String,
-    namespace: &'a str,
-    metric: &'a str,
-    statistic: &'a str,
-    threshold: u32,
-    periods: u32,
-    dimensions: Value,
-}
-
 impl Monitoring {
     /// Registers the monitoring resources under `parent`.
     pub fn new(
@@ -95,19 +85,7 @@ impl Monitoring {
         }
         let me = program.component(parent, TYPE, name)?;
         let mut c = Children { program, parent: me.clone(), naming: &args.naming, tags: &args.tags };
-        let topic_name = c.name("alerts", 256);
-        let topic = c.add(
-            "aws:sns/topic:Topic",
-            "alerts",
-            vec![("name", topic_name.clone().into()), ("tags", c.tags(&topic_name))],
-        )?;
-        if let Some(email) = &args.alert_email {
-            c.add(
-                "aws:sns/topicSubscription:TopicSubscription",
-                "alerts-email",
-                vec![("topic", topic.arn()), ("protocol", "email".into()), ("endpoint", email.clone())],
-            )?;
-        }
+        let topic = alert_topic(&mut c, args.alert_email.as_ref())?;
 
         let mut alarms = Vec::new();
         for s in &args.services {
@@ -123,6 +101,7 @@ impl Monitoring {
                     ("ClusterName", args.cluster_name.as_str()),
                     ("ServiceName", s.service_name.as_str()),
                 ]),
+                shift: false,
             });
         }
         alarms.push(Alarm {
@@ -134,6 +113,7 @@ impl Monitoring {
             threshold: args.alb_5xx_threshold,
             periods: 1,
             dimensions: Value::object([("LoadBalancer", args.alb_arn_suffix.clone())]),
+            shift: true,
         });
         for s in &args.services {
             alarms.push(Alarm {
@@ -148,6 +128,7 @@ impl Monitoring {
                     ("TargetGroup", s.target_group_arn_suffix.clone()),
                     ("LoadBalancer", args.alb_arn_suffix.clone()),
                 ]),
+                shift: true,
             });
         }
         alarms.push(Alarm {
@@ -159,37 +140,10 @@ impl Monitoring {
             threshold: args.db_connections_threshold,
             periods: 2,
             dimensions: Value::object([("DBClusterIdentifier", args.db_cluster_identifier.as_str())]),
+            shift: false,
         });
 
-        let mut alarm_names = Vec::new();
-        let mut shift_alarm_names = Vec::new();
-        for a in alarms {
-            let alarm_name = c.name(&a.logical, 255);
-            c.add(
-                "aws:cloudwatch/metricAlarm:MetricAlarm",
-                &a.logical,
-                vec![
-                    ("name", alarm_name.clone().into()),
-                    ("alarmDescription", a.description.into()),
-                    ("namespace", a.namespace.into()),
-                    ("metricName", a.metric.into()),
-                    ("statistic", a.statistic.into()),
-                    ("period", 60.into()),
-                    ("evaluationPeriods", a.periods.into()),
-                    ("threshold", a.threshold.into()),
-                    ("comparisonOperator", "GreaterThanThreshold".into()),
-                    ("treatMissingData", "notBreaching".into()),
-                    ("dimensions", a.dimensions),
-                    ("alarmActions", Value::Array(vec![topic.arn()])),
-                    ("okActions", Value::Array(vec![topic.arn()])),
-                    ("tags", c.tags(&alarm_name)),
-                ],
-            )?;
-            if a.metric == "HTTPCode_ELB_5XX_Count" || a.metric == "UnHealthyHostCount" {
-                shift_alarm_names.push(alarm_name.clone());
-            }
-            alarm_names.push(alarm_name);
-        }
+        let AlarmNames { all: alarm_names, shift: shift_alarm_names } = add_alarms(&mut c, &topic, alarms)?;
 
         let dashboard_name = c.name("overview", 255);
         let widget = |title: &str, metrics: Vec<Value>| {
