@@ -24,6 +24,8 @@ pub enum BackendUrl {
         bucket: String,
         /// Key prefix.
         prefix: String,
+        /// The bucket's region (`?region=`), when it is not the environment's.
+        region: Option<String>,
     },
 }
 
@@ -38,6 +40,22 @@ impl BackendUrl {
             return Ok(BackendUrl::File(root.join(dir)));
         }
         if let Some(rest) = url.strip_prefix("s3://") {
+            let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+            let mut region = None;
+            for pair in query.split('&').filter(|p| !p.is_empty()) {
+                match pair.split_once('=') {
+                    Some(("region", r))
+                        if r.split('-').count() >= 3
+                            && r.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') =>
+                    {
+                        region = Some(r.to_string())
+                    }
+                    Some(("region", _)) => {
+                        return Err(bad("`region` must be an AWS region name, e.g. ?region=eu-west-1"))
+                    }
+                    _ => return Err(bad(&format!("unknown option `{pair}`; the S3 backend takes ?region=<region>"))),
+                }
+            }
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             let valid_bucket = (3..=63).contains(&bucket.len())
                 && bucket.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
@@ -51,7 +69,7 @@ impl BackendUrl {
                 return Err(bad("the key prefix may not contain `.` or `..` segments"));
             }
             let prefix = if prefix.is_empty() { String::new() } else { format!("{prefix}/") };
-            return Ok(BackendUrl::S3 { bucket: bucket.to_string(), prefix });
+            return Ok(BackendUrl::S3 { bucket: bucket.to_string(), prefix, region });
         }
         Err(bad("use file://<dir> (e.g. file://state) or s3://<bucket>[/<prefix>]"))
     }
@@ -61,7 +79,8 @@ impl std::fmt::Display for BackendUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             BackendUrl::File(dir) => write!(f, "file://{}", dir.display()),
-            BackendUrl::S3 { bucket, prefix } => write!(f, "s3://{bucket}/{prefix}"),
+            BackendUrl::S3 { bucket, prefix, region: None } => write!(f, "s3://{bucket}/{prefix}"),
+            BackendUrl::S3 { bucket, prefix, region: Some(r) } => write!(f, "s3://{bucket}/{prefix}?region={r}"),
         }
     }
 }
@@ -89,7 +108,9 @@ impl Backend {
         match url {
             BackendUrl::File(dir) => Ok(Backend::File(LocalBackend::new(dir))),
             #[cfg(feature = "aws")]
-            BackendUrl::S3 { bucket, prefix } => Ok(Backend::S3(super::s3::S3Backend::open(bucket, prefix, history)?)),
+            BackendUrl::S3 { bucket, prefix, region } => {
+                Ok(Backend::S3(super::s3::S3Backend::open(bucket, prefix, region.as_deref(), history)?))
+            }
             #[cfg(not(feature = "aws"))]
             BackendUrl::S3 { .. } => {
                 let _ = history;
@@ -218,11 +239,15 @@ mod tests {
         assert_eq!(BackendUrl::parse("file:///abs", root).unwrap(), BackendUrl::File("/abs".into()));
         assert_eq!(
             BackendUrl::parse("s3://tap-state/team/a/", root).unwrap(),
-            BackendUrl::S3 { bucket: "tap-state".into(), prefix: "team/a/".into() }
+            BackendUrl::S3 { bucket: "tap-state".into(), prefix: "team/a/".into(), region: None }
         );
         assert_eq!(
             BackendUrl::parse("s3://tap-state", root).unwrap(),
-            BackendUrl::S3 { bucket: "tap-state".into(), prefix: String::new() }
+            BackendUrl::S3 { bucket: "tap-state".into(), prefix: String::new(), region: None }
+        );
+        assert_eq!(
+            BackendUrl::parse("s3://tap-state/team?region=eu-west-1", root).unwrap(),
+            BackendUrl::S3 { bucket: "tap-state".into(), prefix: "team/".into(), region: Some("eu-west-1".into()) }
         );
         for (url, why) in [
             ("file://", "no directory"),
@@ -230,6 +255,8 @@ mod tests {
             ("s3://ab", "bucket name"),
             ("s3://tap-state/../x", "`..`"),
             ("gs://bucket", "s3://<bucket>"),
+            ("s3://tap-state?region=Mars", "AWS region name"),
+            ("s3://tap-state?versioned=yes", "unknown option"),
         ] {
             let e = BackendUrl::parse(url, root).unwrap_err().to_string();
             assert!(e.contains(why) && e.contains(url), "{url}: {e}");

@@ -209,17 +209,20 @@ pub struct S3Backend {
 }
 
 impl S3Backend {
-    /// The backend for `s3://<bucket>/<prefix>`. Credentials, region and
-    /// endpoint come from the environment as for the AWS provider
-    /// (`AWS_REGION`, `AWS_PROFILE`, `AWS_ENDPOINT_URL`, …).
-    pub fn open(bucket: &str, prefix: &str, history: usize) -> Result<S3Backend, StateError> {
+    /// The backend for `s3://<bucket>/<prefix>`. Credentials and endpoint
+    /// come from the environment as for the AWS provider (`AWS_PROFILE`,
+    /// `AWS_ENDPOINT_URL`, …); the region is `region` (the URL's
+    /// `?region=`), else the environment's, else S3's default us-east-1.
+    pub fn open(bucket: &str, prefix: &str, region: Option<&str>, history: usize) -> Result<S3Backend, StateError> {
         let runner = Runner::new()
             .map_err(|e| StateError::Store { location: format!("s3://{bucket}/{prefix}"), detail: e.to_string() })?;
         let config = runner.run(aws_config::defaults(BehaviorVersion::latest()).load());
         let mut builder = aws_sdk_s3::config::Builder::from(&config);
-        if config.region().is_none() {
+        if let Some(region) = region {
+            builder = builder.region(aws_config::Region::new(region.to_string()));
+        } else if config.region().is_none() {
             // S3's own default; a bucket elsewhere answers with a redirect
-            // error that names its region, to set as AWS_REGION.
+            // error that names its region, to give as ?region=.
             builder = builder.region(aws_config::Region::new("us-east-1"));
         }
         // An endpoint override is an emulator, where bucket host names do not resolve.
