@@ -229,8 +229,9 @@ fn stacks_move_between_s3_and_files_byte_for_byte() {
 
     let out = succeed(&mut memory(&["--backend", "file://elsewhere", "stack", "export"]));
     std::fs::write(&file, &out.stdout).unwrap();
-    succeed(&mut memory(&["--backend", &format!("s3://{BUCKET}/back?region=us-east-1"), "stack", "import", "export.json"]));
-    assert_eq!(exported_resources(d, &moto, &format!("s3://{BUCKET}/back?region=us-east-1")), from_s3, "file → S3 too");
+    let back = format!("s3://{BUCKET}/back?region=us-east-1");
+    succeed(&mut memory(&["--backend", &back, "stack", "import", "export.json"]));
+    assert_eq!(exported_resources(d, &moto, &back), from_s3, "file → S3 too");
 }
 
 #[test]
