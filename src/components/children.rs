@@ -49,6 +49,21 @@ impl Children<'_> {
         self.program.resource_with_provider(&self.parent, token, logical, inputs, options, provider)
     }
 
+    /// Registers a child on `provider`, or on the default provider.
+    pub(crate) fn add_for(
+        &mut self,
+        provider: Option<&Provider>,
+        token: &str,
+        logical: &str,
+        inputs: Vec<(&str, Value)>,
+        options: ResourceOptions,
+    ) -> Result<Resource, ProgramError> {
+        match provider {
+            Some(p) => self.add_on(p, token, logical, inputs, options),
+            None => self.add_with(token, logical, inputs, options),
+        }
+    }
+
     /// The physical name for `logical` within `limit` characters.
     pub(crate) fn name(&self, logical: &str, limit: usize) -> String {
         self.naming.name(logical, limit)

@@ -11,6 +11,7 @@
 use crate::model::{Component, Program, Provider, Resource, ResourceOptions, Value};
 
 use super::children::{allow, policy_document, Children};
+use super::storage::close_bucket;
 use super::{ComponentError, Naming, Tags};
 
 /// What the log storage component needs.
@@ -57,51 +58,18 @@ fn bucket(
     name: &str,
     noncurrent_days: u32,
 ) -> Result<(Resource, Resource), ComponentError> {
-    let add = |c: &mut Children<'_>, token: &str, logical: &str, inputs: Vec<(&str, Value)>, opts| match provider {
-        Some(p) => c.add_on(p, token, logical, inputs, opts),
-        None => c.add_with(token, logical, inputs, opts),
-    };
     let tags = c.tags(name);
-    let b = add(c, "aws:s3/bucket:Bucket", logical, vec![("bucket", name.into()), ("tags", tags)], Default::default())?;
-    let versioning = add(
-        c,
-        "aws:s3/bucketVersioning:BucketVersioning",
-        &format!("{logical}-versioning"),
-        vec![("bucket", b.id()), ("versioningConfiguration", Value::object([("status", "Enabled")]))],
-        Default::default(),
+    let b = c.add_for(
+        provider,
+        "aws:s3/bucket:Bucket",
+        logical,
+        vec![("bucket", name.into()), ("tags", tags)],
+        ResourceOptions::default(),
     )?;
-    add(
-        c,
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-        &format!("{logical}-encryption"),
-        vec![
-            ("bucket", b.id()),
-            (
-                "rules",
-                Value::array([Value::object([(
-                    "applyServerSideEncryptionByDefault",
-                    Value::object([("sseAlgorithm", "AES256")]),
-                )])]),
-            ),
-        ],
-        Default::default(),
-    )?;
-    let block = add(
-        c,
-        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-        &format!("{logical}-public-access-block"),
-        vec![
-            ("bucket", b.id()),
-            ("blockPublicAcls", true.into()),
-            ("blockPublicPolicy", true.into()),
-            ("ignorePublicAcls", true.into()),
-            ("restrictPublicBuckets", true.into()),
-        ],
-        Default::default(),
-    )?;
+    let (versioning, block) = close_bucket(c, provider, &b, logical)?;
     let everything = vec![b.arn(), Value::Concat(vec![b.arn(), "/*".into()])];
-    add(
-        c,
+    c.add_for(
+        provider,
         "aws:s3/bucketPolicy:BucketPolicy",
         &format!("{logical}-tls-only"),
         vec![
@@ -121,8 +89,8 @@ fn bucket(
         // S3 refuses a policy while the block's first put is in flight.
         ResourceOptions::default().depends_on(block.urn()),
     )?;
-    add(
-        c,
+    c.add_for(
+        provider,
         "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
         &format!("{logical}-lifecycle"),
         vec![

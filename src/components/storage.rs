@@ -6,7 +6,7 @@
 //! has no `forceDestroy`: delete sees recorded outputs, and S3 keeps no such
 //! flag to read back).
 
-use crate::model::{Component, Program, Resource, Value};
+use crate::model::{Component, Program, ProgramError, Provider, Resource, ResourceOptions, Value};
 
 use super::children::Children;
 use super::{ComponentError, Naming, Tags};
@@ -51,6 +51,55 @@ pub struct Storage {
 
 const TYPE: &str = "tap:components:Storage";
 
+/// What every bucket of tapctl's components gets: versioning, default
+/// encryption (SSE-S3) and a public access block, named `<logical>-…`, on
+/// `provider` (or the default one). Returns the versioning and the block
+/// (a replication must wait for the one, a bucket policy for the other).
+pub(crate) fn close_bucket(
+    c: &mut Children<'_>,
+    provider: Option<&Provider>,
+    bucket: &Resource,
+    logical: &str,
+) -> Result<(Resource, Resource), ProgramError> {
+    let versioning = c.add_for(
+        provider,
+        "aws:s3/bucketVersioning:BucketVersioning",
+        &format!("{logical}-versioning"),
+        vec![("bucket", bucket.id()), ("versioningConfiguration", Value::object([("status", "Enabled")]))],
+        ResourceOptions::default(),
+    )?;
+    c.add_for(
+        provider,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        &format!("{logical}-encryption"),
+        vec![
+            ("bucket", bucket.id()),
+            (
+                "rules",
+                Value::array([Value::object([(
+                    "applyServerSideEncryptionByDefault",
+                    Value::object([("sseAlgorithm", "AES256")]),
+                )])]),
+            ),
+        ],
+        ResourceOptions::default(),
+    )?;
+    let block = c.add_for(
+        provider,
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        &format!("{logical}-public-access-block"),
+        vec![
+            ("bucket", bucket.id()),
+            ("blockPublicAcls", true.into()),
+            ("blockPublicPolicy", true.into()),
+            ("ignorePublicAcls", true.into()),
+            ("restrictPublicBuckets", true.into()),
+        ],
+        ResourceOptions::default(),
+    )?;
+    Ok((versioning, block))
+}
+
 impl Storage {
     /// Registers the bucket and its settings under `parent`.
     pub fn new(
@@ -78,36 +127,7 @@ impl Storage {
             "bucket",
             vec![("bucket", bucket_name.clone().into()), ("tags", c.tags(&bucket_name))],
         )?;
-        c.add(
-            "aws:s3/bucketVersioning:BucketVersioning",
-            "versioning",
-            vec![("bucket", bucket.id()), ("versioningConfiguration", Value::object([("status", "Enabled")]))],
-        )?;
-        c.add(
-            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-            "encryption",
-            vec![
-                ("bucket", bucket.id()),
-                (
-                    "rules",
-                    Value::array([Value::object([(
-                        "applyServerSideEncryptionByDefault",
-                        Value::object([("sseAlgorithm", "AES256")]),
-                    )])]),
-                ),
-            ],
-        )?;
-        c.add(
-            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-            "public-access-block",
-            vec![
-                ("bucket", bucket.id()),
-                ("blockPublicAcls", true.into()),
-                ("blockPublicPolicy", true.into()),
-                ("ignorePublicAcls", true.into()),
-                ("restrictPublicBuckets", true.into()),
-            ],
-        )?;
+        close_bucket(&mut c, None, &bucket, "bucket")?;
         let mut transitions = Vec::new();
         if let Some(d) = l.infrequent_access_after {
             transitions.push(Value::object([("days", Value::from(d)), ("storageClass", Value::from("STANDARD_IA"))]));
