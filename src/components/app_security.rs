@@ -85,12 +85,12 @@ impl AppSecurity {
         let app = c.group("app-sg", "Application instances: the app port from the load balancers only", vpc)?;
         let db = c.group("db-sg", "MySQL: 3306 from the application instances only", vpc)?;
         let (port, mysql) = (args.app_port, args.db_port);
-        c.rule(true, "alb-https-in", &alb, 443, Peer::Anywhere, "HTTPS from the internet")?;
-        c.rule(false, "alb-to-app", &alb, port, Peer::Group(app.id()), "To the application instances")?;
-        c.rule(true, "app-from-alb", &app, port, Peer::Group(alb.id()), "App port from the load balancers")?;
-        c.rule(false, "app-https-out", &app, 443, Peer::Anywhere, "HTTPS for packages, S3 and Secrets Manager")?;
-        c.rule(false, "app-to-db", &app, mysql, Peer::Group(db.id()), "MySQL to the database")?;
-        c.rule(true, "db-from-app", &db, mysql, Peer::Group(app.id()), "MySQL from the application instances")?;
+        c.rule(true, "alb-https-in", alb.id(), 443, Peer::Anywhere, "HTTPS from the internet")?;
+        c.rule(false, "alb-to-app", alb.id(), port, Peer::Group(app.id()), "To the application instances")?;
+        c.rule(true, "app-from-alb", app.id(), port, Peer::Group(alb.id()), "App port from the load balancers")?;
+        c.rule(false, "app-https-out", app.id(), 443, Peer::Anywhere, "HTTPS for packages, S3 and Secrets Manager")?;
+        c.rule(false, "app-to-db", app.id(), mysql, Peer::Group(db.id()), "MySQL to the database")?;
+        c.rule(true, "db-from-app", db.id(), mysql, Peer::Group(app.id()), "MySQL from the application instances")?;
 
         // The account's root keeps control of the key (so IAM policies can
         // grant its use), and EC2 may use it on behalf of any principal of

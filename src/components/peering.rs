@@ -6,6 +6,7 @@
 use crate::model::{Component, Program, Resource, Value};
 
 use super::children::Children;
+use super::security::Peer;
 use super::{ComponentError, Ipv4Cidr, Naming, Tags};
 
 /// What the peering component needs.
@@ -84,19 +85,13 @@ impl Peering {
                 ],
             )?;
         }
-        let rule_name = c.name("from-peer", 255);
-        c.add(
-            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        c.rule(
+            true,
             "from-peer",
-            vec![
-                ("securityGroupId", args.security_group_id.clone()),
-                ("description", format!("Application port from the peered VPC {}", args.peer_cidr).into()),
-                ("ipProtocol", "tcp".into()),
-                ("fromPort", args.port.into()),
-                ("toPort", args.port.into()),
-                ("cidrIpv4", args.peer_cidr.to_string().into()),
-                ("tags", c.tags(&rule_name)),
-            ],
+            args.security_group_id.clone(),
+            args.port,
+            Peer::Cidr(args.peer_cidr.to_string()),
+            &format!("Application port from the peered VPC {}", args.peer_cidr),
         )?;
         Ok(Peering { component: me, connection })
     }

@@ -48,6 +48,7 @@ const TYPE: &str = "tap:components:Security";
 pub(super) enum Peer {
     Anywhere,
     Group(Value),
+    Cidr(String),
 }
 
 impl Children<'_> {
@@ -65,7 +66,7 @@ impl Children<'_> {
         &mut self,
         ingress: bool,
         logical: &str,
-        group: &Resource,
+        group_id: Value,
         port: u16,
         peer: Peer,
         description: &str,
@@ -78,13 +79,14 @@ impl Children<'_> {
         let peer = match peer {
             Peer::Anywhere => ("cidrIpv4", Value::from("0.0.0.0/0")),
             Peer::Group(id) => ("referencedSecurityGroupId", id),
+            Peer::Cidr(block) => ("cidrIpv4", Value::from(block)),
         };
         let tags = self.tags(&self.name(logical, 255));
         self.add(
             token,
             logical,
             vec![
-                ("securityGroupId", group.id()),
+                ("securityGroupId", group_id),
                 ("ipProtocol", "tcp".into()),
                 ("fromPort", port.into()),
                 ("toPort", port.into()),
@@ -114,13 +116,13 @@ impl Security {
         let ecs = c.group("ecs-sg", "ECS tasks: container port from the ALB only", vpc)?;
         let db = c.group("db-sg", "Aurora: PostgreSQL from the ECS tasks only", vpc)?;
         let (app, pg) = (args.container_port, args.db_port);
-        c.rule(true, "alb-http-in", &alb, 80, Peer::Anywhere, "HTTP from the internet")?;
-        c.rule(true, "alb-https-in", &alb, 443, Peer::Anywhere, "HTTPS from the internet")?;
-        c.rule(false, "alb-to-ecs", &alb, app, Peer::Group(ecs.id()), "To the ECS tasks")?;
-        c.rule(true, "ecs-from-alb", &ecs, app, Peer::Group(alb.id()), "Container port from the ALB")?;
-        c.rule(false, "ecs-https-out", &ecs, 443, Peer::Anywhere, "HTTPS for images, logs and secrets")?;
-        c.rule(false, "ecs-to-db", &ecs, pg, Peer::Group(db.id()), "PostgreSQL to the database")?;
-        c.rule(true, "db-from-ecs", &db, pg, Peer::Group(ecs.id()), "PostgreSQL from the ECS tasks")?;
+        c.rule(true, "alb-http-in", alb.id(), 80, Peer::Anywhere, "HTTP from the internet")?;
+        c.rule(true, "alb-https-in", alb.id(), 443, Peer::Anywhere, "HTTPS from the internet")?;
+        c.rule(false, "alb-to-ecs", alb.id(), app, Peer::Group(ecs.id()), "To the ECS tasks")?;
+        c.rule(true, "ecs-from-alb", ecs.id(), app, Peer::Group(alb.id()), "Container port from the ALB")?;
+        c.rule(false, "ecs-https-out", ecs.id(), 443, Peer::Anywhere, "HTTPS for images, logs and secrets")?;
+        c.rule(false, "ecs-to-db", ecs.id(), pg, Peer::Group(db.id()), "PostgreSQL to the database")?;
+        c.rule(true, "db-from-ecs", db.id(), pg, Peer::Group(ecs.id()), "PostgreSQL from the ECS tasks")?;
 
         let task_execution_role = c.role(
             "task-execution-role",
