@@ -514,7 +514,8 @@ fn report(
 fn source_crypter(d: &crate::state::Deployment, ctx: &Context) -> Result<Option<Crypter>> {
     let Some(provider) = &d.secrets_providers else { return Ok(None) };
     if provider.kind != "passphrase" {
-        let encrypted = serde_json::to_string(&d.resources)?.contains("\"ciphertext\"");
+        use crate::state::encoding::has_ciphertext;
+        let encrypted = d.resources.iter().any(|r| r.inputs.values().chain(r.outputs.values()).any(has_ciphertext));
         if encrypted {
             bail!(
                 "its secrets are encrypted by Pulumi's `{}` secrets provider, which tapctl cannot read: export with `pulumi stack export --show-secrets` and import that",

@@ -95,3 +95,13 @@ pub fn reveal_secrets(j: &mut Json, crypter: &Crypter) -> Result<(), StateError>
     }
     Ok(())
 }
+
+/// Whether `j` holds an encrypted secret anywhere.
+pub fn has_ciphertext(j: &Json) -> bool {
+    match j {
+        Json::Object(o) if o.get(SIG_KEY).and_then(Json::as_str) == Some(SECRET_SIG) => o.contains_key("ciphertext"),
+        Json::Object(o) => o.values().any(has_ciphertext),
+        Json::Array(a) => a.iter().any(has_ciphertext),
+        _ => false,
+    }
+}
