@@ -804,16 +804,6 @@ mod cluster {
         }
     }
 
-    /// The value of [`FINAL_SNAPSHOT_TAG`] for these inputs.
-    fn final_snapshot_tag(inputs: &PropertyMap) -> Result<String, ProviderError> {
-        if optional_bool(inputs, "skipFinalSnapshot")? == Some(true) {
-            return Ok(SKIP.to_string());
-        }
-        optional_str(inputs, "finalSnapshotIdentifier")?
-            .map(str::to_string)
-            .ok_or_else(|| ProviderError::invalid("set finalSnapshotIdentifier, or skipFinalSnapshot = true"))
-    }
-
     pub(super) async fn create(
         p: &AwsProvider,
         ctx: &CallContext,
@@ -1104,15 +1094,7 @@ mod cluster {
         outputs: &PropertyMap,
     ) -> Result<(), ProviderError> {
         let rds = p.rds().await?;
-        let snapshot = match (
-            outputs.get("skipFinalSnapshot").and_then(Value::as_bool),
-            outputs.get("finalSnapshotIdentifier").and_then(Value::as_str),
-        ) {
-            (Some(true), _) => None,
-            (_, Some(name)) => Some(name.to_string()),
-            // No recorded choice (a cluster tapctl did not tag): keep the data.
-            _ => Some(format!("{id}-final-{}", chrono::Utc::now().format("%Y%m%d%H%M%S"))),
-        };
+        let snapshot = final_snapshot(id, outputs);
         // A cluster still modifying or backing up refuses deletion for a while.
         let deleted = p
             .call_tolerating(limit(ctx, minutes(10)), &["InvalidDBClusterStateFault"], || {
@@ -1123,21 +1105,7 @@ mod cluster {
                     .send()
             })
             .await;
-        match deleted {
-            Err(e) if e.code == "InvalidParameterCombination" && e.message.to_ascii_lowercase().contains("protect") => {
-                return Err(ProviderError {
-                    message: format!(
-                        "RDS cluster {id} has deletion protection: set deletionProtection = false and apply that \
-                         first ({})",
-                        e.message
-                    ),
-                    ..e
-                });
-            }
-            other => {
-                other?;
-            }
-        }
+        explain_protection("cluster", id, deleted)?;
         let within = limit(ctx, DELETE_TIMEOUT);
         let what = format!("RDS cluster {id} to be deleted");
         let waited = rds.wait_until_db_cluster_deleted().db_cluster_identifier(id).wait(within).await;
@@ -1605,15 +1573,6 @@ mod db {
         Ok(())
     }
 
-    fn final_snapshot_tag(inputs: &PropertyMap) -> Result<String, ProviderError> {
-        if optional_bool(inputs, "skipFinalSnapshot")? == Some(true) {
-            return Ok(SKIP.to_string());
-        }
-        optional_str(inputs, "finalSnapshotIdentifier")?
-            .map(str::to_string)
-            .ok_or_else(|| ProviderError::invalid("set finalSnapshotIdentifier, or skipFinalSnapshot = true"))
-    }
-
     pub(super) async fn create(
         p: &AwsProvider,
         ctx: &CallContext,
@@ -1972,15 +1931,7 @@ mod db {
         if read(p, id).await?.is_none() {
             return Ok(());
         }
-        let snapshot = match (
-            outputs.get("skipFinalSnapshot").and_then(Value::as_bool),
-            outputs.get("finalSnapshotIdentifier").and_then(Value::as_str),
-        ) {
-            (Some(true), _) => None,
-            (_, Some(name)) => Some(name.to_string()),
-            // No recorded choice (an instance tapctl did not tag): keep the data.
-            _ => Some(format!("{id}-final-{}", chrono::Utc::now().format("%Y%m%d%H%M%S"))),
-        };
+        let snapshot = final_snapshot(id, outputs);
         let deleted = p
             .call_tolerating(limit(ctx, minutes(10)), &["InvalidDBInstanceState"], || {
                 rds.delete_db_instance()
@@ -1990,25 +1941,53 @@ mod db {
                     .send()
             })
             .await;
-        match deleted {
-            Err(e) if e.code == "InvalidParameterCombination" && e.message.to_ascii_lowercase().contains("protect") => {
-                return Err(ProviderError {
-                    message: format!(
-                        "RDS instance {id} has deletion protection: set deletionProtection = false and apply that \
-                         first ({})",
-                        e.message
-                    ),
-                    ..e
-                });
-            }
-            other => {
-                other?;
-            }
-        }
+        explain_protection("instance", id, deleted)?;
         let within = limit(ctx, DELETE_TIMEOUT);
         let what = format!("RDS instance {id} to be deleted");
         let waited = rds.wait_until_db_instance_deleted().db_instance_identifier(id).wait(within).await;
         gone_is_ok(waited.map_err(|e| waiter_error(&what, e)))
+    }
+}
+
+/// The value of [`FINAL_SNAPSHOT_TAG`] for these inputs: how a later delete
+/// must treat the data, recorded where the delete can read it.
+fn final_snapshot_tag(inputs: &PropertyMap) -> Result<String, ProviderError> {
+    if optional_bool(inputs, "skipFinalSnapshot")? == Some(true) {
+        return Ok(SKIP.to_string());
+    }
+    optional_str(inputs, "finalSnapshotIdentifier")?
+        .map(str::to_string)
+        .ok_or_else(|| ProviderError::invalid("set finalSnapshotIdentifier, or skipFinalSnapshot = true"))
+}
+
+/// The final snapshot a delete takes: none when `skipFinalSnapshot` was
+/// recorded, the recorded `finalSnapshotIdentifier`, or — with no recorded
+/// choice (a database tapctl did not tag) — a dated one, to keep the data.
+fn final_snapshot(id: &str, outputs: &PropertyMap) -> Option<String> {
+    match (
+        outputs.get("skipFinalSnapshot").and_then(Value::as_bool),
+        outputs.get("finalSnapshotIdentifier").and_then(Value::as_str),
+    ) {
+        (Some(true), _) => None,
+        (_, Some(name)) => Some(name.to_string()),
+        _ => Some(format!("{id}-final-{}", chrono::Utc::now().format("%Y%m%d%H%M%S"))),
+    }
+}
+
+/// A delete's result, with AWS's deletion-protection refusal turned into
+/// what to do about it.
+fn explain_protection<T>(kind: &str, id: &str, deleted: Result<T, ProviderError>) -> Result<(), ProviderError> {
+    match deleted {
+        Err(e) if e.code == "InvalidParameterCombination" && e.message.to_ascii_lowercase().contains("protect") => {
+            Err(ProviderError {
+                message: format!(
+                    "RDS {kind} {id} has deletion protection: set deletionProtection = false and apply that first ({})",
+                    e.message
+                ),
+                ..e
+            })
+        }
+        other => other.map(|_| ()),
     }
 }
 
