@@ -52,6 +52,8 @@ mod route53;
 mod autoscaling;
 // Parameter Store.
 mod ssm;
+// CDN (a static site's distribution).
+mod cloudfront;
 
 pub use cloudwatch::CloudWatchAlarms;
 
@@ -95,6 +97,7 @@ static SERVICES: &[&dyn Service] = &[
     &route53::Route53,
     &autoscaling::AutoScaling,
     &ssm::Ssm,
+    &cloudfront::CloudFront,
 ];
 
 /// What one service module implements for the type tokens it owns. Inputs
@@ -305,6 +308,7 @@ struct Clients {
     route53: OnceLock<aws_sdk_route53::Client>,
     autoscaling: OnceLock<aws_sdk_autoscaling::Client>,
     ssm: OnceLock<aws_sdk_ssm::Client>,
+    cloudfront: OnceLock<aws_sdk_cloudfront::Client>,
 }
 
 /// One region's (and profile's) view of AWS.
@@ -466,6 +470,13 @@ impl AwsProvider {
     pub async fn ssm(&self) -> Result<&aws_sdk_ssm::Client, ProviderError> {
         let config = self.sdk_config().await?;
         Ok(self.clients.ssm.get_or_init(|| aws_sdk_ssm::Client::new(config)))
+    }
+
+    /// The CloudFront client (a global service: its calls go to the global
+    /// endpoint whatever the region).
+    pub async fn cloudfront(&self) -> Result<&aws_sdk_cloudfront::Client, ProviderError> {
+        let config = self.sdk_config().await?;
+        Ok(self.clients.cloudfront.get_or_init(|| aws_sdk_cloudfront::Client::new(config)))
     }
 
     /// The caller's account id (STS GetCallerIdentity, asked once).
