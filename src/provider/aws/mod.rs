@@ -52,7 +52,8 @@ mod route53;
 mod autoscaling;
 // Parameter Store.
 mod ssm;
-// CDN (a static site's distribution).
+// CDN and AWS Config (a static site's distribution, compliance recording).
+mod awsconfig;
 mod cloudfront;
 
 pub use cloudwatch::CloudWatchAlarms;
@@ -98,6 +99,7 @@ static SERVICES: &[&dyn Service] = &[
     &autoscaling::AutoScaling,
     &ssm::Ssm,
     &cloudfront::CloudFront,
+    &awsconfig::AwsConfig,
 ];
 
 /// What one service module implements for the type tokens it owns. Inputs
@@ -309,6 +311,7 @@ struct Clients {
     autoscaling: OnceLock<aws_sdk_autoscaling::Client>,
     ssm: OnceLock<aws_sdk_ssm::Client>,
     cloudfront: OnceLock<aws_sdk_cloudfront::Client>,
+    config: OnceLock<aws_sdk_config::Client>,
 }
 
 /// One region's (and profile's) view of AWS.
@@ -477,6 +480,12 @@ impl AwsProvider {
     pub async fn cloudfront(&self) -> Result<&aws_sdk_cloudfront::Client, ProviderError> {
         let config = self.sdk_config().await?;
         Ok(self.clients.cloudfront.get_or_init(|| aws_sdk_cloudfront::Client::new(config)))
+    }
+
+    /// The AWS Config client.
+    pub async fn config(&self) -> Result<&aws_sdk_config::Client, ProviderError> {
+        let config = self.sdk_config().await?;
+        Ok(self.clients.config.get_or_init(|| aws_sdk_config::Client::new(config)))
     }
 
     /// The caller's account id (STS GetCallerIdentity, asked once).

@@ -5,6 +5,7 @@
 
 mod appautoscaling;
 mod autoscaling;
+mod awsconfig;
 mod backend;
 mod cloudfront;
 mod cloudwatch;
