@@ -12,8 +12,14 @@
 //! - `aws:lb/targetGroup:TargetGroup` `loadBalancerArns`: it changes whenever
 //!   a listener or rule starts or stops forwarding to the group — state of
 //!   other resources — so every refresh would see "drift" that is not;
-//! - `aws:lb/loadBalancer:LoadBalancer` `subnetMappings`, `accessLogs`,
-//!   `connectionLogs`: not implemented as inputs (refused by `check`).
+//! - `aws:lb/loadBalancer:LoadBalancer` `subnetMappings`, `connectionLogs`:
+//!   not implemented as inputs (refused by `check`).
+//!
+//! A load balancer's `accessLogs` {`bucket`, `prefix`, `enabled`} are the
+//! `access_logs.s3.*` attributes. `enabled` defaults to false as in
+//! Terraform (a bucket alone does not turn logging on); removing the block
+//! turns logging off. The output appears when a bucket is set or logging is
+//! on, so a load balancer that never logged shows no `accessLogs` drift.
 
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::client::Waiters;
@@ -239,6 +245,7 @@ mod balancer {
     use super::*;
 
     pub(super) const SUPPORTED: &[&str] = &[
+        "accessLogs",
         "clientKeepAlive",
         "desyncMitigationMode",
         "dropInvalidHeaderFields",
@@ -291,7 +298,54 @@ mod balancer {
                 return Err(ProviderError::invalid(format!("idleTimeout must be 1 to 4000 seconds, got {t}")));
             }
         }
+        if let Some(logs) = known(inputs, "accessLogs") {
+            let logs = logs.as_object().ok_or_else(|| ProviderError::invalid("input accessLogs must be a map"))?;
+            if let Some(extra) = logs.keys().find(|k| !matches!(k.as_str(), "bucket" | "prefix" | "enabled")) {
+                return Err(ProviderError::invalid(format!("accessLogs.{extra} is not an access log setting")));
+            }
+            if !logs.contains_key("bucket") {
+                return Err(ProviderError::invalid("accessLogs.bucket is required"));
+            }
+            let enabled = optional_bool(logs, "enabled").map_err(nested("accessLogs"))?;
+            let bucket = optional_str(logs, "bucket").map_err(nested("accessLogs"))?;
+            if enabled == Some(true) && bucket.is_some_and(str::is_empty) {
+                return Err(ProviderError::invalid("accessLogs: logging needs a bucket"));
+            }
+            let prefix = optional_str(logs, "prefix").map_err(nested("accessLogs"))?;
+            if prefix.is_some_and(|p| p.starts_with('/') || p.contains("AWSLogs")) {
+                return Err(ProviderError::invalid("accessLogs.prefix must not start with / or contain AWSLogs"));
+            }
+        }
         Ok(())
+    }
+
+    /// The `access_logs.s3.*` attributes for the `accessLogs` input; with no
+    /// block, logging off.
+    fn access_log_attributes(inputs: &PropertyMap) -> Result<Vec<(String, String)>, ProviderError> {
+        let Some(logs) = optional_object(inputs, "accessLogs")? else {
+            return Ok(vec![("access_logs.s3.enabled".into(), "false".into())]);
+        };
+        let get = |k: &str| optional_str(logs, k).map(|v| v.unwrap_or_default().to_string());
+        let enabled = optional_bool(logs, "enabled")?.unwrap_or(false);
+        Ok(vec![
+            ("access_logs.s3.enabled".into(), enabled.to_string()),
+            ("access_logs.s3.bucket".into(), get("bucket")?),
+            ("access_logs.s3.prefix".into(), get("prefix")?),
+        ])
+    }
+
+    /// The `accessLogs` output from the attributes AWS reports.
+    fn access_logs_output(attrs: &[LoadBalancerAttribute]) -> Option<Value> {
+        let get = |key: &str| attrs.iter().find(|a| a.key() == Some(key)).and_then(|a| a.value()).unwrap_or_default();
+        let enabled = get("access_logs.s3.enabled") == "true";
+        let bucket = get("access_logs.s3.bucket");
+        (enabled || !bucket.is_empty()).then(|| {
+            Value::object([
+                ("bucket", Value::from(bucket)),
+                ("prefix", Value::from(get("access_logs.s3.prefix"))),
+                ("enabled", Value::Bool(enabled)),
+            ])
+        })
     }
 
     /// ELB names: 1–32 alphanumerics and hyphens, no hyphen at either end,
@@ -360,7 +414,10 @@ mod balancer {
             .await
             .map_err(|e| waiter_error(&what, e))
             .map_err(after_create(&arn, "waiting for it to be active"))?;
-        let attributes = attribute_changes(ATTRIBUTES, inputs, None)?;
+        let mut attributes = attribute_changes(ATTRIBUTES, inputs, None)?;
+        if inputs.get("accessLogs").is_some_and(|v| !v.is_null()) {
+            attributes.extend(access_log_attributes(inputs)?);
+        }
         set_attributes(p, &arn, attributes).await.map_err(after_create(&arn, "setting its attributes"))?;
         Ok(arn)
     }
@@ -418,6 +475,9 @@ mod balancer {
                 }
             }
         }
+        if let Some(logs) = access_logs_output(attrs.attributes()) {
+            o = o.value("accessLogs", logs);
+        }
         Ok(Some(o.tags(read_tags(p, id).await?).build()))
     }
 
@@ -446,7 +506,11 @@ mod balancer {
                 .await?;
             }
         }
-        set_attributes(p, id, attribute_changes(ATTRIBUTES, new, Some(old))?).await
+        let mut attributes = attribute_changes(ATTRIBUTES, new, Some(old))?;
+        if changed(old, new, "accessLogs") {
+            attributes.extend(access_log_attributes(new)?);
+        }
+        set_attributes(p, id, attributes).await
     }
 
     pub(super) async fn delete(p: &AwsProvider, ctx: &CallContext, id: &str) -> Result<(), ProviderError> {
@@ -1039,6 +1103,12 @@ mod tests {
     fn names_and_actions_are_checked() {
         assert!(Lb.check(LOAD_BALANCER, &map(vec![("name", "a".repeat(33).into())])).is_err());
         assert!(Lb.check(LOAD_BALANCER, &map(vec![("name", "internal-x".into())])).is_err());
+        let logs = |v: Value| map(vec![("name", "alb".into()), ("accessLogs", v)]);
+        assert!(Lb.check(LOAD_BALANCER, &logs(Value::object([("bucket", "logs"), ("prefix", "alb")]))).is_ok());
+        assert!(Lb.check(LOAD_BALANCER, &logs(Value::object([("prefix", "alb")]))).is_err());
+        assert!(Lb.check(LOAD_BALANCER, &logs(Value::object([("bucket", "logs"), ("prefix", "/alb")]))).is_err());
+        let on_without_bucket = Value::object([("bucket", Value::from("")), ("enabled", Value::Bool(true))]);
+        assert!(Lb.check(LOAD_BALANCER, &logs(on_without_bucket)).is_err());
         assert!(Lb.check(TARGET_GROUP, &map(vec![("name", "blue-".into())])).is_err());
         assert!(Lb
             .check(TARGET_GROUP, &map(vec![("name", "blue".into()), ("healthCheck", Value::object([("pth", "/")]))]))

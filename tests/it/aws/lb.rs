@@ -67,6 +67,16 @@ fn lb_inputs(net: &Network, idle: u32, drop_invalid: bool, tag: &str) -> Propert
     ])
 }
 
+/// `accessLogs` to the test's bucket.
+fn logs(prefix: &str, enabled: bool) -> Value {
+    Value::object([("bucket", Value::from("tap-alb-logs")), ("prefix", prefix.into()), ("enabled", enabled.into())])
+}
+
+fn with_logs(mut inputs: PropertyMap, prefix: &str, enabled: bool) -> PropertyMap {
+    inputs.insert("accessLogs".into(), logs(prefix, enabled));
+    inputs
+}
+
 fn tg_inputs(name: &str, vpc: &str, path: &str, delay: u32) -> PropertyMap {
     props(vec![
         ("name", name.into()),
@@ -119,8 +129,8 @@ async fn load_balancer_lifecycle() {
     env.lifecycle(
         LB,
         "alb",
-        lb_inputs(net, 60, true, "alb"),
-        lb_inputs(net, 120, false, "alb-2"),
+        with_logs(lb_inputs(net, 60, true, "alb"), "alb", true),
+        with_logs(lb_inputs(net, 120, false, "alb-2"), "alb-2", false),
         |created, updated| async move {
             let o = &created.outputs;
             let arn = &created.id;
@@ -155,6 +165,13 @@ async fn load_balancer_lifecycle() {
                 .find(|a| a.key() == Some("idle_timeout.timeout_seconds"))
                 .and_then(|a| a.value());
             assert_eq!(idle, Some("120"));
+            // accessLogs are the access_logs.s3.* attributes.
+            assert_eq!(o["accessLogs"], logs("alb", true));
+            assert_eq!(updated["accessLogs"], logs("alb-2", false));
+            let attr = |key: &str| attrs.attributes().iter().find(|a| a.key() == Some(key)).and_then(|a| a.value());
+            assert_eq!(attr("access_logs.s3.enabled"), Some("false"));
+            assert_eq!(attr("access_logs.s3.bucket"), Some("tap-alb-logs"));
+            assert_eq!(attr("access_logs.s3.prefix"), Some("alb-2"));
         },
     )
     .await;
