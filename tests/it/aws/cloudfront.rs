@@ -20,7 +20,8 @@
 //!   DeleteDistribution does not require the distribution to be disabled
 //!   (`DistributionNotDisabled`): the disable → wait `Deployed` → delete
 //!   sequence runs against moto (every GetDistribution moves `InProgress`
-//!   to `Deployed`) but moto cannot tell whether the order was right;
+//!   to `Deployed`), and `distribution_delete_disables_it_first_with_if_match`
+//!   checks its order and headers on moto's request recording;
 //! - ids are 13 random uppercase characters without CloudFront's leading
 //!   `E`, and `lastModifiedTime` is a constant.
 
@@ -28,6 +29,7 @@ use tapctl::model::{PropertyMap, Value};
 use tapctl::provider::URN_TAG;
 
 use super::{ctx, out, props, tags, Env, REGION};
+use crate::moto::Moto;
 
 const OAC: &str = "aws:cloudfront/originAccessControl:OriginAccessControl";
 const DISTRIBUTION: &str = "aws:cloudfront/distribution:Distribution";
@@ -190,5 +192,46 @@ async fn static_site_distribution_lifecycle() {
     let cf = aws_sdk_cloudfront::Client::new(&env.moto.sdk_config(REGION).await);
     let err = cf.get_distribution().id(&created.id).send().await.unwrap_err();
     assert!(format!("{err:?}").contains("NoSuchDistribution"), "{err:?}");
+    env.remove(OAC, "oac", &control).await;
+}
+
+/// moto deletes an enabled distribution and ignores `If-Match`, so the
+/// order Terraform follows is checked on moto's request recording instead:
+/// the last UpdateDistribution before the DeleteDistribution sends
+/// `Enabled=false`, and every write carries `If-Match`.
+#[tokio::test]
+async fn distribution_delete_disables_it_first_with_if_match() {
+    let recording = tempfile::NamedTempFile::new().expect("a temp file for moto's recording");
+    let path = recording.path().to_str().expect("a UTF-8 temp path").to_string();
+    let env = Env::on(Moto::start_with(&[("MOTO_ENABLE_RECORDING", "true"), ("MOTO_RECORDER_FILEPATH", &path)])).await;
+    let control = env.given(OAC, "oac", oac("site")).await;
+    let cdn = env.given(DISTRIBUTION, "cdn", distribution(&control.id, "site", "a", serde_json::json!({}))).await;
+    env.remove(DISTRIBUTION, "cdn", &cdn).await;
+
+    let log = std::fs::read_to_string(&path).expect("moto's recording");
+    let id = &cdn.id;
+    let writes: Vec<(String, bool, String)> = log
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("a JSON line"))
+        .filter(|e| e["url"].as_str().is_some_and(|u| u.contains(&format!("/distribution/{id}"))))
+        .filter(|e| matches!(e["method"].as_str(), Some("PUT" | "DELETE")))
+        .map(|e| {
+            let body = e["body"].as_str().unwrap_or_default();
+            let body = if e["body_encoded"] == serde_json::Value::Bool(true) {
+                use base64::Engine;
+                String::from_utf8(base64::engine::general_purpose::STANDARD.decode(body).unwrap()).unwrap()
+            } else {
+                body.to_string()
+            };
+            let if_match = e["headers"].as_object().unwrap().keys().any(|k| k.eq_ignore_ascii_case("if-match"));
+            (e["method"].as_str().unwrap().to_string(), if_match, body)
+        })
+        .collect();
+    let delete = writes.iter().position(|(m, _, _)| m == "DELETE").expect("a DeleteDistribution");
+    assert_eq!(delete, writes.len() - 1, "nothing after the delete: {writes:?}");
+    let (_, _, disable) =
+        writes[..delete].iter().rev().find(|(m, _, _)| m == "PUT").expect("an update before the delete");
+    assert!(disable.contains("<Enabled>false</Enabled>"), "the update before the delete disables: {disable}");
+    assert!(writes.iter().all(|(_, if_match, _)| *if_match), "every write carries If-Match: {writes:?}");
     env.remove(OAC, "oac", &control).await;
 }

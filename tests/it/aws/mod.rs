@@ -66,7 +66,12 @@ fn fast() -> Settings {
 impl Env {
     /// A fresh server and a provider for [`REGION`].
     pub async fn start() -> Env {
-        let moto = Moto::start();
+        Env::on(Moto::start()).await
+    }
+
+    /// A provider for [`REGION`] on a server the test started (with extra
+    /// environment, e.g. moto's request recorder).
+    pub async fn on(moto: Moto) -> Env {
         let config = moto.sdk_config(REGION).await;
         let factory = AwsFactory::from_config(config.clone()).with_settings(fast());
         let provider = factory.configure(&props(vec![("region", REGION.into())])).expect("configuring the provider");
