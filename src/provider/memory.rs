@@ -463,6 +463,11 @@ impl MemoryCloud {
         let name = match kind.physical_name {
             Some(field) => match props.get(field).and_then(Json::as_str) {
                 Some(n) => n.to_string(),
+                // Terraform names a region's one recorder and channel `default`.
+                None if ctx.token == CFG_RECORDER || ctx.token == CFG_CHANNEL => {
+                    props.insert(field.to_string(), Json::String("default".into()));
+                    "default".to_string()
+                }
                 None => {
                     let n = format!("{}-{:07x}", ctx.urn.name(), serial);
                     props.insert(field.to_string(), Json::String(n.clone()));

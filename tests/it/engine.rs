@@ -373,3 +373,107 @@ async fn up_with_refresh_repairs_drift_in_one_run_respecting_ignore_changes() {
     assert_eq!(cloud.objects().len(), 5, "the deleted subnet is back");
     assert!(!stack.preview(&engine, &build(), &[]).await.unwrap().summary().has_changes());
 }
+
+/// A static site behind CloudFront with AWS Config recording, planned and
+/// applied on the in-memory cloud, which keeps AWS Config's ordering rules:
+/// the program's dependencies (output references and `dependsOn`) must put
+/// the recorder before its channel, status and rule on the way up, and the
+/// running status before its channel on the way down.
+#[tokio::test]
+async fn a_static_site_with_config_recording_goes_up_and_down_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, cloud) = memory_engine(MemoryCloud::new());
+    let stack = stack_in(dir.path(), "dev");
+    let mut p = tapctl::Program::new("site", "dev", props(&[("region", "us-east-1".into())]));
+    let root = p.root();
+    let none = ResourceOptions::default;
+    let bucket = p.resource(&root, "aws:s3/bucket:Bucket", "site", props(&[("bucket", "tap-site".into())]), none());
+    let bucket = bucket.unwrap();
+    let oac = p
+        .resource(
+            &root,
+            "aws:cloudfront/originAccessControl:OriginAccessControl",
+            "oac",
+            props(&[
+                ("name", "tap-site".into()),
+                ("originAccessControlOriginType", "s3".into()),
+                ("signingBehavior", "always".into()),
+                ("signingProtocol", "sigv4".into()),
+            ]),
+            none(),
+        )
+        .unwrap();
+    let origin = Value::object([
+        ("domainName", Value::from("tap-site.s3.us-east-1.amazonaws.com")),
+        ("originId", "site".into()),
+        ("originAccessControlId", oac.id()),
+    ]);
+    let behavior = Value::object([
+        ("targetOriginId", Value::from("site")),
+        ("viewerProtocolPolicy", "redirect-to-https".into()),
+        ("allowedMethods", Value::array(["GET", "HEAD"])),
+        ("cachedMethods", Value::array(["GET", "HEAD"])),
+        ("cachePolicyId", "658327ea-f89d-4fab-a63d-7e88639e58f6".into()),
+    ]);
+    let cdn = p
+        .resource(
+            &root,
+            "aws:cloudfront/distribution:Distribution",
+            "cdn",
+            props(&[
+                ("enabled", true.into()),
+                ("origins", Value::array([origin])),
+                ("defaultCacheBehavior", behavior),
+                ("restrictions", Value::object([("geoRestriction", Value::object([("restrictionType", "none")]))])),
+                ("viewerCertificate", Value::object([("cloudfrontDefaultCertificate", true)])),
+            ]),
+            ResourceOptions::default().depends_on(bucket.urn()),
+        )
+        .unwrap();
+    p.export("siteUrl", cdn.output("domainName"));
+    let role = "arn:aws:iam::123456789012:role/config";
+    let recorder =
+        p.resource(&root, "aws:cfg/recorder:Recorder", "recorder", props(&[("roleArn", role.into())]), none()).unwrap();
+    let channel = p
+        .resource(
+            &root,
+            "aws:cfg/deliveryChannel:DeliveryChannel",
+            "channel",
+            props(&[("s3BucketName", bucket.id())]),
+            ResourceOptions::default().depends_on(recorder.urn()),
+        )
+        .unwrap();
+    p.resource(
+        &root,
+        "aws:cfg/recorderStatus:RecorderStatus",
+        "recording",
+        props(&[("name", recorder.output("name")), ("isEnabled", true.into())]),
+        ResourceOptions::default().depends_on(channel.urn()),
+    )
+    .unwrap();
+    let source = Value::object([("owner", "AWS"), ("sourceIdentifier", "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED")]);
+    p.resource(
+        &root,
+        "aws:cfg/rule:Rule",
+        "s3-sse",
+        props(&[("name", "s3-bucket-sse".into()), ("source", source)]),
+        ResourceOptions::default().depends_on(recorder.urn()),
+    )
+    .unwrap();
+
+    let plan = stack.preview(&engine, &p, &[]).await.unwrap();
+    assert_eq!(plan.summary().create, p.resources().len(), "{:?}", plan.summary());
+    let out = stack.up(&engine, &p, &RunOptions::default(), yes).await.unwrap();
+    assert!(out.summary.succeeded(), "{:?}", out.summary);
+    let objects = cloud.objects();
+    let dist = objects.values().find(|o| o.token == "aws:cloudfront/distribution:Distribution").unwrap();
+    assert!(dist.properties["domainName"].as_str().unwrap().ends_with(".cloudfront.net"));
+    assert_eq!(dist.properties["hostedZoneId"], serde_json::json!("Z2FDTNDATAQYW2"));
+    let status = objects.values().find(|o| o.token == "aws:cfg/recorderStatus:RecorderStatus").unwrap();
+    assert_eq!(status.properties["name"], serde_json::json!("default"), "an unnamed recorder is `default`");
+    assert!(!stack.preview(&engine, &p, &[]).await.unwrap().summary().has_changes());
+
+    let out = stack.destroy(&engine, &RunOptions::default(), yes).await.unwrap();
+    assert!(out.summary.succeeded(), "{:?}", out.summary);
+    assert!(cloud.objects().is_empty(), "{:?}", cloud.objects().keys().collect::<Vec<_>>());
+}
