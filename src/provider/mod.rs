@@ -166,10 +166,17 @@ pub trait ProviderFactory: Send + Sync {
     fn configure(&self, inputs: &PropertyMap) -> Result<Arc<dyn Provider>, ProviderError>;
 }
 
+/// Kinds a region holds at most one of, with the name an unnamed one gets
+/// (Terraform's default): AWS Config's recorder and delivery channel.
+const ONE_PER_REGION: &[(&str, &str)] =
+    &[("aws:cfg/recorder:Recorder", "default"), ("aws:cfg/deliveryChannel:DeliveryChannel", "default")];
+
 /// The generic diff every provider starts from: changed top-level inputs
 /// (secrets compared by value), those in the kind's `force_new` list force a
 /// replacement, and a replacement of a resource with an unchanged explicit
-/// unique name must delete first.
+/// unique name must delete first. A kind a region holds one of always
+/// replaces delete-first (a second could not exist beside the first), and
+/// its unset name counts as its default name.
 pub fn diff_by_catalog(token: &str, old: &PropertyMap, new: &PropertyMap) -> Result<DiffResult, ProviderError> {
     let kind = kind(token).ok_or_else(|| unsupported(token))?;
     let mut changed: Vec<String> = Vec::new();
@@ -188,7 +195,20 @@ pub fn diff_by_catalog(token: &str, old: &PropertyMap, new: &PropertyMap) -> Res
         let (a, b) = (old.get(name), new.get(name));
         a.is_some() && b.is_some_and(|b| !b.contains_unknown()) && a.zip(b).is_some_and(|(a, b)| a.same_as(b))
     });
-    Ok(DiffResult { changed, replace_keys, delete_before_replace })
+    let mut diff = DiffResult { changed, replace_keys, delete_before_replace };
+    if let Some((_, default)) = ONE_PER_REGION.iter().find(|(t, _)| *t == token) {
+        let name = |m: &PropertyMap| match m.get("name") {
+            None | Some(Value::Null) => Some(Value::from(*default)),
+            Some(v) if v.contains_unknown() => None,
+            Some(v) => Some(v.clone()),
+        };
+        if name(old).zip(name(new)).is_some_and(|(a, b)| a.same_as(&b)) {
+            diff.changed.retain(|k| k != "name");
+            diff.replace_keys.retain(|k| k != "name");
+        }
+        diff.delete_before_replace = !diff.replace_keys.is_empty();
+    }
+    Ok(diff)
 }
 
 /// The generic input check: the kind is supported, every input name is one of

@@ -6,7 +6,10 @@
 //! delivery channel; their `name` defaults to `default` as in Terraform, and
 //! a create never takes over a recorder or channel that is already there
 //! (Put* would silently overwrite it): it fails with `ResourceAlreadyExists`
-//! and adoption finds an interrupted create's by name.
+//! and adoption finds an interrupted create's by name. For the same reason
+//! renaming either replaces it delete-first, and `name = "default"` written
+//! out later is no change (both rules are `diff_by_catalog`'s, so the
+//! in-memory cloud plans the same).
 //!
 //! **Recorder.** PutConfigurationRecorder creates and updates (`roleArn`,
 //! `recordingGroup` with `allSupported`, `includeGlobalResourceTypes`,
@@ -49,7 +52,7 @@ use super::{
     tag_changes, tags_for_create, window, AwsProvider, Outputs, Service,
 };
 use crate::model::{PropertyMap, Value};
-use crate::provider::{CallContext, Created, DiffResult, ErrorKind, ProviderError};
+use crate::provider::{CallContext, Created, ErrorKind, ProviderError};
 
 const RECORDER: &str = "aws:cfg/recorder:Recorder";
 const CHANNEL: &str = "aws:cfg/deliveryChannel:DeliveryChannel";
@@ -77,29 +80,6 @@ impl Service for AwsConfig {
             STATUS => check_kind(token, inputs, status::SUPPORTED, status::check),
             _ => check_kind(token, inputs, rule::SUPPORTED, rule::check),
         }
-    }
-
-    /// A region holds one recorder and one channel: renaming one replaces it
-    /// delete-first (a second could not exist beside it), and an unset name
-    /// is `default`, so `default` set explicitly changes nothing.
-    fn diff(&self, token: &str, old: &PropertyMap, new: &PropertyMap, mut base: DiffResult) -> DiffResult {
-        if !matches!(token, RECORDER | CHANNEL) {
-            return base;
-        }
-        let name = |m: &PropertyMap| match m.get("name") {
-            None | Some(Value::Null) => Some(Value::from(DEFAULT_NAME)),
-            Some(v) if v.contains_unknown() => None,
-            Some(v) => Some(v.clone()),
-        };
-        match (name(old), name(new)) {
-            (Some(a), Some(b)) if a.same_as(&b) => {
-                base.changed.retain(|k| k != "name");
-                base.replace_keys.retain(|k| k != "name");
-            }
-            _ if base.replace_keys.iter().any(|k| k == "name") => base.delete_before_replace = true,
-            _ => {}
-        }
-        base
     }
 
     async fn create(&self, p: &AwsProvider, ctx: &CallContext, inputs: &PropertyMap) -> Result<Created, ProviderError> {
@@ -802,6 +782,7 @@ mod tests {
         assert!(AwsConfig.check(RULE, &missing).unwrap_err().message.contains("source is required"));
     }
 
+    /// The rule lives in `diff_by_catalog`, so the memory cloud plans the same.
     #[test]
     fn renaming_the_regions_one_recorder_replaces_it_delete_first() {
         let diff = |token: &str, old: serde_json::Value, new: serde_json::Value| {
