@@ -22,6 +22,7 @@ pub mod networking;
 pub mod peering;
 pub mod security;
 pub mod storage;
+pub mod web_tier;
 pub mod weighted_dns;
 
 use crate::model::ProgramError;
@@ -41,6 +42,7 @@ pub use networking::{Networking, NetworkingArgs};
 pub use peering::{Peering, PeeringArgs};
 pub use security::{Security, SecurityArgs};
 pub use storage::{Lifecycle, Storage, StorageArgs};
+pub use web_tier::{AccessLogs, Listeners, Scaling, Tls, WebTier, WebTierArgs};
 pub use weighted_dns::{WeightedDns, WeightedDnsArgs, WeightedTarget};
 
 /// A component could not be built.
