@@ -6,6 +6,7 @@
 //! length limit.
 
 mod alerting;
+pub mod app_environment;
 pub mod app_security;
 mod children;
 pub mod cidr;
@@ -24,11 +25,13 @@ pub mod networking;
 pub mod peering;
 pub mod security;
 pub mod storage;
+pub mod web_security;
 pub mod web_tier;
 pub mod weighted_dns;
 
 use crate::model::ProgramError;
 
+pub use app_environment::{AppEnvironment, AppEnvironmentArgs};
 pub use app_security::{AppSecurity, AppSecurityArgs};
 pub use cidr::Ipv4Cidr;
 pub use database::{Database, DatabaseArgs, DatabaseProfile};
@@ -46,6 +49,7 @@ pub use networking::{Networking, NetworkingArgs};
 pub use peering::{Peering, PeeringArgs};
 pub use security::{Security, SecurityArgs};
 pub use storage::{Lifecycle, Storage, StorageArgs};
+pub use web_security::{WebSecurity, WebSecurityArgs};
 pub use web_tier::{AccessLogs, Listeners, Scaling, Tls, WebTier, WebTierArgs};
 pub use weighted_dns::{WeightedDns, WeightedDnsArgs, WeightedTarget};
 
