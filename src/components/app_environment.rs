@@ -6,7 +6,8 @@
 //!
 //! The secret starts with a placeholder JSON document (marked secret, so it
 //! is encrypted in state); operators put the real values with
-//! `aws secretsmanager put-secret-value`, and tapctl leaves them alone
+//! `aws secretsmanager put-secret-value`, as a new version tapctl does not
+//! manage, and a change to the placeholder never replaces the first version
 //! (`ignoreChanges` on the value).
 
 use crate::model::{Component, Program, Resource, ResourceOptions, Value};
@@ -139,7 +140,9 @@ impl AppEnvironment {
             "aws:secretsmanager/secretVersion:SecretVersion",
             "app-secret-version",
             vec![("secretId", secret.id()), ("secretString", Value::secret(PLACEHOLDER))],
-            // The real values are put out of band; a later run keeps them.
+            // The real values are put out of band, as new versions; the
+            // placeholder only seeds the secret, so a later change to it
+            // must not replace this version (and with it, the real values).
             ResourceOptions::default().ignore_changes("secretString"),
         )?;
 

@@ -1,6 +1,6 @@
 //! Fleet: the blue and green EC2 fleets of a DNS blue-green migration.
 //!
-//! Each colour is a [`WebTier`](super::WebTier) registered straight into this
+//! Each colour is a [`WebTier`] registered straight into this
 //! component (so the colours' URNs are what they were before `WebTier`
 //! existed): its own internet-facing ALB in the public subnets with an
 //! HTTPS (443) listener on the configured certificate, a target group
