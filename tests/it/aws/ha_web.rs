@@ -97,6 +97,20 @@ fn ha_web_up_noop_destroy_leaves_nothing() {
     }
     assert_eq!(private, 3);
 
+    // One tag set: the VPC and every NAT gateway carry the common tags, their kind and their name.
+    let vpcs = rt.block_on(ec2.describe_vpcs().vpc_ids(vpc).send()).unwrap();
+    let tagged: Vec<(&str, Vec<(&str, &str)>)> = std::iter::once(("Vpc", vpcs.vpcs()[0].tags()))
+        .chain(nats.iter().map(|n| ("NatGateway", n.tags())))
+        .map(|(kind, tags)| (kind, tags.iter().filter_map(|t| Some((t.key()?, t.value()?))).collect()))
+        .collect();
+    for (kind, tags) in tagged {
+        for (k, v) in [("Project", "haweb"), ("Environment", "dev"), ("ManagedBy", "tapctl"), ("ResourceType", kind)] {
+            assert!(tags.contains(&(k, v)), "{kind} lacks {k}={v}: {tags:?}");
+        }
+        let name = tags.iter().find(|(k, _)| *k == "Name").map(|(_, v)| *v).unwrap_or_default();
+        assert!(name.starts_with("haweb-") && name.ends_with("-dev"), "{kind} Name {name}");
+    }
+
     // Flow logs: ALL traffic to CloudWatch Logs, the role scoped to that log group.
     let flow_logs = rt.block_on(ec2.describe_flow_logs().flow_log_ids(outputs["flowLogId"].as_str().unwrap()).send());
     let flow_log = flow_logs.unwrap().flow_logs()[0].clone();
