@@ -348,6 +348,18 @@ async fn one_naming_pattern_and_the_common_tags_everywhere() {
     assert!(tagged >= 40, "{tagged}");
     assert_eq!(tags_of(one(&s, "asg"))["ResourceType"], Value::from("AutoScalingGroup"));
     assert_eq!(tags_of(one(&s, "nat-a"))["ResourceType"], Value::from("NatGateway"));
+    // Instances and volumes get their own kind from the launch template; the
+    // group keeps its kind to itself.
+    for spec in input(one(&s, "lt"), "tagSpecifications").as_array().unwrap() {
+        let spec = spec.as_object().unwrap();
+        let expected = if spec["resourceType"] == Value::from("instance") { "Instance" } else { "Volume" };
+        assert_eq!(spec["tags"].as_object().unwrap()["ResourceType"], Value::from(expected));
+    }
+    let group_tags = input(one(&s, "asg"), "tags").as_array().unwrap();
+    for t in group_tags.iter().map(|t| t.as_object().unwrap()) {
+        let propagated = t["key"] != Value::from("ResourceType");
+        assert_eq!(t["propagateAtLaunch"], Value::from(propagated), "{t:?}");
+    }
     // Physical names follow the pattern too.
     for (resource, key, name) in [
         ("alb", "name", "haweb-alb-dev"),
