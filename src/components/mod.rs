@@ -6,6 +6,7 @@
 //! length limit.
 
 mod alerting;
+pub mod app_environment;
 pub mod app_security;
 mod children;
 pub mod cidr;
@@ -14,18 +15,23 @@ pub mod dns;
 pub mod ecs;
 pub mod fleet;
 pub mod fleet_monitoring;
+pub mod flow_logs;
 pub mod log_storage;
 pub mod monitoring;
 pub mod mysql;
 pub mod naming;
+pub mod network_acls;
 pub mod networking;
 pub mod peering;
 pub mod security;
 pub mod storage;
+pub mod web_security;
+pub mod web_tier;
 pub mod weighted_dns;
 
 use crate::model::ProgramError;
 
+pub use app_environment::{AppEnvironment, AppEnvironmentArgs};
 pub use app_security::{AppSecurity, AppSecurityArgs};
 pub use cidr::Ipv4Cidr;
 pub use database::{Database, DatabaseArgs, DatabaseProfile};
@@ -33,14 +39,18 @@ pub use dns::{Dns, DnsArgs};
 pub use ecs::{Ecs, EcsArgs};
 pub use fleet::{ColourFleet, Fleet, FleetArgs, FleetColour};
 pub use fleet_monitoring::{FleetMonitoring, FleetMonitoringArgs, WatchedFleet};
+pub use flow_logs::{FlowLogs, FlowLogsArgs, TrafficType};
 pub use log_storage::{LogStorage, LogStorageArgs};
 pub use monitoring::{Monitoring, MonitoringArgs, WatchedService};
 pub use mysql::{MysqlDatabase, MysqlDatabaseArgs};
 pub use naming::{Naming, Tags};
+pub use network_acls::{NetworkAcls, NetworkAclsArgs};
 pub use networking::{Networking, NetworkingArgs};
 pub use peering::{Peering, PeeringArgs};
 pub use security::{Security, SecurityArgs};
 pub use storage::{Lifecycle, Storage, StorageArgs};
+pub use web_security::{WebSecurity, WebSecurityArgs};
+pub use web_tier::{AccessLogs, Listeners, Scaling, Tls, WebTier, WebTierArgs};
 pub use weighted_dns::{WeightedDns, WeightedDnsArgs, WeightedTarget};
 
 /// A component could not be built.
