@@ -61,6 +61,29 @@ pub(crate) fn close_bucket(
     bucket: &Resource,
     logical: &str,
 ) -> Result<(Resource, Resource), ProgramError> {
+    close_bucket_encrypted(c, provider, bucket, logical, None)
+}
+
+/// [`close_bucket`] with default encryption under `kms_key_arn` (SSE-KMS,
+/// with an S3 bucket key so S3 asks KMS for a data key per bucket rather
+/// than per object), or SSE-S3 when `None`.
+pub(crate) fn close_bucket_encrypted(
+    c: &mut Children<'_>,
+    provider: Option<&Provider>,
+    bucket: &Resource,
+    logical: &str,
+    kms_key_arn: Option<&Value>,
+) -> Result<(Resource, Resource), ProgramError> {
+    let rule = match kms_key_arn {
+        Some(key) => Value::object([
+            (
+                "applyServerSideEncryptionByDefault",
+                Value::object([("sseAlgorithm", Value::from("aws:kms")), ("kmsMasterKeyId", key.clone())]),
+            ),
+            ("bucketKeyEnabled", Value::from(true)),
+        ]),
+        None => Value::object([("applyServerSideEncryptionByDefault", Value::object([("sseAlgorithm", "AES256")]))]),
+    };
     let versioning = c.add_for(
         provider,
         "aws:s3/bucketVersioning:BucketVersioning",
@@ -72,16 +95,7 @@ pub(crate) fn close_bucket(
         provider,
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
         &format!("{logical}-encryption"),
-        vec![
-            ("bucket", bucket.id()),
-            (
-                "rules",
-                Value::array([Value::object([(
-                    "applyServerSideEncryptionByDefault",
-                    Value::object([("sseAlgorithm", "AES256")]),
-                )])]),
-            ),
-        ],
+        vec![("bucket", bucket.id()), ("rules", Value::array([rule]))],
         ResourceOptions::default(),
     )?;
     let block = c.add_for(
