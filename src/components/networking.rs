@@ -1,7 +1,9 @@
 //! Networking: a VPC across 2–3 availability zones with a public and a
 //! private subnet in each, an internet gateway, a NAT gateway per zone (so one
 //! zone's outage does not cut the others off), route tables, and the RDS
-//! subnet group over the private subnets.
+//! subnet group over the private subnets — or, built with
+//! [`Networking::with_database_tier`], over a third, isolated tier of
+//! database subnets whose route table has no route out of the VPC.
 
 use crate::model::{Component, Program, Resource, ResourceOptions, Value};
 
@@ -38,9 +40,17 @@ pub struct Networking {
     pub db_subnet_group_name: Value,
     /// Each zone's private route table, in zone order (for routes to peers).
     pub private_route_table_ids: Vec<Value>,
+    /// Database subnet ids, one per zone (empty without a database tier).
+    pub database_subnet_ids: Vec<Value>,
 }
 
 const TYPE: &str = "tap:components:Networking";
+
+/// Where the database tier's subnets sit, at the VPC prefix + 4: the public
+/// and private tiers take /+3 blocks 0–2 and 4–6, so blocks 3 and 7 are
+/// free; block 3 is /+4 blocks 6 and 7, block 7 starts with /+4 block 14.
+/// A /24 VPC still gets /28 subnets, the smallest AWS allows.
+const DATABASE_BLOCKS: [u32; 3] = [6, 7, 14];
 
 impl Networking {
     /// Registers the networking resources under `parent`.
@@ -49,6 +59,28 @@ impl Networking {
         parent: &Component,
         name: &str,
         args: NetworkingArgs,
+    ) -> Result<Networking, ComponentError> {
+        Networking::build(program, parent, name, args, false)
+    }
+
+    /// Like [`Networking::new`], plus a database tier: an isolated subnet
+    /// per zone (no route to the internet gateway or a NAT gateway) that the
+    /// RDS subnet group spans instead of the private subnets.
+    pub fn with_database_tier(
+        program: &mut Program,
+        parent: &Component,
+        name: &str,
+        args: NetworkingArgs,
+    ) -> Result<Networking, ComponentError> {
+        Networking::build(program, parent, name, args, true)
+    }
+
+    fn build(
+        program: &mut Program,
+        parent: &Component,
+        name: &str,
+        args: NetworkingArgs,
+        database_tier: bool,
     ) -> Result<Networking, ComponentError> {
         let zones = args.availability_zones.len();
         if !(2..=3).contains(&zones) {
@@ -165,14 +197,47 @@ impl Networking {
             private_route_table_ids.push(rt.id());
         }
 
+        let mut database_subnet_ids = Vec::new();
+        if database_tier {
+            let rt_tags = c.tags(&c.name("database-rt", 255));
+            // No routes beyond the VPC's local one: the databases reach
+            // nothing outside the VPC and nothing outside reaches them.
+            let rt =
+                c.add("aws:ec2/routeTable:RouteTable", "database-rt", vec![("vpcId", vpc.id()), ("tags", rt_tags)])?;
+            for (az, block) in args.availability_zones.iter().zip(DATABASE_BLOCKS) {
+                let letter = az.chars().last().unwrap_or('x');
+                let cidr = args.vpc_cidr.subnet(prefix + 4, block).expect("prefix checked above");
+                let logical = format!("database-{letter}");
+                let tags = c.tags(&c.name(&logical, 255));
+                let subnet = c.add(
+                    "aws:ec2/subnet:Subnet",
+                    &logical,
+                    vec![
+                        ("vpcId", vpc.id()),
+                        ("cidrBlock", cidr.to_string().into()),
+                        ("availabilityZone", az.into()),
+                        ("mapPublicIpOnLaunch", false.into()),
+                        ("tags", tags),
+                    ],
+                )?;
+                c.add(
+                    "aws:ec2/routeTableAssociation:RouteTableAssociation",
+                    &format!("database-{letter}-rta"),
+                    vec![("subnetId", subnet.id()), ("routeTableId", rt.id())],
+                )?;
+                database_subnet_ids.push(subnet.id());
+            }
+        }
+        let (tier, db_subnets) =
+            if database_tier { ("Isolated database", &database_subnet_ids) } else { ("Private", &private_subnet_ids) };
         let sng_name = c.name("db-subnets", 255);
         let subnet_group = c.add(
             "aws:rds/subnetGroup:SubnetGroup",
             "db-subnet-group",
             vec![
                 ("name", sng_name.clone().into()),
-                ("description", format!("Private subnets for the {} database", args.naming.environment()).into()),
-                ("subnetIds", Value::Array(private_subnet_ids.clone())),
+                ("description", format!("{tier} subnets for the {} database", args.naming.environment()).into()),
+                ("subnetIds", Value::Array(db_subnets.clone())),
                 ("tags", c.tags(&sng_name)),
             ],
         )?;
@@ -184,6 +249,7 @@ impl Networking {
             public_subnet_ids,
             private_subnet_ids,
             private_route_table_ids,
+            database_subnet_ids,
             db_subnet_group_name: subnet_group.output("name"),
         })
     }
