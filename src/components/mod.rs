@@ -6,9 +6,11 @@
 //! length limit.
 
 mod alerting;
+pub mod app_monitoring;
 pub mod app_security;
 mod children;
 pub mod cidr;
+pub mod compliance;
 pub mod database;
 pub mod dns;
 pub mod ecs;
@@ -22,13 +24,16 @@ pub mod naming;
 pub mod networking;
 pub mod peering;
 pub mod security;
+pub mod static_site;
 pub mod storage;
 pub mod weighted_dns;
 
 use crate::model::ProgramError;
 
+pub use app_monitoring::{AppMonitoring, AppMonitoringArgs, WatchedLoadBalancer};
 pub use app_security::{AppSecurity, AppSecurityArgs};
 pub use cidr::Ipv4Cidr;
+pub use compliance::{Compliance, ComplianceArgs, ManagedRule};
 pub use database::{Database, DatabaseArgs, DatabaseOptions, DatabaseProfile};
 pub use dns::{Dns, DnsArgs};
 pub use ecs::{Ecs, EcsArgs};
@@ -42,6 +47,7 @@ pub use naming::{Naming, Tags};
 pub use networking::{Networking, NetworkingArgs};
 pub use peering::{Peering, PeeringArgs};
 pub use security::{Security, SecurityArgs};
+pub use static_site::{SiteCertificate, StaticSite, StaticSiteArgs};
 pub use storage::{Lifecycle, Storage, StorageArgs};
 pub use weighted_dns::{WeightedDns, WeightedDnsArgs, WeightedTarget};
 
