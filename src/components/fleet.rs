@@ -1,6 +1,8 @@
 //! Fleet: the blue and green EC2 fleets of a DNS blue-green migration.
 //!
-//! Each colour gets its own internet-facing ALB in the public subnets with an
+//! Each colour is a [`WebTier`](super::WebTier) registered straight into this
+//! component (so the colours' URNs are what they were before `WebTier`
+//! existed): its own internet-facing ALB in the public subnets with an
 //! HTTPS (443) listener on the configured certificate, a target group
 //! (`/health` checks, 30 s deregistration delay), a launch template (IMDSv2
 //! required, EBS encrypted with the stack's KMS key, the instance profile)
@@ -15,9 +17,10 @@
 
 use base64::Engine as _;
 
-use crate::model::{Component, Program, Resource, ResourceOptions, Value};
+use crate::model::{Component, Program, Resource, Value};
 
 use super::children::{allow, policy_document, Children};
+use super::web_tier::{Listeners, Scaling, Tls, WebTier, WebTierArgs};
 use super::{ComponentError, Naming, Tags};
 
 /// One colour's fleet.
@@ -203,193 +206,50 @@ impl Fleet {
         let mut colours = Vec::new();
         for spec in &args.colours {
             let colour = spec.colour.as_str();
-            let alb_name = c.name(&format!("{colour}-alb"), 32);
-            let alb = c.add_with(
-                "aws:lb/loadBalancer:LoadBalancer",
-                &format!("{colour}-alb"),
-                vec![
-                    ("name", alb_name.clone().into()),
-                    ("internal", false.into()),
-                    ("loadBalancerType", "application".into()),
-                    ("securityGroups", Value::Array(vec![args.alb_security_group_id.clone()])),
-                    ("subnets", Value::Array(args.public_subnet_ids.clone())),
-                    ("enableDeletionProtection", args.deletion_protection.into()),
-                    ("dropInvalidHeaderFields", true.into()),
-                    ("idleTimeout", 60.into()),
-                    ("tags", c.tags(&alb_name)),
-                ],
-                ResourceOptions::default().protect(args.deletion_protection),
+            let tier = WebTier::register(
+                &mut *c.program,
+                &me,
+                &WebTierArgs {
+                    prefix: colour.to_string(),
+                    vpc_id: args.vpc_id.clone(),
+                    public_subnet_ids: args.public_subnet_ids.clone(),
+                    private_subnet_ids: args.private_subnet_ids.clone(),
+                    alb_security_group_id: args.alb_security_group_id.clone(),
+                    instance_security_group_id: args.app_security_group_id.clone(),
+                    instance_profile_name: instance_profile.output("name"),
+                    ami_id: args.ami_id.clone(),
+                    instance_type: spec.instance_type.clone(),
+                    description: format!("{colour} fleet on {}", spec.instance_type),
+                    root_volume_gib: args.root_volume_gib,
+                    kms_key_arn: Some(args.kms_key_arn.clone()),
+                    user_data: Some(user_data(colour, args.app_port, &args.health_check_path)),
+                    app_port: args.app_port,
+                    health_check_path: args.health_check_path.clone(),
+                    listeners: Listeners::Https(Tls {
+                        certificate_arn: args.certificate_arn.clone(),
+                        ssl_policy: args.ssl_policy.clone(),
+                    }),
+                    min_size: spec.min_size,
+                    max_size: spec.max_size,
+                    desired_capacity: spec.desired_capacity,
+                    scaling: Scaling::TargetTrackingCpu { cpu_percent: args.cpu_target_percent },
+                    access_logs: None,
+                    deletion_protection: args.deletion_protection,
+                    group_tags: vec![("Colour".to_string(), colour.to_string())],
+                    naming: args.naming.clone(),
+                    tags: args.tags.clone(),
+                },
             )?;
-            let tg_name = c.name(&format!("{colour}-tg"), 32);
-            let target_group = c.add(
-                "aws:lb/targetGroup:TargetGroup",
-                &format!("{colour}-tg"),
-                vec![
-                    ("name", tg_name.clone().into()),
-                    ("port", args.app_port.into()),
-                    ("protocol", "HTTP".into()),
-                    ("targetType", "instance".into()),
-                    ("vpcId", args.vpc_id.clone()),
-                    ("deregistrationDelay", 30.into()),
-                    (
-                        "healthCheck",
-                        Value::object([
-                            ("enabled", Value::from(true)),
-                            ("path", Value::from(args.health_check_path.as_str())),
-                            ("protocol", Value::from("HTTP")),
-                            ("matcher", Value::from("200")),
-                            ("interval", Value::from(15)),
-                            ("timeout", Value::from(5)),
-                            ("healthyThreshold", Value::from(2)),
-                            ("unhealthyThreshold", Value::from(3)),
-                        ]),
-                    ),
-                    ("tags", c.tags(&tg_name)),
-                ],
-            )?;
-            let listener_name = c.name(&format!("{colour}-https"), 255);
-            let listener = c.add(
-                "aws:lb/listener:Listener",
-                &format!("{colour}-https"),
-                vec![
-                    ("loadBalancerArn", alb.arn()),
-                    ("port", 443.into()),
-                    ("protocol", "HTTPS".into()),
-                    ("certificateArn", args.certificate_arn.as_str().into()),
-                    ("sslPolicy", args.ssl_policy.as_str().into()),
-                    (
-                        "defaultActions",
-                        Value::array([Value::object([
-                            ("type", Value::from("forward")),
-                            ("targetGroupArn", target_group.arn()),
-                        ])]),
-                    ),
-                    ("tags", c.tags(&listener_name)),
-                ],
-            )?;
-
-            let lt_name = c.name(&format!("{colour}-lt"), 128);
-            let instance_name = c.name(&format!("{colour}-app"), 255);
-            let launch_template = c.add(
-                "aws:ec2/launchTemplate:LaunchTemplate",
-                &format!("{colour}-lt"),
-                vec![
-                    ("name", lt_name.clone().into()),
-                    ("description", format!("{colour} fleet on {}", spec.instance_type).into()),
-                    ("imageId", args.ami_id.as_str().into()),
-                    ("instanceType", spec.instance_type.as_str().into()),
-                    (
-                        "metadataOptions",
-                        Value::object([
-                            ("httpEndpoint", Value::from("enabled")),
-                            ("httpTokens", Value::from("required")),
-                            ("httpPutResponseHopLimit", Value::from(1)),
-                        ]),
-                    ),
-                    (
-                        "blockDeviceMappings",
-                        Value::Array(vec![Value::object([
-                            ("deviceName", Value::from("/dev/xvda")),
-                            (
-                                "ebs",
-                                Value::object([
-                                    ("volumeSize", Value::from(args.root_volume_gib)),
-                                    ("volumeType", Value::from("gp3")),
-                                    ("encrypted", Value::from("true")),
-                                    ("kmsKeyId", args.kms_key_arn.clone()),
-                                    ("deleteOnTermination", Value::from("true")),
-                                ]),
-                            ),
-                        ])]),
-                    ),
-                    ("iamInstanceProfile", Value::object([("name", instance_profile.output("name"))])),
-                    ("vpcSecurityGroupIds", Value::Array(vec![args.app_security_group_id.clone()])),
-                    ("userData", user_data(colour, args.app_port, &args.health_check_path).into()),
-                    (
-                        "tagSpecifications",
-                        Value::Array(
-                            ["instance", "volume"]
-                                .into_iter()
-                                .map(|kind| {
-                                    Value::object([
-                                        ("resourceType", Value::from(kind)),
-                                        ("tags", c.tags(&instance_name)),
-                                    ])
-                                })
-                                .collect(),
-                        ),
-                    ),
-                    ("updateDefaultVersion", true.into()),
-                    ("tags", c.tags(&lt_name)),
-                ],
-            )?;
-
-            let group_name = c.name(&format!("{colour}-asg"), 255);
-            let mut asg_tags: Vec<Value> = match c.tags(&group_name) {
-                Value::Object(pairs) => pairs
-                    .into_iter()
-                    .map(|(k, v)| {
-                        Value::object([("key", Value::from(k)), ("value", v), ("propagateAtLaunch", Value::from(true))])
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
-            asg_tags.push(Value::object([
-                ("key", Value::from("Colour")),
-                ("value", Value::from(colour)),
-                ("propagateAtLaunch", Value::from(true)),
-            ]));
-            let group = c.add_with(
-                "aws:autoscaling/group:Group",
-                &format!("{colour}-asg"),
-                vec![
-                    ("name", group_name.clone().into()),
-                    ("minSize", spec.min_size.into()),
-                    ("maxSize", spec.max_size.into()),
-                    ("desiredCapacity", spec.desired_capacity.into()),
-                    ("vpcZoneIdentifiers", Value::Array(args.private_subnet_ids.clone())),
-                    (
-                        "launchTemplate",
-                        Value::object([("id", launch_template.id()), ("version", Value::from("$Latest"))]),
-                    ),
-                    ("targetGroupArns", Value::Array(vec![target_group.arn()])),
-                    ("healthCheckType", "ELB".into()),
-                    ("healthCheckGracePeriod", 300.into()),
-                    ("defaultCooldown", 300.into()),
-                    ("tags", Value::Array(asg_tags)),
-                ],
-                // Instances register only once the listener forwards to them.
-                ResourceOptions::default().depends_on(listener.urn()),
-            )?;
-            let scaling_policy = c.add(
-                "aws:autoscaling/policy:Policy",
-                &format!("{colour}-cpu"),
-                vec![
-                    ("name", c.name(&format!("{colour}-cpu"), 255).into()),
-                    ("autoscalingGroupName", group.output("name")),
-                    ("policyType", "TargetTrackingScaling".into()),
-                    ("estimatedInstanceWarmup", 300.into()),
-                    (
-                        "targetTrackingConfiguration",
-                        Value::object([
-                            (
-                                "predefinedMetricSpecification",
-                                Value::object([("predefinedMetricType", "ASGAverageCPUUtilization")]),
-                            ),
-                            ("targetValue", Value::from(args.cpu_target_percent)),
-                        ]),
-                    ),
-                ],
-            )?;
+            let scaling_policy = tier.scaling_policies[0].clone();
             colours.push(ColourFleet {
                 colour: colour.to_string(),
                 instance_type: spec.instance_type.clone(),
-                alb,
-                listener,
-                target_group,
-                launch_template,
-                group,
-                group_name,
+                alb: tier.alb,
+                listener: tier.listener,
+                target_group: tier.target_group,
+                launch_template: tier.launch_template,
+                group: tier.group,
+                group_name: tier.group_name,
                 scaling_policy,
             });
         }

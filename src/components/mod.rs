@@ -26,6 +26,7 @@ pub mod peering;
 pub mod security;
 pub mod static_site;
 pub mod storage;
+pub mod web_tier;
 pub mod weighted_dns;
 
 use crate::model::ProgramError;
@@ -49,6 +50,7 @@ pub use peering::{Peering, PeeringArgs};
 pub use security::{Security, SecurityArgs};
 pub use static_site::{SiteCertificate, StaticSite, StaticSiteArgs};
 pub use storage::{Lifecycle, Storage, StorageArgs};
+pub use web_tier::{AccessLogs, Listeners, Scaling, Tls, WebTier, WebTierArgs};
 pub use weighted_dns::{WeightedDns, WeightedDnsArgs, WeightedTarget};
 
 /// A component could not be built.
