@@ -463,8 +463,8 @@ impl MemoryCloud {
         };
         let service = kind.arn_service.unwrap_or("tapctl");
         let resource = ctx.token.rsplit(':').next().unwrap_or("resource").to_ascii_lowercase();
-        // IAM is global: its ARNs carry no region.
-        let arn_region = if service == "iam" { "" } else { region };
+        // IAM and CloudFront are global: their ARNs carry no region.
+        let arn_region = if service == "iam" || service == "cloudfront" { "" } else { region };
         let arn = format!("arn:aws:{service}:{arn_region}:{ACCOUNT_ID}:{resource}/{name}");
         let id = match kind.id_is {
             IdStyle::Composite => composite_id(&ctx.token, &props, &generated).unwrap_or(generated),
@@ -509,7 +509,10 @@ impl MemoryCloud {
 /// — they are kept beside the bucket under `<bucket>#<token>`, and their
 /// `bucket` input references the bucket, so it cannot go first.
 fn storage_key(token: &str, id: &str) -> String {
-    if token.starts_with("aws:s3/bucket") && token != "aws:s3/bucket:Bucket" {
+    // Settings of another resource whose id is that resource's name.
+    let shares_id = (token.starts_with("aws:s3/bucket") && token != "aws:s3/bucket:Bucket")
+        || token == "aws:cfg/recorderStatus:RecorderStatus";
+    if shares_id {
         format!("{id}#{token}")
     } else {
         id.to_string()
@@ -588,6 +591,10 @@ fn computed_outputs(
     for o in outputs {
         let v = match *o {
             "dnsName" => Json::String(format!("{name}-1234567890.{region}.elb.amazonaws.com")),
+            "bucketRegionalDomainName" => Json::String(format!("{name}.s3.{region}.amazonaws.com")),
+            "domainName" if token == "aws:cloudfront/distribution:Distribution" => {
+                Json::String(format!("{}.cloudfront.net", name.to_ascii_lowercase()))
+            }
             "endpoint" => Json::String(format!("{name}.cluster-abcdefghijkl.{region}.rds.amazonaws.com")),
             "readerEndpoint" => Json::String(format!("{name}.cluster-ro-abcdefghijkl.{region}.rds.amazonaws.com")),
             "arnSuffix" if token == "aws:lb/targetGroup:TargetGroup" => {
