@@ -5,9 +5,11 @@
 //! comes from [`Naming`], so it follows one convention and fits the service's
 //! length limit.
 
+pub mod alb_logs;
 mod alerting;
 pub mod app_monitoring;
 pub mod app_security;
+pub mod app_tier;
 mod children;
 pub mod cidr;
 pub mod compliance;
@@ -26,13 +28,16 @@ pub mod peering;
 pub mod security;
 pub mod static_site;
 pub mod storage;
+pub mod web_security;
 pub mod web_tier;
 pub mod weighted_dns;
 
 use crate::model::ProgramError;
 
+pub use alb_logs::{AlbLogs, AlbLogsArgs};
 pub use app_monitoring::{AppMonitoring, AppMonitoringArgs, WatchedLoadBalancer};
 pub use app_security::{AppSecurity, AppSecurityArgs};
+pub use app_tier::{AppTier, AppTierArgs};
 pub use cidr::Ipv4Cidr;
 pub use compliance::{Compliance, ComplianceArgs, ManagedRule};
 pub use database::{Database, DatabaseArgs, DatabaseOptions, DatabaseProfile};
@@ -50,6 +55,7 @@ pub use peering::{Peering, PeeringArgs};
 pub use security::{Security, SecurityArgs};
 pub use static_site::{SiteCertificate, StaticSite, StaticSiteArgs};
 pub use storage::{Lifecycle, Storage, StorageArgs};
+pub use web_security::{WebSecurity, WebSecurityArgs};
 pub use web_tier::{AccessLogs, Listeners, Scaling, Tls, WebTier, WebTierArgs};
 pub use weighted_dns::{WeightedDns, WeightedDnsArgs, WeightedTarget};
 

@@ -3,6 +3,7 @@
 //! Invariant: every config key is read and validated here, before any cloud
 //! call, and keys no program reads are refused as likely typos.
 
+pub mod banking;
 pub mod blue_green;
 pub mod ec2_blue_green;
 pub mod multi_env;
@@ -66,7 +67,7 @@ pub struct Traffic {
 }
 
 /// The built-in programs.
-pub const PROGRAMS: &[&str] = &[blue_green::NAME, multi_env::NAME, ec2_blue_green::NAME];
+pub const PROGRAMS: &[&str] = &[blue_green::NAME, multi_env::NAME, ec2_blue_green::NAME, banking::NAME];
 
 /// The region a program's stack config names (`aws:region`), needed before
 /// the program is built to discover availability zones.
@@ -89,6 +90,7 @@ pub fn build(name: &str, ctx: &ProgramContext<'_>) -> Result<Built, BuildError> 
         blue_green::NAME => blue_green::build(ctx),
         multi_env::NAME => multi_env::build(ctx),
         ec2_blue_green::NAME => ec2_blue_green::build(ctx),
+        banking::NAME => banking::build(ctx),
         other => Err(BuildError::UnknownProgram(other.to_string())),
     }
 }
