@@ -447,9 +447,15 @@ impl MemoryCloud {
                 ));
             }
         }
+        config_preconditions(&ctx.token, region, &props, &w)?;
         w.next += 1;
         let serial = w.next;
-        let generated = format!("{}{:017x}", kind.id_prefix, serial.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 4);
+        let generated = if ctx.token.starts_with("aws:cloudfront/") {
+            // CloudFront ids: E and 13 uppercase alphanumerics.
+            format!("{}{:013X}", kind.id_prefix, (serial.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 12) & 0xf_ffff_ffff_ffff)
+        } else {
+            format!("{}{:017x}", kind.id_prefix, serial.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 4)
+        };
         let name = match kind.physical_name {
             Some(field) => match props.get(field).and_then(Json::as_str) {
                 Some(n) => n.to_string(),
@@ -463,9 +469,10 @@ impl MemoryCloud {
         };
         let service = kind.arn_service.unwrap_or("tapctl");
         let resource = ctx.token.rsplit(':').next().unwrap_or("resource").to_ascii_lowercase();
-        // IAM and CloudFront are global: their ARNs carry no region.
-        let arn_region = if service == "iam" || service == "cloudfront" { "" } else { region };
-        let arn = format!("arn:aws:{service}:{arn_region}:{ACCOUNT_ID}:{resource}/{name}");
+        // IAM is global: its ARNs carry no region.
+        let arn_region = if service == "iam" { "" } else { region };
+        let arn = special_arn(&ctx.token, &generated, region, serial)
+            .unwrap_or_else(|| format!("arn:aws:{service}:{arn_region}:{ACCOUNT_ID}:{resource}/{name}"));
         let id = match kind.id_is {
             IdStyle::Composite => composite_id(&ctx.token, &props, &generated).unwrap_or(generated),
             IdStyle::Generated => generated,
@@ -495,6 +502,9 @@ impl MemoryCloud {
         for (out, value) in computed_outputs(&ctx.token, kind.outputs, &props.clone(), &name, region) {
             props.entry(out).or_insert(value);
         }
+        for (out, value) in serial_outputs(&ctx.token, &id, serial) {
+            props.entry(out).or_insert(value);
+        }
         w.index_references(&key, &props);
         w.objects
             .insert(key, CloudObject { token: ctx.token.clone(), region: region.into(), properties: props.clone() });
@@ -508,16 +518,122 @@ impl MemoryCloud {
 /// configuration kinds, whose id is their bucket's name (the bucket's own id)
 /// — they are kept beside the bucket under `<bucket>#<token>`, and their
 /// `bucket` input references the bucket, so it cannot go first.
+///
+/// AWS Config names its recorder, delivery channel and rules in separate
+/// namespaces (all of them are often `default`), and a recorder status is
+/// the recorder's name again: those are kept under `<name>#<token>` beside
+/// the recorder (whose key is its name), and a status, naming the recorder,
+/// references it.
 fn storage_key(token: &str, id: &str) -> String {
-    // Settings of another resource whose id is that resource's name.
-    let shares_id = (token.starts_with("aws:s3/bucket") && token != "aws:s3/bucket:Bucket")
-        || token == "aws:cfg/recorderStatus:RecorderStatus";
-    if shares_id {
+    let beside = (token.starts_with("aws:s3/bucket") && token != "aws:s3/bucket:Bucket")
+        || (token.starts_with("aws:cfg/") && token != CFG_RECORDER);
+    if beside {
         format!("{id}#{token}")
     } else {
         id.to_string()
     }
 }
+
+const CFG_RECORDER: &str = "aws:cfg/recorder:Recorder";
+const CFG_CHANNEL: &str = "aws:cfg/deliveryChannel:DeliveryChannel";
+const CFG_STATUS: &str = "aws:cfg/recorderStatus:RecorderStatus";
+const CFG_RULE: &str = "aws:cfg/rule:Rule";
+
+/// AWS Config's rules on what must exist first, as the API enforces them:
+/// one recorder and one delivery channel per region, a channel needs a
+/// recorder, so does a rule, and a recorder starts only when it exists and a
+/// channel does.
+fn config_preconditions(token: &str, region: &str, props: &Map<String, Json>, w: &World) -> Result<(), ProviderError> {
+    let in_region = |t: &'static str| w.objects.values().filter(move |o| o.token == t && o.region == region);
+    let name = props.get("name").and_then(Json::as_str).unwrap_or("default");
+    let refuse = |code: &str, message: String| Err(ProviderError::new(ErrorKind::Permanent, code, message));
+    match token {
+        CFG_RECORDER if in_region(CFG_RECORDER).count() > 0 => refuse(
+            "MaxNumberOfConfigurationRecordersExceededException",
+            format!("cannot create configuration recorder {name}: {region} already has one"),
+        ),
+        CFG_CHANNEL | CFG_RULE if in_region(CFG_RECORDER).count() == 0 => refuse(
+            "NoAvailableConfigurationRecorderException",
+            format!("{token} {name} needs a configuration recorder in {region}"),
+        ),
+        CFG_CHANNEL if in_region(CFG_CHANNEL).count() > 0 => refuse(
+            "MaxNumberOfDeliveryChannelsExceededException",
+            format!("cannot create delivery channel {name}: {region} already has one"),
+        ),
+        CFG_STATUS => {
+            if !in_region(CFG_RECORDER).any(|o| o.properties.get("name").and_then(Json::as_str) == Some(name)) {
+                return refuse(
+                    "NoSuchConfigurationRecorderException",
+                    format!("there is no configuration recorder {name} in {region}"),
+                );
+            }
+            let enabled = props.get("isEnabled").and_then(Json::as_bool).unwrap_or(false);
+            if enabled && in_region(CFG_CHANNEL).count() == 0 {
+                return refuse(
+                    "NoAvailableDeliveryChannelException",
+                    format!("configuration recorder {name} cannot start without a delivery channel in {region}"),
+                );
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether deleting the delivery channel of `region` must wait: AWS refuses
+/// while a recorder is recording (`LastDeliveryChannelDeleteFailedException`).
+fn recorder_running(region: &str, w: &World) -> Option<String> {
+    w.objects
+        .values()
+        .find(|o| {
+            o.token == CFG_STATUS
+                && o.region == region
+                && o.properties.get("isEnabled").and_then(Json::as_bool) == Some(true)
+        })
+        .map(|o| o.properties.get("name").and_then(Json::as_str).unwrap_or("default").to_string())
+}
+
+/// ARNs whose form is not `<resource>/<name>`: CloudFront's are global (no
+/// region) and use the id, Config rules' carry an id AWS assigns.
+fn special_arn(token: &str, generated: &str, region: &str, serial: u64) -> Option<String> {
+    match token {
+        "aws:cloudfront/distribution:Distribution" => {
+            Some(format!("arn:aws:cloudfront::{ACCOUNT_ID}:distribution/{generated}"))
+        }
+        "aws:cloudfront/originAccessControl:OriginAccessControl" => {
+            Some(format!("arn:aws:cloudfront::{ACCOUNT_ID}:origin-access-control/{generated}"))
+        }
+        CFG_RULE => Some(format!("arn:aws:config:{region}:{ACCOUNT_ID}:config-rule/{}", config_rule_id(serial))),
+        _ => None,
+    }
+}
+
+/// The `config-rule-xxxxxx` id AWS gives a Config rule.
+fn config_rule_id(serial: u64) -> String {
+    format!("config-rule-{:06x}", serial.wrapping_mul(0x9e37_79b9) & 0xff_ffff)
+}
+
+/// Outputs derived from the object's serial: CloudFront's generated names
+/// and version tags, a Config rule's id.
+fn serial_outputs(token: &str, id: &str, serial: u64) -> Vec<(String, Json)> {
+    let etag = format!("E{:013X}", serial.wrapping_mul(0xc2b2_ae3d_27d4_eb4f) & 0xf_ffff_ffff_ffff);
+    match token {
+        "aws:cloudfront/distribution:Distribution" => vec![
+            ("domainName".into(), Json::String(format!("d{}.cloudfront.net", id.to_ascii_lowercase()))),
+            ("hostedZoneId".into(), Json::String(CLOUDFRONT_ZONE_ID.into())),
+            ("etag".into(), Json::String(etag)),
+            ("status".into(), Json::String("Deployed".into())),
+            ("callerReference".into(), Json::String(format!("tapctl-{serial}"))),
+            ("inProgressValidationBatches".into(), Json::from(0)),
+        ],
+        "aws:cloudfront/originAccessControl:OriginAccessControl" => vec![("etag".into(), Json::String(etag))],
+        CFG_RULE => vec![("ruleId".into(), Json::String(config_rule_id(serial)))],
+        _ => Vec::new(),
+    }
+}
+
+/// The Route 53 zone of every CloudFront distribution (alias targets).
+const CLOUDFRONT_ZONE_ID: &str = "Z2FDTNDATAQYW2";
 
 /// The id of a composite-id kind whose form AWS (Terraform) fixes, from its
 /// inputs; `None` for the others, which get a generated id.
@@ -592,9 +708,6 @@ fn computed_outputs(
         let v = match *o {
             "dnsName" => Json::String(format!("{name}-1234567890.{region}.elb.amazonaws.com")),
             "bucketRegionalDomainName" => Json::String(format!("{name}.s3.{region}.amazonaws.com")),
-            "domainName" if token == "aws:cloudfront/distribution:Distribution" => {
-                Json::String(format!("{}.cloudfront.net", name.to_ascii_lowercase()))
-            }
             "endpoint" => Json::String(format!("{name}.cluster-abcdefghijkl.{region}.rds.amazonaws.com")),
             "readerEndpoint" => Json::String(format!("{name}.cluster-ro-abcdefghijkl.{region}.rds.amazonaws.com")),
             "arnSuffix" if token == "aws:lb/targetGroup:TargetGroup" => {
@@ -703,7 +816,7 @@ impl Provider for MemoryRegion {
             .call(ctx, Op::Update, || {
                 let mut w = self.cloud.world();
                 let key = storage_key(&ctx.token, id);
-                let Some(obj) = w.objects.get_mut(&key) else {
+                let Some(region) = w.objects.get(&key).map(|o| o.region.clone()) else {
                     return Err(ProviderError::new(
                         ErrorKind::NotFound,
                         "NotFound",
@@ -711,6 +824,12 @@ impl Provider for MemoryRegion {
                     ));
                 };
                 let kind = kind(&ctx.token).ok_or_else(|| unsupported(&ctx.token))?;
+                if ctx.token == CFG_STATUS {
+                    let plain: Map<String, Json> =
+                        new_inputs.iter().map(|(k, v)| (k.clone(), v.to_plain_json())).collect();
+                    config_preconditions(&ctx.token, &region, &plain, &w)?;
+                }
+                let obj = w.objects.get_mut(&key).expect("present: looked up above");
                 let before = obj.properties.clone();
                 // Inputs that were removed are unset; computed outputs stay.
                 obj.properties.retain(|k, _| !kind.inputs.contains(&k.as_str()) || new_inputs.contains_key(k));
@@ -777,6 +896,16 @@ impl Provider for MemoryRegion {
                     .get(id)
                     .map(|s| s.iter().filter(|u| w.objects.contains_key(*u)).cloned().collect())
                     .unwrap_or_default();
+                if ctx.token == CFG_CHANNEL {
+                    let region = w.objects[id].region.clone();
+                    if let Some(recorder) = recorder_running(&region, &w) {
+                        return Err(ProviderError::new(
+                            ErrorKind::Permanent,
+                            "LastDeliveryChannelDeleteFailedException",
+                            format!("cannot delete the delivery channel while configuration recorder {recorder} runs"),
+                        ));
+                    }
+                }
                 if let Some(user) = users.first() {
                     let user_token = &w.objects[user].token;
                     return Err(ProviderError::new(
@@ -894,4 +1023,93 @@ mod tests {
         }
         p.delete(&ctx(bucket_token, "b"), &bucket.id, &bucket.outputs).await.unwrap();
     }
+
+    #[tokio::test]
+    async fn cloudfront_kinds_have_global_ids_arns_and_computed_outputs() {
+        let cloud = Arc::new(MemoryCloud::new());
+        let p = cloud.configure(&PropertyMap::new()).unwrap();
+        let oac_token = "aws:cloudfront/originAccessControl:OriginAccessControl";
+        let oac = p
+            .create(
+                &ctx(oac_token, "oac"),
+                &inputs(vec![
+                    ("name", "site".into()),
+                    ("originAccessControlOriginType", "s3".into()),
+                    ("signingBehavior", "always".into()),
+                    ("signingProtocol", "sigv4".into()),
+                ]),
+            )
+            .await
+            .unwrap();
+        assert!(oac.id.len() == 14 && oac.id.starts_with('E'), "{}", oac.id);
+        assert!(oac.id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()), "{}", oac.id);
+        let arn = format!("arn:aws:cloudfront::{ACCOUNT_ID}:origin-access-control/{}", oac.id);
+        assert_eq!(oac.outputs["arn"], Value::from(arn));
+        assert!(oac.outputs["etag"].as_str().is_some());
+
+        let dist_token = "aws:cloudfront/distribution:Distribution";
+        let origin = Value::from_plain_json(&serde_json::json!([{
+            "domainName": "site.s3.us-east-1.amazonaws.com", "originId": "s3", "originAccessControlId": oac.id,
+        }]));
+        let dist = p
+            .create(&ctx(dist_token, "cdn"), &inputs(vec![("enabled", true.into()), ("origins", origin)]))
+            .await
+            .unwrap();
+        let o = &dist.outputs;
+        assert_eq!(o["arn"], Value::from(format!("arn:aws:cloudfront::{ACCOUNT_ID}:distribution/{}", dist.id)));
+        assert!(o["domainName"].as_str().unwrap().ends_with(".cloudfront.net"));
+        assert_eq!(o["hostedZoneId"], Value::from(CLOUDFRONT_ZONE_ID));
+        assert_eq!(o["status"], Value::from("Deployed"));
+        assert!(o["callerReference"].as_str().is_some() && o["etag"].as_str().is_some());
+        // The distribution uses the OAC: it goes first.
+        let err = p.delete(&ctx(oac_token, "oac"), &oac.id, &oac.outputs).await.unwrap_err();
+        assert_eq!(err.code, "DependencyViolation");
+        p.delete(&ctx(dist_token, "cdn"), &dist.id, o).await.unwrap();
+        p.delete(&ctx(oac_token, "oac"), &oac.id, &oac.outputs).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn config_kinds_keep_aws_ordering_rules() {
+        let cloud = Arc::new(MemoryCloud::new());
+        let p = cloud.configure(&PropertyMap::new()).unwrap();
+        let (rec_t, chan_t, status_t, rule_t) = (CFG_RECORDER, CFG_CHANNEL, CFG_STATUS, CFG_RULE);
+        let status = inputs(vec![("name", "default".into()), ("isEnabled", true.into())]);
+        let channel = inputs(vec![("name", "default".into()), ("s3BucketName", "cfg-logs".into())]);
+        let err = p.create(&ctx(chan_t, "ch"), &channel).await.unwrap_err();
+        assert_eq!(err.code, "NoAvailableConfigurationRecorderException");
+        let rule_inputs = inputs(vec![("name", "s3-sse".into()), ("source", Value::object([("owner", "AWS")]))]);
+        let err = p.create(&ctx(rule_t, "rule"), &rule_inputs).await.unwrap_err();
+        assert_eq!(err.code, "NoAvailableConfigurationRecorderException");
+        let rec = inputs(vec![("name", "default".into()), ("roleArn", "arn:aws:iam::123456789012:role/cfg".into())]);
+        let recorder = p.create(&ctx(rec_t, "rec"), &rec).await.unwrap();
+        assert_eq!(recorder.id, "default");
+        let err = p.create(&ctx(rec_t, "rec2"), &inputs(vec![("name", "other".into())])).await.unwrap_err();
+        assert_eq!(err.code, "MaxNumberOfConfigurationRecordersExceededException");
+        let err = p.create(&ctx(status_t, "st"), &status).await.unwrap_err();
+        assert_eq!(err.code, "NoAvailableDeliveryChannelException");
+        let ch = p.create(&ctx(chan_t, "ch"), &channel).await.unwrap();
+        let st = p.create(&ctx(status_t, "st"), &status).await.unwrap();
+        assert_eq!((ch.id.as_str(), st.id.as_str()), ("default", "default"));
+        let rule = p.create(&ctx(rule_t, "rule"), &rule_inputs).await.unwrap();
+        let rule_id = rule.outputs["ruleId"].as_str().unwrap().to_string();
+        assert!(rule_id.starts_with("config-rule-"), "{rule_id}");
+        let arn = format!("arn:aws:config:us-east-1:{ACCOUNT_ID}:config-rule/{rule_id}");
+        assert_eq!(rule.outputs["arn"], Value::from(arn));
+        assert!(p.read(&ctx(status_t, "st"), "default").await.unwrap().is_some());
+        // A running recorder keeps its channel; stopping it releases it.
+        let err = p.delete(&ctx(chan_t, "ch"), &ch.id, &ch.outputs).await.unwrap_err();
+        assert_eq!(err.code, "LastDeliveryChannelDeleteFailedException");
+        let stopped = inputs(vec![("name", "default".into()), ("isEnabled", false.into())]);
+        p.update(&ctx(status_t, "st"), &st.id, &st.outputs, &stopped).await.unwrap();
+        p.delete(&ctx(chan_t, "ch"), &ch.id, &ch.outputs).await.unwrap();
+        let err = p.update(&ctx(status_t, "st"), &st.id, &st.outputs, &status).await.unwrap_err();
+        assert_eq!(err.code, "NoAvailableDeliveryChannelException");
+        // The status names the recorder: it goes first.
+        assert!(p.delete(&ctx(rec_t, "rec"), "default", &recorder.outputs).await.is_err());
+        p.delete(&ctx(status_t, "st"), &st.id, &st.outputs).await.unwrap();
+        p.delete(&ctx(rule_t, "rule"), &rule.id, &rule.outputs).await.unwrap();
+        p.delete(&ctx(rec_t, "rec"), "default", &recorder.outputs).await.unwrap();
+        assert!(cloud.objects().is_empty());
+    }
+
 }
