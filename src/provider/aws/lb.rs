@@ -12,8 +12,10 @@
 //! - `aws:lb/targetGroup:TargetGroup` `loadBalancerArns`: it changes whenever
 //!   a listener or rule starts or stops forwarding to the group — state of
 //!   other resources — so every refresh would see "drift" that is not;
-//! - `aws:lb/loadBalancer:LoadBalancer` `subnetMappings`, `accessLogs`,
-//!   `connectionLogs`: not implemented as inputs (refused by `check`).
+//! - `aws:lb/loadBalancer:LoadBalancer` `subnetMappings`, `connectionLogs`:
+//!   not implemented as inputs (refused by `check`); `accessLogs` is read
+//!   back only while logging is on: AWS keeps the bucket and prefix of a
+//!   turned-off block, which an absent block must not read back as.
 
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::client::Waiters;
@@ -239,6 +241,7 @@ mod balancer {
     use super::*;
 
     pub(super) const SUPPORTED: &[&str] = &[
+        "accessLogs",
         "clientKeepAlive",
         "desyncMitigationMode",
         "dropInvalidHeaderFields",
@@ -291,7 +294,30 @@ mod balancer {
                 return Err(ProviderError::invalid(format!("idleTimeout must be 1 to 4000 seconds, got {t}")));
             }
         }
+        if known(inputs, "accessLogs").is_some() {
+            access_log_attributes(inputs)?;
+        }
         Ok(())
+    }
+
+    /// The three attributes ELBv2 keeps `accessLogs` in (pulumi-aws's
+    /// `enabled` defaults to false, even with a bucket). Without the block,
+    /// logging is off.
+    fn access_log_attributes(inputs: &PropertyMap) -> Result<Vec<(String, String)>, ProviderError> {
+        let Some(logs) = optional_object(inputs, "accessLogs")? else {
+            return Ok(vec![("access_logs.s3.enabled".into(), "false".into())]);
+        };
+        if let Some(k) = logs.keys().find(|k| !["bucket", "enabled", "prefix"].contains(&k.as_str())) {
+            return Err(ProviderError::invalid(format!("accessLogs.{k} is not implemented")));
+        }
+        let bucket = required_str(logs, "bucket").map_err(nested("accessLogs"))?;
+        let prefix = optional_str(logs, "prefix").map_err(nested("accessLogs"))?.unwrap_or_default();
+        let enabled = optional_bool(logs, "enabled").map_err(nested("accessLogs"))?.unwrap_or(false);
+        Ok(vec![
+            ("access_logs.s3.enabled".into(), enabled.to_string()),
+            ("access_logs.s3.bucket".into(), bucket.to_string()),
+            ("access_logs.s3.prefix".into(), prefix.to_string()),
+        ])
     }
 
     /// ELB names: 1–32 alphanumerics and hyphens, no hyphen at either end,
@@ -360,7 +386,10 @@ mod balancer {
             .await
             .map_err(|e| waiter_error(&what, e))
             .map_err(after_create(&arn, "waiting for it to be active"))?;
-        let attributes = attribute_changes(ATTRIBUTES, inputs, None)?;
+        let mut attributes = attribute_changes(ATTRIBUTES, inputs, None)?;
+        if inputs.get("accessLogs").is_some_and(|v| !v.is_null()) {
+            attributes.extend(access_log_attributes(inputs)?);
+        }
         set_attributes(p, &arn, attributes).await.map_err(after_create(&arn, "setting its attributes"))?;
         Ok(arn)
     }
@@ -410,6 +439,7 @@ mod balancer {
             .string("vpcId", lb.vpc_id())
             .value("securityGroups", string_list(lb.security_groups()))
             .value("subnets", string_list(&subnets));
+        let mut logs = PropertyMap::new();
         for a in attrs.attributes() {
             let (Some(key), Some(value)) = (a.key(), a.value()) else { continue };
             if let Some(&(input, _, kind)) = ATTRIBUTES.iter().find(|(_, k, _)| *k == key) {
@@ -417,6 +447,15 @@ mod balancer {
                     o = o.value(input, v);
                 }
             }
+            match key {
+                "access_logs.s3.enabled" => logs.insert("enabled".into(), Value::Bool(value == "true")),
+                "access_logs.s3.bucket" => logs.insert("bucket".into(), Value::from(value)),
+                "access_logs.s3.prefix" => logs.insert("prefix".into(), Value::from(value)),
+                _ => None,
+            };
+        }
+        if logs.get("enabled") == Some(&Value::Bool(true)) {
+            o = o.value("accessLogs", Value::Object(logs));
         }
         Ok(Some(o.tags(read_tags(p, id).await?).build()))
     }
@@ -446,7 +485,11 @@ mod balancer {
                 .await?;
             }
         }
-        set_attributes(p, id, attribute_changes(ATTRIBUTES, new, Some(old))?).await
+        let mut attributes = attribute_changes(ATTRIBUTES, new, Some(old))?;
+        if changed(old, new, "accessLogs") {
+            attributes.extend(access_log_attributes(new)?);
+        }
+        set_attributes(p, id, attributes).await
     }
 
     pub(super) async fn delete(p: &AwsProvider, ctx: &CallContext, id: &str) -> Result<(), ProviderError> {
@@ -641,6 +684,7 @@ mod group {
             .string("ipAddressType", g.ip_address_type().map(|t| t.as_str()))
             .string("vpcId", g.vpc_id())
             .value("healthCheck", Value::Object(hc));
+        let mut logs = PropertyMap::new();
         for a in attrs.attributes() {
             let (Some(key), Some(value)) = (a.key(), a.value()) else { continue };
             if let Some(&(input, _, kind)) = ATTRIBUTES.iter().find(|(_, k, _)| *k == key) {
@@ -648,6 +692,15 @@ mod group {
                     o = o.value(input, v);
                 }
             }
+            match key {
+                "access_logs.s3.enabled" => logs.insert("enabled".into(), Value::Bool(value == "true")),
+                "access_logs.s3.bucket" => logs.insert("bucket".into(), Value::from(value)),
+                "access_logs.s3.prefix" => logs.insert("prefix".into(), Value::from(value)),
+                _ => None,
+            };
+        }
+        if logs.get("enabled") == Some(&Value::Bool(true)) {
+            o = o.value("accessLogs", Value::Object(logs));
         }
         Ok(Some(o.tags(read_tags(p, id).await?).build()))
     }

@@ -160,6 +160,36 @@ async fn load_balancer_lifecycle() {
     .await;
 }
 
+/// ALB access logs (what `WebTier`'s `accessLogs` asks for): turned on at
+/// creation and read back (the lifecycle compares create and read), then
+/// turned off in place by removing the block.
+#[tokio::test]
+async fn load_balancer_access_logs_on_and_off() {
+    let env = Env::start().await;
+    let net = &network(&env).await;
+    let env = &env;
+    let mut with_logs = lb_inputs(net, 60, true, "alb");
+    let logs = Value::object([
+        ("bucket", Value::from("tap-test-alb-logs")),
+        ("prefix", Value::from("alb")),
+        ("enabled", Value::from(true)),
+    ]);
+    with_logs.insert("accessLogs".into(), logs.clone());
+    env.lifecycle(LB, "alb", with_logs, lb_inputs(net, 60, true, "alb"), |created, updated| async move {
+        assert_eq!(created.outputs["accessLogs"], logs);
+        let attrs = elb(env).await.describe_load_balancer_attributes().load_balancer_arn(&created.id).send().await;
+        let attrs = attrs.unwrap();
+        let attr = |key: &str| {
+            attrs.attributes().iter().find(|a| a.key() == Some(key)).and_then(|a| a.value()).map(str::to_string)
+        };
+        // Turned off by the update; AWS keeps where they went.
+        assert_eq!(attr("access_logs.s3.enabled").as_deref(), Some("false"));
+        assert_eq!(attr("access_logs.s3.bucket").as_deref(), Some("tap-test-alb-logs"));
+        assert!(!updated.contains_key("accessLogs"), "logging is off: {:?}", updated.get("accessLogs"));
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn target_group_lifecycle() {
     let env = Env::start().await;
