@@ -6,6 +6,7 @@
 mod appautoscaling;
 mod autoscaling;
 mod backend;
+mod banking;
 mod cloudwatch;
 mod crash;
 mod ec2;
