@@ -279,7 +279,7 @@ impl Settings {
                 ),
             ));
         }
-        if self.scaling_period_seconds % 60 != 0 {
+        if !self.scaling_period_seconds.is_multiple_of(60) {
             return Err(bad(
                 "tap:scalingPeriodSeconds",
                 format!("{} s is not a multiple of 60 (EC2 metrics are per minute)", self.scaling_period_seconds),
