@@ -7,9 +7,9 @@
 
 pub mod alb_logs;
 mod alerting;
+pub mod app_identity;
 pub mod app_monitoring;
 pub mod app_security;
-pub mod app_tier;
 mod children;
 pub mod cidr;
 pub mod compliance;
@@ -35,9 +35,9 @@ pub mod weighted_dns;
 use crate::model::ProgramError;
 
 pub use alb_logs::{AlbLogs, AlbLogsArgs};
+pub use app_identity::{AppIdentity, AppIdentityArgs};
 pub use app_monitoring::{AppMonitoring, AppMonitoringArgs, WatchedLoadBalancer};
 pub use app_security::{AppSecurity, AppSecurityArgs};
-pub use app_tier::{AppTier, AppTierArgs};
 pub use cidr::Ipv4Cidr;
 pub use compliance::{Compliance, ComplianceArgs, ManagedRule};
 pub use database::{Database, DatabaseArgs, DatabaseOptions, DatabaseProfile};

@@ -12,17 +12,16 @@
 //! Config is read and validated here — every key named in its error, before
 //! any cloud call — and turned into the components' typed Args.
 
-use crate::components::app_tier::log_group_name as app_log_group_name;
+use crate::components::app_identity::log_group_name as app_log_group_name;
 use crate::components::database::{
     self, check_instance_class, parse_daily_window, parse_weekly_window, windows_overlap, SERVERLESS,
 };
 use crate::components::static_site::PRICE_CLASSES;
-use crate::components::web_tier::AccessLogs;
 use crate::components::{
-    AlbLogs, AlbLogsArgs, AppMonitoring, AppMonitoringArgs, AppTier, AppTierArgs, Compliance, ComplianceArgs, Database,
-    DatabaseArgs, DatabaseOptions, DatabaseProfile, Encryption, EncryptionArgs, Ipv4Cidr, Listeners, ManagedRule,
-    Networking, NetworkingArgs, Scaling, SiteCertificate, StaticSite, StaticSiteArgs, Tags, Tls, WatchedLoadBalancer,
-    WebSecurity, WebSecurityArgs, WebTierArgs,
+    AccessLogs, AlbLogs, AlbLogsArgs, AppIdentity, AppIdentityArgs, AppMonitoring, AppMonitoringArgs, Compliance,
+    ComplianceArgs, Database, DatabaseArgs, DatabaseOptions, DatabaseProfile, Encryption, EncryptionArgs, Ipv4Cidr,
+    Listeners, ManagedRule, Networking, NetworkingArgs, Scaling, SiteCertificate, StaticSite, StaticSiteArgs, Tags,
+    Tls, WatchedLoadBalancer, WebSecurity, WebSecurityArgs, WebTier, WebTierArgs,
 };
 use crate::config::StackConfig;
 use crate::model::Value;
@@ -603,54 +602,60 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
             tags: tags.clone(),
         },
     )?;
-    let tls = Tls { certificate_arn: s.certificate_arn.clone(), ssl_policy: s.ssl_policy.clone() };
-    let app = AppTier::new(
+    let identity = AppIdentity::new(
         &mut program,
         &stack,
-        "app",
-        AppTierArgs {
-            web: WebTierArgs {
-                prefix: String::new(),
-                vpc_id: networking.vpc_id.clone(),
-                public_subnet_ids: networking.public_subnet_ids.clone(),
-                private_subnet_ids: networking.private_subnet_ids.clone(),
-                alb_security_group_id: security.alb_security_group_id.clone(),
-                instance_security_group_id: security.app_security_group_id.clone(),
-                // AppTier replaces it with its own profile's name.
-                instance_profile_name: Value::Null,
-                ami_id: s.ami_id.clone(),
-                instance_type: s.instance_type.clone(),
-                description: format!("{} banking portal application servers", s.environment),
-                root_volume_gib: s.root_volume_gib,
-                kms_key_arn: Some(key_arn.clone()),
-                user_data: None,
-                app_port: s.app_port,
-                health_check_path: s.health_check_path.clone(),
-                listeners: Listeners::HttpsWithRedirect(tls),
-                min_size: s.min_size,
-                max_size: s.max_size,
-                desired_capacity: s.desired_capacity,
-                scaling: Scaling::SimpleCpuAlarms {
-                    high_percent: s.scale_up_cpu,
-                    low_percent: s.scale_down_cpu,
-                    step: s.scaling_step,
-                    cooldown_seconds: s.scaling_cooldown,
-                    evaluation_periods: s.scaling_periods,
-                    period_seconds: s.scaling_period_seconds,
-                },
-                access_logs: Some(AccessLogs {
-                    bucket: alb_logs.bucket_for_load_balancer.clone(),
-                    prefix: alb_logs.prefix.clone(),
-                }),
-                deletion_protection: s.deletion_protection,
-                group_tags: Vec::new(),
-                naming: naming.clone(),
-                tags: tags.clone(),
-            },
+        "app-identity",
+        AppIdentityArgs {
             kms_key_arn: key_arn.clone(),
             log_retention_days: s.log_retention_days,
             db_cluster_arn: database.cluster.arn(),
             db_secret_arn: database.master_secret_arn.clone(),
+            naming: naming.clone(),
+            tags: tags.clone(),
+        },
+    )?;
+    let tls = Tls { certificate_arn: s.certificate_arn.clone(), ssl_policy: s.ssl_policy.clone() };
+    let web = WebTier::new(
+        &mut program,
+        &stack,
+        "web",
+        WebTierArgs {
+            prefix: String::new(),
+            vpc_id: networking.vpc_id.clone(),
+            public_subnet_ids: networking.public_subnet_ids.clone(),
+            private_subnet_ids: networking.private_subnet_ids.clone(),
+            alb_security_group_id: security.alb_security_group_id.clone(),
+            instance_security_group_id: security.app_security_group_id.clone(),
+            instance_profile_name: identity.instance_profile.output("name"),
+            ami_id: s.ami_id.clone(),
+            instance_type: s.instance_type.clone(),
+            description: format!("{} banking portal application servers", s.environment),
+            root_volume_gib: s.root_volume_gib,
+            kms_key_arn: Some(key_arn.clone()),
+            user_data: None,
+            app_port: s.app_port,
+            health_check_path: s.health_check_path.clone(),
+            listeners: Listeners::HttpsWithRedirect(tls),
+            min_size: s.min_size,
+            max_size: s.max_size,
+            desired_capacity: s.desired_capacity,
+            scaling: Scaling::SimpleCpuAlarms {
+                high_percent: s.scale_up_cpu,
+                low_percent: s.scale_down_cpu,
+                step: s.scaling_step,
+                cooldown_seconds: s.scaling_cooldown,
+                evaluation_periods: s.scaling_periods,
+                period_seconds: s.scaling_period_seconds,
+            },
+            access_logs: Some(AccessLogs {
+                bucket: alb_logs.bucket_for_load_balancer.clone(),
+                prefix: alb_logs.prefix.clone(),
+            }),
+            deletion_protection: s.deletion_protection,
+            group_tags: Vec::new(),
+            naming: naming.clone(),
+            tags: tags.clone(),
         },
     )?;
     let site = StaticSite::new(
@@ -700,8 +705,8 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
             db_connections_threshold: s.db_connections_threshold,
             db_cpu_threshold: s.db_cpu_threshold,
             load_balancer: Some(WatchedLoadBalancer {
-                alb_arn_suffix: app.web.alb.output("arnSuffix"),
-                target_group_arn_suffix: app.web.target_group.output("arnSuffix"),
+                alb_arn_suffix: web.alb.output("arnSuffix"),
+                target_group_arn_suffix: web.target_group.output("arnSuffix"),
             }),
             alb_5xx_threshold: s.alb_5xx_threshold,
             naming,
@@ -725,16 +730,16 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
     program.export("kmsKeyArn", key_arn);
     program.export("kmsAliasName", encryption.alias_name.as_str());
     // The web tier.
-    program.export("albArn", app.web.alb.arn());
-    program.export("albDnsName", app.web.alb.output("dnsName"));
-    program.export("httpsListenerArn", app.web.listener.arn());
-    program.export("targetGroupArn", app.web.target_group.arn());
-    program.export("launchTemplateId", app.web.launch_template.id());
-    program.export("autoScalingGroupName", app.web.group_name.as_str());
-    program.export("scaleUpPolicyArn", app.web.scaling_policies[0].arn());
-    program.export("scaleDownPolicyArn", app.web.scaling_policies[1].arn());
-    program.export("scalingAlarmNames", Value::array(app.web.alarm_names.iter().map(String::as_str)));
-    program.export("instanceRoleArn", app.instance_role.arn());
+    program.export("albArn", web.alb.arn());
+    program.export("albDnsName", web.alb.output("dnsName"));
+    program.export("httpsListenerArn", web.listener.arn());
+    program.export("targetGroupArn", web.target_group.arn());
+    program.export("launchTemplateId", web.launch_template.id());
+    program.export("autoScalingGroupName", web.group_name.as_str());
+    program.export("scaleUpPolicyArn", web.scaling_policies[0].arn());
+    program.export("scaleDownPolicyArn", web.scaling_policies[1].arn());
+    program.export("scalingAlarmNames", Value::array(web.alarm_names.iter().map(String::as_str)));
+    program.export("instanceRoleArn", identity.instance_role.arn());
     program.export("appLogGroupName", app_log_group.as_str());
     program.export("albLogBucketName", alb_logs.bucket_name.as_str());
     // The database.

@@ -452,7 +452,11 @@ impl MemoryCloud {
         let serial = w.next;
         let generated = if ctx.token.starts_with("aws:cloudfront/") {
             // CloudFront ids: E and 13 uppercase alphanumerics.
-            format!("{}{:013X}", kind.id_prefix, (serial.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 12) & 0xf_ffff_ffff_ffff)
+            format!(
+                "{}{:013X}",
+                kind.id_prefix,
+                (serial.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 12) & 0xf_ffff_ffff_ffff
+            )
         } else {
             format!("{}{:017x}", kind.id_prefix, serial.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 4)
         };
@@ -1111,5 +1115,4 @@ mod tests {
         p.delete(&ctx(rec_t, "rec"), "default", &recorder.outputs).await.unwrap();
         assert!(cloud.objects().is_empty());
     }
-
 }

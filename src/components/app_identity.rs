@@ -1,27 +1,22 @@
-//! AppTier: a web application's instances and what they run as — a
+//! AppIdentity: what a web application's instances run as and write to — a
 //! KMS-encrypted log group, an instance role whose inline policy names exact
 //! ARNs (write to that log group, read the database's managed secret,
-//! describe the one cluster, use the stack's key) and its instance profile —
-//! and the [`WebTier`] (ALB, target group, listeners, launch template, Auto
-//! Scaling group and its scaling) registered inside this component.
+//! describe the one cluster, use the stack's key) and its instance profile,
+//! which the [`WebTier`](super::WebTier)'s launch template names.
 
 use crate::model::{Component, Program, Resource, Value};
 
 use super::children::{allow, policy_document, Children};
-use super::web_tier::{WebTier, WebTierArgs};
-use super::{ComponentError, Naming};
+use super::{ComponentError, Naming, Tags};
 
 /// The application log group's name for a stack with `naming`.
 pub fn log_group_name(naming: &Naming) -> String {
     naming.name("app-logs", 512)
 }
 
-/// What the application tier needs besides the web tier's own arguments.
+/// What the application's identity needs.
 #[derive(Debug, Clone)]
-pub struct AppTierArgs {
-    /// The web tier; its `instance_profile_name` is replaced by this
-    /// component's profile.
-    pub web: WebTierArgs,
+pub struct AppIdentityArgs {
     /// The stack's KMS key (log group encryption, the role's key use).
     pub kms_key_arn: Value,
     /// Days the application's logs are kept.
@@ -30,11 +25,15 @@ pub struct AppTierArgs {
     pub db_cluster_arn: Value,
     /// The database's managed secret ARN.
     pub db_secret_arn: Value,
+    /// Physical names.
+    pub naming: Naming,
+    /// Common tags.
+    pub tags: Tags,
 }
 
-/// The application tier's outputs.
+/// The application identity's outputs.
 #[derive(Debug, Clone)]
-pub struct AppTier {
+pub struct AppIdentity {
     /// The component resource.
     pub component: Component,
     /// The application log group.
@@ -43,25 +42,21 @@ pub struct AppTier {
     pub instance_role: Resource,
     /// The instance profile.
     pub instance_profile: Resource,
-    /// The web tier.
-    pub web: WebTier,
 }
 
-const TYPE: &str = "tap:components:AppTier";
+const TYPE: &str = "tap:components:AppIdentity";
 
-impl AppTier {
-    /// Registers the log group, role, profile and web tier under `parent`.
+impl AppIdentity {
+    /// Registers the log group, role, policy and profile under `parent`.
     pub fn new(
         program: &mut Program,
         parent: &Component,
         name: &str,
-        args: AppTierArgs,
-    ) -> Result<AppTier, ComponentError> {
+        args: AppIdentityArgs,
+    ) -> Result<AppIdentity, ComponentError> {
         let me = program.component(parent, TYPE, name)?;
-        let naming = args.web.naming.clone();
-        let tags = args.web.tags.clone();
-        let mut c = Children { program, parent: me.clone(), naming: &naming, tags: &tags };
-        let group_name = log_group_name(&naming);
+        let mut c = Children { program, parent: me.clone(), naming: &args.naming, tags: &args.tags };
+        let group_name = log_group_name(&args.naming);
         let log_group = c.add(
             "aws:cloudwatch/logGroup:LogGroup",
             "app-logs",
@@ -105,8 +100,6 @@ impl AppTier {
                 ("tags", c.tags(&profile_name)),
             ],
         )?;
-        let web_args = WebTierArgs { instance_profile_name: instance_profile.output("name"), ..args.web };
-        let web = WebTier::register(&mut *c.program, &me, &web_args)?;
-        Ok(AppTier { component: me, log_group, instance_role, instance_profile, web })
+        Ok(AppIdentity { component: me, log_group, instance_role, instance_profile })
     }
 }
