@@ -766,3 +766,99 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
 
     Ok(Built { program, traffic: None })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    /// Kinds whose policies may say `"Resource": "*"`: in a key policy it
+    /// means the key itself.
+    const WILDCARD_ALLOWED: &[&str] = &["aws:kms/key:Key"];
+
+    fn program(extra: &[(&str, Value)]) -> crate::model::Program {
+        let mut values: BTreeMap<String, Value> = [
+            ("tap:accountId", Value::from("123456789012")),
+            ("tap:amiId", "ami-12c6146b".into()),
+            ("tap:certificateArn", "arn:aws:iam::123456789012:server-certificate/portal".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        values.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        let config = StackConfig::new(values);
+        let ctx = ProgramContext {
+            project: "banking",
+            stack: "prod",
+            config: &config,
+            availability_zones: vec!["eu-west-1a".into(), "eu-west-1b".into()],
+            environment_suffix: Some("pr7".into()),
+        };
+        build(&ctx).expect("builds").program
+    }
+
+    /// Every `"Resource"` of every statement in `v`'s policy documents.
+    fn resources_of(v: &Value, found: &mut Vec<Value>) {
+        match v {
+            Value::JsonString(doc) => resources_of(doc, found),
+            Value::Object(o) => {
+                if let Some(r) = o.get("Resource") {
+                    match r {
+                        Value::Array(items) => found.extend(items.iter().cloned()),
+                        one => found.push(one.clone()),
+                    }
+                }
+                o.values().for_each(|x| resources_of(x, found));
+            }
+            Value::Array(items) => items.iter().for_each(|x| resources_of(x, found)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn no_policy_grants_on_every_resource_outside_the_allow_list() {
+        let p = program(&[("tap:environment", "prod".into())]);
+        let mut checked = 0;
+        for r in p.resources() {
+            let mut found = Vec::new();
+            r.inputs.values().for_each(|v| resources_of(v, &mut found));
+            checked += found.len();
+            if found.contains(&Value::from("*")) {
+                assert!(WILDCARD_ALLOWED.contains(&r.type_token()), "{} grants on \"*\"", r.urn);
+            }
+        }
+        assert!(checked > 10, "{checked} resources named in policies");
+    }
+
+    #[test]
+    fn the_suffix_from_the_environment_names_everything_and_the_one_key_reaches_rds_s3_and_logs() {
+        let p = program(&[("tap:environment", "prod".into())]);
+        let find = |name: &str| p.resources().iter().find(|r| r.custom && r.urn.name() == name).unwrap();
+        let key = find("key");
+        let alias = find("key-alias");
+        assert_eq!(alias.inputs["name"], Value::from("alias/banking-pr7"));
+        let key_arn = Value::Output(crate::model::OutputRef { urn: key.urn.clone(), property: "arn".into() });
+        let cluster = find("aurora-cluster");
+        assert_eq!(cluster.inputs["kmsKeyId"], key_arn);
+        assert_eq!(cluster.inputs["masterUserSecretKmsKeyId"], key_arn);
+        assert_eq!(cluster.inputs["clusterIdentifier"], Value::from("banking-prod-aurora-pr7"));
+        for group in ["postgresql-logs", "app-logs"] {
+            assert_eq!(find(group).inputs["kmsKeyId"], key_arn, "{group}");
+        }
+        for sse in ["static-encryption", "config-encryption"] {
+            let rules = find(sse).inputs["rules"].as_array().unwrap()[0].clone();
+            let by_default = rules.as_object().unwrap()["applyServerSideEncryptionByDefault"].clone();
+            assert_eq!(by_default.as_object().unwrap()["kmsMasterKeyId"], key_arn, "{sse}");
+        }
+        // The region comes from the stack config, not from the code.
+        let policy = |r: &crate::model::DesiredResource| match &r.inputs["policy"] {
+            Value::JsonString(doc) => doc.to_plain_json().to_string(),
+            other => panic!("not a policy document: {other:?}"),
+        };
+        assert!(policy(key).contains("logs.us-east-1.amazonaws.com"));
+        let p = program(&[("aws:region", "eu-west-1".into())]);
+        let key = p.resources().iter().find(|r| r.custom && r.urn.name() == "key").unwrap();
+        assert!(policy(key).contains("logs.eu-west-1.amazonaws.com"));
+    }
+}
