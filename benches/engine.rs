@@ -93,6 +93,7 @@ fn flagship() -> Program {
         config: &config,
         availability_zones: zones,
         environment_suffix: None,
+        aws_region: None,
     };
     tapctl::programs::build("blue-green", &ctx).unwrap().program
 }

@@ -109,7 +109,7 @@ impl Context {
             Cloud::Memory => Ok(self.memory_cloud()?),
             #[cfg(feature = "aws")]
             Cloud::Aws => {
-                let region = programs::region(&self.config(&[])?)?;
+                let region = programs::region(&self.config(&[])?, env_region().as_deref())?;
                 Ok(crate::provider::aws::AwsFactory::from_env().alarm_source(Some(&region)))
             }
             #[cfg(not(feature = "aws"))]
@@ -137,7 +137,8 @@ impl Context {
     /// Builds the program with config `overrides`, keeping what `shift` needs.
     async fn built(&self, factory: &Arc<dyn ProviderFactory>, overrides: &[(&str, Value)]) -> Result<programs::Built> {
         let config = self.config(overrides)?;
-        let region = programs::region(&config)?;
+        let aws_region = env_region();
+        let region = programs::region(&config, aws_region.as_deref())?;
         let provider = factory.configure(&PropertyMap::from([("region".to_string(), Value::from(region.as_str()))]))?;
         let zones = provider
             .availability_zones()
@@ -153,6 +154,7 @@ impl Context {
             config: &config,
             availability_zones: zones,
             environment_suffix: suffix,
+            aws_region,
         };
         Ok(programs::build(&self.workspace.project.program, &ctx)?)
     }
@@ -164,6 +166,12 @@ impl Context {
             None => Ok(default_parallelism()),
         }
     }
+}
+
+/// `AWS_REGION`, else `AWS_DEFAULT_REGION`: where the AWS tools look for a
+/// region; the stack's `aws:region` still wins (see [`programs::region`]).
+fn env_region() -> Option<String> {
+    ["AWS_REGION", "AWS_DEFAULT_REGION"].iter().find_map(|name| std::env::var(name).ok().filter(|r| !r.is_empty()))
 }
 
 fn parse_targets(targets: &[String]) -> Result<Vec<Urn>> {

@@ -85,7 +85,7 @@ impl AlbLogs {
             "alb-logs",
             vec![("bucket", bucket_name.clone().into()), ("tags", c.tags(&bucket_name))],
         )?;
-        let (versioning, block) = close_bucket(&mut c, None, &bucket, "alb-logs")?;
+        let (versioning, block) = close_bucket(&mut c, None, &bucket, "alb-logs", false)?;
         c.add_with(
             "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
             "alb-logs-lifecycle",

@@ -3,6 +3,7 @@
 
 use crate::model::{Component, Program, ProgramError, PropertyMap, Provider, Resource, ResourceOptions, Value};
 
+use super::naming::resource_type;
 use super::{Naming, Tags};
 
 /// Registers a component's children with its naming and tags.
@@ -32,7 +33,10 @@ impl Children<'_> {
         inputs: Vec<(&str, Value)>,
         options: ResourceOptions,
     ) -> Result<Resource, ProgramError> {
-        let inputs: PropertyMap = inputs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let mut inputs: PropertyMap = inputs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        if self.tags.resource_type() {
+            add_resource_type(token, &mut inputs);
+        }
         self.program.resource(&self.parent, token, logical, inputs, options)
     }
 
@@ -45,7 +49,10 @@ impl Children<'_> {
         inputs: Vec<(&str, Value)>,
         options: ResourceOptions,
     ) -> Result<Resource, ProgramError> {
-        let inputs: PropertyMap = inputs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let mut inputs: PropertyMap = inputs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        if self.tags.resource_type() {
+            add_resource_type(token, &mut inputs);
+        }
         self.program.resource_with_provider(&self.parent, token, logical, inputs, options, provider)
     }
 
@@ -76,6 +83,17 @@ impl Children<'_> {
 
     /// An IAM role that `service` may assume, named within IAM's 64 characters.
     pub(crate) fn role(&mut self, logical: &str, service: &str, description: &str) -> Result<Resource, ProgramError> {
+        self.role_trusting(logical, assume_role_policy(service, None), description)
+    }
+
+    /// An IAM role with the trust policy `trust`, named within IAM's 64
+    /// characters.
+    pub(crate) fn role_trusting(
+        &mut self,
+        logical: &str,
+        trust: Value,
+        description: &str,
+    ) -> Result<Resource, ProgramError> {
         let name = self.name(logical, 64);
         let tags = self.tags(&name);
         self.add(
@@ -83,7 +101,7 @@ impl Children<'_> {
             logical,
             vec![
                 ("name", name.into()),
-                ("assumeRolePolicy", assume_role_policy(service)),
+                ("assumeRolePolicy", trust),
                 ("description", description.into()),
                 ("tags", tags),
             ],
@@ -91,13 +109,51 @@ impl Children<'_> {
     }
 }
 
-/// The trust policy letting one AWS service assume a role.
-fn assume_role_policy(service: &str) -> Value {
-    policy_document(vec![Value::object([
+/// Adds the `ResourceType` tag to a resource's `tags` (a map, or Auto
+/// Scaling's list of `{key, value, propagateAtLaunch}`, where it stays on the
+/// group) and to a launch template's instance and volume tags.
+fn add_resource_type(token: &str, inputs: &mut PropertyMap) {
+    let kind = Value::from(resource_type(token));
+    match inputs.get_mut("tags") {
+        Some(Value::Object(tags)) => {
+            tags.insert("ResourceType".into(), kind);
+        }
+        Some(Value::Array(tags)) => tags.push(Value::object([
+            ("key", Value::from("ResourceType")),
+            ("value", kind),
+            ("propagateAtLaunch", Value::from(false)),
+        ])),
+        _ => {}
+    }
+    if let Some(Value::Array(specs)) = inputs.get_mut("tagSpecifications") {
+        for spec in specs {
+            let Value::Object(spec) = spec else { continue };
+            let launched = match spec.get("resourceType").and_then(Value::as_str) {
+                Some("instance") => "Instance",
+                Some("volume") => "Volume",
+                _ => continue,
+            };
+            if let Some(Value::Object(tags)) = spec.get_mut("tags") {
+                tags.insert("ResourceType".into(), Value::from(launched));
+            }
+        }
+    }
+}
+
+/// The trust policy letting one AWS service assume a role, on the calls made
+/// for `account` only when given (the confused-deputy guard
+/// `aws:SourceAccount`).
+pub(crate) fn assume_role_policy(service: &str, account: Option<&str>) -> Value {
+    let mut statement = vec![
         ("Effect", Value::from("Allow")),
         ("Principal", Value::object([("Service", service)])),
         ("Action", Value::from("sts:AssumeRole")),
-    ])])
+    ];
+    if let Some(account) = account {
+        statement
+            .push(("Condition", Value::object([("StringEquals", Value::object([("aws:SourceAccount", account)]))])));
+    }
+    policy_document(vec![Value::object(statement)])
 }
 
 /// An IAM policy document (as the JSON string IAM wants) from statements that

@@ -66,7 +66,7 @@ fn bucket(
         vec![("bucket", name.into()), ("tags", tags)],
         ResourceOptions::default(),
     )?;
-    let (versioning, block) = close_bucket(c, provider, &b, logical)?;
+    let (versioning, block) = close_bucket(c, provider, &b, logical, false)?;
     let everything = vec![b.arn(), Value::Concat(vec![b.arn(), "/*".into()])];
     c.add_for(
         provider,

@@ -69,6 +69,7 @@ fn clean(s: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tags {
     common: Vec<(String, String)>,
+    resource_type: bool,
 }
 
 impl Tags {
@@ -80,7 +81,19 @@ impl Tags {
             ("ManagedBy".to_string(), "tapctl".to_string()),
         ];
         common.extend(extra.iter().cloned());
-        Tags { common }
+        Tags { common, resource_type: false }
+    }
+
+    /// These tags plus, on every resource, `ResourceType` (see
+    /// [`resource_type`]). Opt-in, so that the stacks of programs made before
+    /// it keep their tags.
+    pub fn with_resource_type(self) -> Tags {
+        Tags { resource_type: true, ..self }
+    }
+
+    /// Whether resources also get a `ResourceType` tag.
+    pub fn resource_type(&self) -> bool {
+        self.resource_type
     }
 
     /// The common tags plus `Name`.
@@ -88,6 +101,27 @@ impl Tags {
         let mut pairs: Vec<(String, Value)> = self.common.iter().map(|(k, v)| (k.clone(), Value::from(v))).collect();
         pairs.push(("Name".into(), Value::from(name)));
         Value::object(pairs)
+    }
+}
+
+/// The `ResourceType` tag of a resource of pulumi-aws type `token`: the
+/// type's name (`aws:ec2/natGateway:NatGateway` → `NatGateway`), prefixed by
+/// its service where the bare name says too little (`AutoScalingGroup`,
+/// `S3Bucket`, `SsmParameter`, …).
+pub fn resource_type(token: &str) -> String {
+    let name = token.rsplit(':').next().unwrap_or(token);
+    let service = token.strip_prefix("aws:").and_then(|t| t.split('/').next()).unwrap_or("");
+    match (service, name) {
+        ("autoscaling", "Group") => "AutoScalingGroup".into(),
+        ("autoscaling", "Policy") => "ScalingPolicy".into(),
+        ("s3", "Bucket") => "S3Bucket".into(),
+        ("ssm", "Parameter") => "SsmParameter".into(),
+        ("sns", "Topic") => "SnsTopic".into(),
+        ("kms", "Key") => "KmsKey".into(),
+        ("iam", "Role") => "IamRole".into(),
+        ("iam", "Policy") => "IamPolicy".into(),
+        ("secretsmanager", "Secret") => "SecretsManagerSecret".into(),
+        _ => name.to_string(),
     }
 }
 
@@ -112,5 +146,14 @@ mod tests {
         assert_eq!(o["ManagedBy"], Value::from("tapctl"));
         assert_eq!(o["Name"], Value::from("x"));
         assert_eq!(o.len(), 4);
+    }
+
+    #[test]
+    fn resource_types_name_the_kind() {
+        assert_eq!(resource_type("aws:ec2/natGateway:NatGateway"), "NatGateway");
+        assert_eq!(resource_type("aws:autoscaling/group:Group"), "AutoScalingGroup");
+        assert_eq!(resource_type("aws:s3/bucket:Bucket"), "S3Bucket");
+        assert!(!Tags::new("tap", "dev", &[]).resource_type());
+        assert!(Tags::new("tap", "dev", &[]).with_resource_type().resource_type());
     }
 }

@@ -1,7 +1,8 @@
 //! Networking: a VPC across 2–3 availability zones with a public and a
-//! private subnet in each, an internet gateway, a NAT gateway per zone (so one
-//! zone's outage does not cut the others off), route tables, and the RDS
-//! subnet group over the private subnets — or, built with
+//! private subnet in each, an internet gateway, a NAT gateway (with its EIP)
+//! per zone and a private route table per zone routing through that zone's
+//! own NAT gateway (so one zone's outage does not cut the others off), and,
+//! when asked, the RDS subnet group over the private subnets — or, built with
 //! [`Networking::with_database_tier`], over a third, isolated tier of
 //! database subnets whose route table has no route out of the VPC.
 
@@ -17,6 +18,8 @@ pub struct NetworkingArgs {
     pub vpc_cidr: Ipv4Cidr,
     /// The zones to spread over (2 or 3).
     pub availability_zones: Vec<String>,
+    /// Whether to make an RDS subnet group over the private subnets.
+    pub db_subnet_group: bool,
     /// Physical names.
     pub naming: Naming,
     /// Common tags.
@@ -32,14 +35,22 @@ pub struct Networking {
     pub vpc: Resource,
     /// `vpc.id`.
     pub vpc_id: Value,
+    /// The VPC's block.
+    pub vpc_cidr: Ipv4Cidr,
+    /// The zones, in the order of the per-zone lists below.
+    pub availability_zones: Vec<String>,
     /// Public subnet ids, one per zone (for the ALB and NAT gateways).
     pub public_subnet_ids: Vec<Value>,
     /// Private subnet ids, one per zone (for tasks and the database).
     pub private_subnet_ids: Vec<Value>,
-    /// The RDS subnet group's name.
-    pub db_subnet_group_name: Value,
+    /// The RDS subnet group's name, when asked for.
+    pub db_subnet_group_name: Option<Value>,
+    /// The public route table (default route to the internet gateway).
+    pub public_route_table_id: Value,
     /// Each zone's private route table, in zone order (for routes to peers).
     pub private_route_table_ids: Vec<Value>,
+    /// Each zone's NAT gateway, in zone order.
+    pub nat_gateway_ids: Vec<Value>,
     /// Database subnet ids, one per zone (empty without a database tier).
     pub database_subnet_ids: Vec<Value>,
 }
@@ -129,6 +140,7 @@ impl Networking {
         let mut public_subnet_ids = Vec::new();
         let mut private_subnet_ids = Vec::new();
         let mut private_route_table_ids = Vec::new();
+        let mut nat_gateway_ids = Vec::new();
         for (i, az) in args.availability_zones.iter().enumerate() {
             let index = i as u32;
             let letter = az.chars().last().unwrap_or('x');
@@ -195,6 +207,7 @@ impl Networking {
             public_subnet_ids.push(public.id());
             private_subnet_ids.push(private.id());
             private_route_table_ids.push(rt.id());
+            nat_gateway_ids.push(nat.id());
         }
 
         let mut database_subnet_ids = Vec::new();
@@ -228,29 +241,110 @@ impl Networking {
                 database_subnet_ids.push(subnet.id());
             }
         }
-        let (tier, db_subnets) =
-            if database_tier { ("Isolated database", &database_subnet_ids) } else { ("Private", &private_subnet_ids) };
-        let sng_name = c.name("db-subnets", 255);
-        let subnet_group = c.add(
-            "aws:rds/subnetGroup:SubnetGroup",
-            "db-subnet-group",
-            vec![
-                ("name", sng_name.clone().into()),
-                ("description", format!("{tier} subnets for the {} database", args.naming.environment()).into()),
-                ("subnetIds", Value::Array(db_subnets.clone())),
-                ("tags", c.tags(&sng_name)),
-            ],
-        )?;
+        let db_subnet_group_name = if args.db_subnet_group {
+            let (tier, db_subnets) = if database_tier {
+                ("Isolated database", &database_subnet_ids)
+            } else {
+                ("Private", &private_subnet_ids)
+            };
+            let sng_name = c.name("db-subnets", 255);
+            let subnet_group = c.add(
+                "aws:rds/subnetGroup:SubnetGroup",
+                "db-subnet-group",
+                vec![
+                    ("name", sng_name.clone().into()),
+                    ("description", format!("{tier} subnets for the {} database", args.naming.environment()).into()),
+                    ("subnetIds", Value::Array(db_subnets.clone())),
+                    ("tags", c.tags(&sng_name)),
+                ],
+            )?;
+            Some(subnet_group.output("name"))
+        } else {
+            None
+        };
 
         Ok(Networking {
             component: me,
             vpc_id: vpc.id(),
             vpc,
+            vpc_cidr: args.vpc_cidr,
+            availability_zones: args.availability_zones,
             public_subnet_ids,
             private_subnet_ids,
+            db_subnet_group_name,
+            public_route_table_id: public_rt.id(),
             private_route_table_ids,
+            nat_gateway_ids,
             database_subnet_ids,
-            db_subnet_group_name: subnet_group.output("name"),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::PropertyMap;
+
+    fn build(zones: &[&str], db_subnet_group: bool) -> (Program, Result<Networking, ComponentError>) {
+        let mut program = Program::new("web", "dev", PropertyMap::new());
+        let root = program.root();
+        let networking = Networking::new(
+            &mut program,
+            &root,
+            "networking",
+            NetworkingArgs {
+                vpc_cidr: "10.40.0.0/16".parse().unwrap(),
+                availability_zones: zones.iter().map(|z| z.to_string()).collect(),
+                db_subnet_group,
+                naming: Naming::new("web", "", "dev"),
+                tags: Tags::new("web", "dev", &[]),
+            },
+        );
+        (program, networking)
+    }
+
+    fn of<'a>(program: &'a Program, token: &str) -> Vec<&'a crate::model::DesiredResource> {
+        program.resources().iter().filter(|r| r.type_token() == token).collect()
+    }
+
+    /// Each zone: a public and a private subnet, a NAT gateway with its own
+    /// EIP in the zone's public subnet, and a private route table whose
+    /// default route goes through that zone's NAT gateway.
+    #[test]
+    fn every_zone_gets_subnets_a_nat_gateway_and_a_route_through_it() {
+        for zones in [&["us-east-1a", "us-east-1b"][..], &["us-east-1a", "us-east-1b", "us-east-1c"][..]] {
+            let (program, n) = build(zones, false);
+            let n = n.unwrap();
+            let count = zones.len();
+            assert_eq!((n.public_subnet_ids.len(), n.private_subnet_ids.len()), (count, count));
+            assert_eq!(of(&program, "aws:ec2/subnet:Subnet").len(), 2 * count);
+            assert_eq!(of(&program, "aws:ec2/eip:Eip").len(), count);
+            let nats = of(&program, "aws:ec2/natGateway:NatGateway");
+            assert_eq!(nats.len(), count);
+            for (i, nat) in nats.iter().enumerate() {
+                assert_eq!(nat.inputs["subnetId"], n.public_subnet_ids[i], "zone {i}'s NAT is in its public subnet");
+            }
+            let routes = of(&program, "aws:ec2/route:Route");
+            for (i, rt) in n.private_route_table_ids.iter().enumerate() {
+                let route = routes.iter().find(|r| r.inputs["routeTableId"] == *rt).expect("a default route");
+                assert_eq!(route.inputs["natGatewayId"], n.nat_gateway_ids[i], "zone {i} routes through its own NAT");
+            }
+            let zones_used: Vec<&Value> =
+                of(&program, "aws:ec2/subnet:Subnet").iter().map(|s| &s.inputs["availabilityZone"]).collect();
+            for z in zones {
+                assert_eq!(zones_used.iter().filter(|u| u.as_str() == Some(z)).count(), 2, "{z}");
+            }
+            assert!(n.db_subnet_group_name.is_none());
+            assert!(of(&program, "aws:rds/subnetGroup:SubnetGroup").is_empty());
+        }
+    }
+
+    #[test]
+    fn one_zone_is_refused_and_the_db_subnet_group_is_optional() {
+        let err = build(&["us-east-1a"], true).1.map(|_| ()).unwrap_err().to_string();
+        assert!(err.contains("2 or 3 availability zones, got 1"), "{err}");
+        let (program, n) = build(&["us-east-1a", "us-east-1b"], true);
+        assert!(n.unwrap().db_subnet_group_name.is_some());
+        assert_eq!(of(&program, "aws:rds/subnetGroup:SubnetGroup").len(), 1);
     }
 }

@@ -129,7 +129,7 @@ struct Settings {
 impl Settings {
     fn read(ctx: &ProgramContext<'_>) -> Result<Settings, BuildError> {
         let c = ctx.config;
-        let region = region(c)?;
+        let region = region(c, ctx.aws_region.as_deref())?;
         let environment = c.string("tap:environment", ctx.stack)?;
         let prod = environment == "prod";
         let suffix = match &ctx.environment_suffix {
@@ -545,6 +545,7 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
         NetworkingArgs {
             vpc_cidr: s.vpc_cidr,
             availability_zones: zones.clone(),
+            db_subnet_group: true,
             naming: naming.clone(),
             tags: tags.clone(),
         },
@@ -566,7 +567,7 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
         &stack,
         "database",
         DatabaseArgs {
-            subnet_group_name: networking.db_subnet_group_name.clone(),
+            subnet_group_name: networking.db_subnet_group_name.clone().expect("asked for above"),
             security_group_id: security.db_security_group_id.clone(),
             db_name: s.db_name.clone(),
             username: s.db_username.clone(),
@@ -794,6 +795,7 @@ mod tests {
             config: &config,
             availability_zones: vec!["eu-west-1a".into(), "eu-west-1b".into()],
             environment_suffix: Some("pr7".into()),
+            aws_region: None,
         };
         build(&ctx).expect("builds").program
     }

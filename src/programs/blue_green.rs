@@ -49,7 +49,7 @@ struct Settings {
 impl Settings {
     fn read(ctx: &ProgramContext<'_>) -> Result<Settings, BuildError> {
         let c = ctx.config;
-        let region = region(c)?;
+        let region = region(c, ctx.aws_region.as_deref())?;
         let environment = c.string("tap:environment", ctx.stack)?;
         let prod = environment == "prod";
         // Read whether or not the environment overrides it, so it is never
@@ -182,7 +182,13 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
         &mut program,
         &stack,
         "networking",
-        NetworkingArgs { vpc_cidr: s.vpc_cidr, availability_zones: zones, naming: naming.clone(), tags: tags.clone() },
+        NetworkingArgs {
+            vpc_cidr: s.vpc_cidr,
+            availability_zones: zones,
+            db_subnet_group: true,
+            naming: naming.clone(),
+            tags: tags.clone(),
+        },
     )?;
     let security = Security::new(
         &mut program,
@@ -201,7 +207,7 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
         &stack,
         "database",
         DatabaseArgs {
-            subnet_group_name: networking.db_subnet_group_name.clone(),
+            subnet_group_name: networking.db_subnet_group_name.clone().expect("asked for above"),
             security_group_id: security.db_security_group_id.clone(),
             db_name: s.db_name.clone(),
             username: s.db_username.clone(),

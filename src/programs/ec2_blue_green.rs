@@ -93,7 +93,7 @@ struct Settings {
 impl Settings {
     fn read(ctx: &ProgramContext<'_>) -> Result<Settings, BuildError> {
         let c = ctx.config;
-        let region = region(c)?;
+        let region = region(c, ctx.aws_region.as_deref())?;
         let environment = c.string("tap:environment", ctx.stack)?;
         let prod = environment == "prod";
         let suffix = match &ctx.environment_suffix {
@@ -419,10 +419,12 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
         NetworkingArgs {
             vpc_cidr: s.vpc_cidr,
             availability_zones: zones.clone(),
+            db_subnet_group: true,
             naming: naming.clone(),
             tags: tags.clone(),
         },
     )?;
+    let db_subnet_group = networking.db_subnet_group_name.clone().expect("asked for above");
     let security = AppSecurity::new(
         &mut program,
         &stack,
@@ -444,7 +446,7 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
         &stack,
         "database",
         MysqlDatabaseArgs {
-            subnet_group_name: networking.db_subnet_group_name.clone(),
+            subnet_group_name: db_subnet_group.clone(),
             security_group_id: security.db_security_group_id.clone(),
             kms_key_arn: kms_key_arn.clone(),
             instance_class: s.db_instance_class.clone(),
@@ -562,7 +564,7 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
     program.export("vpcCidr", s.vpc_cidr.to_string());
     program.export("publicSubnetIds", Value::Array(networking.public_subnet_ids.clone()));
     program.export("privateSubnetIds", Value::Array(networking.private_subnet_ids.clone()));
-    program.export("dbSubnetGroupName", networking.db_subnet_group_name.clone());
+    program.export("dbSubnetGroupName", db_subnet_group);
     program.export("albSecurityGroupId", security.alb_security_group_id.clone());
     program.export("appSecurityGroupId", security.app_security_group_id.clone());
     program.export("dbSecurityGroupId", security.db_security_group_id.clone());

@@ -27,6 +27,10 @@ pub struct ProgramContext<'a> {
     /// `TAPCTL_ENVIRONMENT_SUFFIX` or `ENVIRONMENT_SUFFIX`, if set (the CLI
     /// reads the environment).
     pub environment_suffix: Option<String>,
+    /// `AWS_REGION` (or `AWS_DEFAULT_REGION`), if set (the CLI reads the
+    /// environment): the region when the stack config names none, see
+    /// [`region`].
+    pub aws_region: Option<String>,
 }
 
 /// Why a program could not be built.
@@ -69,15 +73,27 @@ pub struct Traffic {
 /// The built-in programs.
 pub const PROGRAMS: &[&str] = &[blue_green::NAME, multi_env::NAME, ec2_blue_green::NAME, banking::NAME];
 
-/// The region a program's stack config names (`aws:region`), needed before
-/// the program is built to discover availability zones.
-pub fn region(config: &StackConfig) -> Result<String, ConfigError> {
-    let region = config.string("aws:region", "us-east-1")?;
-    let ok = region.split('-').count() >= 3
-        && region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if !ok {
+/// The region a stack deploys to, decided once, at the CLI edge, before the
+/// program is built (its availability zones are discovered there) and again,
+/// the same way, by the program. The rule is pulumi-aws's:
+///
+/// 1. the stack config's `aws:region`, when set — an explicit setting of the
+///    stack wins over the environment, also when `AWS_REGION` differs;
+/// 2. else `env_region`: `AWS_REGION` (or `AWS_DEFAULT_REGION`), as the AWS
+///    provider reads it when the stack names no region;
+/// 3. else `us-east-1`.
+pub fn region(config: &StackConfig, env_region: Option<&str>) -> Result<String, ConfigError> {
+    let is_region = |r: &str| {
+        r.split('-').count() >= 3 && r.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    };
+    let (region, source) = match (config.optional_string("aws:region")?, env_region.filter(|r| !r.is_empty())) {
+        (Some(region), _) => (region, "aws:region"),
+        (None, Some(region)) => (region.to_string(), "AWS_REGION"),
+        (None, None) => ("us-east-1".to_string(), "aws:region"),
+    };
+    if !is_region(&region) {
         return Err(ConfigError::BadValue {
-            key: "aws:region".into(),
+            key: source.into(),
             problem: format!("`{region}` is not an AWS region name (e.g. us-east-1)"),
         });
     }
@@ -92,5 +108,31 @@ pub fn build(name: &str, ctx: &ProgramContext<'_>) -> Result<Built, BuildError> 
         ec2_blue_green::NAME => ec2_blue_green::build(ctx),
         banking::NAME => banking::build(ctx),
         other => Err(BuildError::UnknownProgram(other.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Value;
+
+    fn config(region: Option<&str>) -> StackConfig {
+        StackConfig::new(region.map(|r| ("aws:region".to_string(), Value::from(r))).into_iter().collect())
+    }
+
+    #[test]
+    fn the_stacks_region_wins_then_aws_region_then_us_east_1() {
+        assert_eq!(region(&config(Some("eu-west-1")), Some("us-west-2")).unwrap(), "eu-west-1");
+        assert_eq!(region(&config(None), Some("us-west-2")).unwrap(), "us-west-2");
+        assert_eq!(region(&config(None), Some("")).unwrap(), "us-east-1");
+        assert_eq!(region(&config(None), None).unwrap(), "us-east-1");
+    }
+
+    #[test]
+    fn a_bad_region_names_where_it_came_from() {
+        let e = region(&config(Some("Europe")), None).unwrap_err().to_string();
+        assert!(e.contains("aws:region") && e.contains("Europe"), "{e}");
+        let e = region(&config(None), Some("moon-1")).unwrap_err().to_string();
+        assert!(e.contains("AWS_REGION") && e.contains("moon-1"), "{e}");
     }
 }

@@ -93,7 +93,9 @@ fn profile(kind: Kind) -> Profile {
     let lifecycle = |ia, glacier, expire, noncurrent| Lifecycle {
         infrequent_access_after: ia,
         glacier_after: glacier,
-        expire_after: expire,
+        expire_after: Some(expire),
+        noncurrent_infrequent_access_after: None,
+        noncurrent_glacier_after: None,
         noncurrent_expire_after: noncurrent,
     };
     match kind {
@@ -198,7 +200,7 @@ struct Settings {
 impl Settings {
     fn read(ctx: &ProgramContext<'_>) -> Result<Settings, BuildError> {
         let c = ctx.config;
-        let region = region(c)?;
+        let region = region(c, ctx.aws_region.as_deref())?;
         let from_stack = || {
             if is_pr_name(ctx.stack) {
                 ctx.stack.replace('-', "")
@@ -357,6 +359,7 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
         NetworkingArgs {
             vpc_cidr: s.vpc_cidr,
             availability_zones: s.zones.clone(),
+            db_subnet_group: true,
             naming: naming.clone(),
             tags: tags.clone(),
         },
@@ -378,7 +381,7 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
         &stack,
         "database",
         DatabaseArgs {
-            subnet_group_name: networking.db_subnet_group_name.clone(),
+            subnet_group_name: networking.db_subnet_group_name.clone().expect("asked for above"),
             security_group_id: security.db_security_group_id.clone(),
             db_name: "appdb".into(),
             username: "dbadmin".into(),
@@ -432,7 +435,13 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
         &mut program,
         &stack,
         "storage",
-        StorageArgs { purpose: "artifacts".into(), lifecycle: p.lifecycle, naming: naming.clone(), tags: tags.clone() },
+        StorageArgs {
+            purpose: "artifacts".into(),
+            lifecycle: p.lifecycle,
+            bucket_key: false,
+            naming: naming.clone(),
+            tags: tags.clone(),
+        },
     )?;
     // PR environments live for hours: no zone to create, delegate and clean up.
     let dns = if pr {

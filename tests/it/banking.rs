@@ -51,6 +51,7 @@ fn try_build_in(stack: &str, extra: &[(&str, Value)], zones: usize) -> Result<Bu
             config: &config,
             availability_zones: zones,
             environment_suffix: None,
+            aws_region: None,
         },
     )
     .map_err(|e| e.to_string())
@@ -559,6 +560,7 @@ fn the_project_folders_stacks_build() {
                 config: &config,
                 availability_zones: zones,
                 environment_suffix: None,
+                aws_region: None,
             },
         )
         .unwrap_or_else(|e| panic!("stacks/{stack}.toml: {e}"));

@@ -22,7 +22,14 @@ pub fn flagship(stack: &str, config: &[(&str, Value)]) -> Program {
     let zones = vec!["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()];
     programs::build(
         "blue-green",
-        &ProgramContext { project: "tap", stack, config: &config, availability_zones: zones, environment_suffix: None },
+        &ProgramContext {
+            project: "tap",
+            stack,
+            config: &config,
+            availability_zones: zones,
+            environment_suffix: None,
+            aws_region: None,
+        },
     )
     .expect("flagship builds")
     .program

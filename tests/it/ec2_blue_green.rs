@@ -51,6 +51,7 @@ fn try_build(extra: &[(&str, Value)], zones: usize) -> Result<Built, String> {
             config: &config,
             availability_zones: zones,
             environment_suffix: None,
+            aws_region: None,
         },
     )
     .map_err(|e| e.to_string())
@@ -530,6 +531,7 @@ fn bad_config_is_refused_before_any_cloud_call_naming_the_key() {
             config: &config,
             availability_zones: vec![],
             environment_suffix: None,
+            aws_region: None,
         },
     )
     .map(|_| ())
@@ -563,6 +565,7 @@ fn the_project_folders_stacks_build() {
                 config: &config,
                 availability_zones: zones,
                 environment_suffix: None,
+                aws_region: None,
             },
         )
         .unwrap_or_else(|e| panic!("stacks/{stack}.toml: {e}"));

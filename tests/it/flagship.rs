@@ -202,6 +202,7 @@ async fn fewer_than_two_zones_is_refused_before_any_call() {
             config: &config,
             availability_zones: vec!["us-east-1a".into()],
             environment_suffix: None,
+            aws_region: None,
         },
     )
     .map(|b| b.program)
@@ -256,6 +257,7 @@ async fn a_shift_moves_only_the_listener_and_rolls_back_when_an_alarm_fires() {
                 config: &config,
                 availability_zones: vec!["us-east-1a".into(), "us-east-1b".into()],
                 environment_suffix: None,
+                aws_region: None,
             },
         )
         .unwrap()
