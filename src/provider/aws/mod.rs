@@ -52,6 +52,9 @@ mod route53;
 mod autoscaling;
 // Parameter Store.
 mod ssm;
+// CDN and AWS Config (a static site's distribution, compliance recording).
+mod awsconfig;
+mod cloudfront;
 
 pub use cloudwatch::CloudWatchAlarms;
 
@@ -95,6 +98,8 @@ static SERVICES: &[&dyn Service] = &[
     &route53::Route53,
     &autoscaling::AutoScaling,
     &ssm::Ssm,
+    &cloudfront::CloudFront,
+    &awsconfig::AwsConfig,
 ];
 
 /// What one service module implements for the type tokens it owns. Inputs
@@ -305,6 +310,8 @@ struct Clients {
     route53: OnceLock<aws_sdk_route53::Client>,
     autoscaling: OnceLock<aws_sdk_autoscaling::Client>,
     ssm: OnceLock<aws_sdk_ssm::Client>,
+    cloudfront: OnceLock<aws_sdk_cloudfront::Client>,
+    config: OnceLock<aws_sdk_config::Client>,
 }
 
 /// One region's (and profile's) view of AWS.
@@ -466,6 +473,19 @@ impl AwsProvider {
     pub async fn ssm(&self) -> Result<&aws_sdk_ssm::Client, ProviderError> {
         let config = self.sdk_config().await?;
         Ok(self.clients.ssm.get_or_init(|| aws_sdk_ssm::Client::new(config)))
+    }
+
+    /// The CloudFront client (a global service: its calls go to the global
+    /// endpoint whatever the region).
+    pub async fn cloudfront(&self) -> Result<&aws_sdk_cloudfront::Client, ProviderError> {
+        let config = self.sdk_config().await?;
+        Ok(self.clients.cloudfront.get_or_init(|| aws_sdk_cloudfront::Client::new(config)))
+    }
+
+    /// The AWS Config client.
+    pub async fn config(&self) -> Result<&aws_sdk_config::Client, ProviderError> {
+        let config = self.sdk_config().await?;
+        Ok(self.clients.config.get_or_init(|| aws_sdk_config::Client::new(config)))
     }
 
     /// The caller's account id (STS GetCallerIdentity, asked once).

@@ -5,8 +5,10 @@
 
 mod appautoscaling;
 mod autoscaling;
+mod awsconfig;
 mod backend;
 mod banking;
+mod cloudfront;
 mod cloudwatch;
 mod crash;
 mod ec2;
