@@ -4,8 +4,9 @@
 //! the SDK's word that nothing is left.
 //!
 //! What moto cannot show (key and bucket policies are stored, not enforced;
-//! no log is delivered, no request crosses CloudFront, Config evaluates
-//! nothing, nothing is ever not yet available) is listed in
+//! no log is delivered, no request crosses CloudFront, whose origins do not
+//! even keep their origin access control; Config evaluates nothing; nothing
+//! is ever not yet available) is listed in
 //! `projects/banking/README.md` and checked on the recorded inputs in
 //! `tests/it/banking.rs`.
 
@@ -56,7 +57,7 @@ fn banking_up_noop_destroy() {
     }
     let key_arn = outputs["kmsKeyArn"].as_str().unwrap();
 
-    // The one key: rotation on, behind the cluster and the static bucket.
+    // The one key: rotation on, behind the cluster, the static bucket and the Config deliveries.
     let kms = aws_sdk_kms::Client::new(&config);
     let rotation = rt.block_on(kms.get_key_rotation_status().key_id(key_arn).send()).unwrap();
     assert!(rotation.key_rotation_enabled());
@@ -100,6 +101,39 @@ fn banking_up_noop_destroy() {
     adjustments.sort();
     assert_eq!(adjustments, [-1, 1], "a scale-down and a scale-up policy");
 
+    // Static content through the origin access control, HTTPS only.
+    let cloudfront = aws_sdk_cloudfront::Client::new(&config);
+    let distribution = rt
+        .block_on(cloudfront.get_distribution_config().id(outputs["cloudFrontDistributionId"].as_str().unwrap()).send())
+        .unwrap();
+    let dc = distribution.distribution_config().unwrap();
+    let origin = &dc.origins().unwrap().items()[0];
+    assert!(origin.domain_name().starts_with(outputs["staticBucketName"].as_str().unwrap()));
+    // moto keeps no origin's OriginAccessControlId (tests/it/aws/cloudfront.rs),
+    // so the origin's link to it is checked on the recorded inputs instead.
+    let oacs = rt.block_on(cloudfront.list_origin_access_controls().send()).unwrap();
+    let oacs: Vec<(&str, &str)> = oacs
+        .origin_access_control_list()
+        .map(|l| l.items().iter().map(|o| (o.name(), o.signing_protocol().as_str())).collect())
+        .unwrap_or_default();
+    assert_eq!(oacs, [("banking-dev-static-oac-dev", "sigv4")]);
+    let default = dc.default_cache_behavior().unwrap();
+    assert_eq!(default.viewer_protocol_policy().as_str(), "redirect-to-https");
+    let ordered = &dc.cache_behaviors().unwrap().items()[0];
+    assert_eq!(ordered.path_pattern(), "/static/*");
+    assert_eq!(dc.default_root_object(), Some("index.html"));
+
+    // AWS Config records into its bucket and judges with the managed rules.
+    let cfg = aws_sdk_config::Client::new(&config);
+    let status = rt.block_on(cfg.describe_configuration_recorder_status().send()).unwrap();
+    let recorder = &status.configuration_recorders_status()[0];
+    assert_eq!(recorder.name(), outputs["configRecorderName"].as_str());
+    assert!(recorder.recording(), "the recorder runs");
+    let channels = rt.block_on(cfg.describe_delivery_channels().send()).unwrap();
+    assert_eq!(channels.delivery_channels()[0].s3_kms_key_arn(), Some(key_arn));
+    let rules = rt.block_on(cfg.describe_config_rules().send()).unwrap();
+    assert_eq!(rules.config_rules().len(), outputs["configRuleNames"].as_array().unwrap().len());
+
     let destroy = tapctl(d, &moto).args(["destroy", "--yes"]).output().unwrap();
     assert!(destroy.status.success(), "{}", String::from_utf8_lossy(&destroy.stderr));
     let ec2 = aws_sdk_ec2::Client::new(&config);
@@ -130,6 +164,14 @@ fn banking_up_noop_destroy() {
     assert!(alarms.metric_alarms().is_empty());
     let sns = aws_sdk_sns::Client::new(&config);
     assert!(rt.block_on(sns.list_topics().send()).unwrap().topics().is_empty());
+    let distributions = rt.block_on(cloudfront.list_distributions().send()).unwrap();
+    assert!(distributions.distribution_list().is_none_or(|l| l.items().is_empty()), "{distributions:?}");
+    let oacs = rt.block_on(cloudfront.list_origin_access_controls().send()).unwrap();
+    assert!(oacs.origin_access_control_list().is_none_or(|l| l.items().is_empty()), "{oacs:?}");
+    let recorders = rt.block_on(cfg.describe_configuration_recorders().send()).unwrap();
+    assert!(recorders.configuration_recorders().is_empty(), "{recorders:?}");
+    assert!(rt.block_on(cfg.describe_delivery_channels().send()).unwrap().delivery_channels().is_empty());
+    assert!(rt.block_on(cfg.describe_config_rules().send()).unwrap().config_rules().is_empty());
     // A KMS key is never deleted at once: it waits out its deletion window.
     let key = rt.block_on(kms.describe_key().key_id(key_arn).send()).unwrap();
     assert_eq!(key.key_metadata().and_then(|m| m.key_state()).map(|s| s.as_str()), Some("PendingDeletion"));
