@@ -165,6 +165,18 @@ fn only_keys(path: &str, map: &PropertyMap, allowed: &[&str]) -> Result<(), Prov
     }
 }
 
+/// A nested block or list that is set and not itself unknown (its fields
+/// may still be: `check_str` and the `known` guards skip those), so that a
+/// preview whose OAC id is not known yet still checks the rest.
+fn block<'a>(map: &'a PropertyMap, key: &str) -> Option<&'a Value> {
+    map.get(key).filter(|v| !v.is_null() && !matches!(v, Value::Unknown))
+}
+
+/// Whether `key` is set (known or not).
+fn present(map: &PropertyMap, key: &str) -> bool {
+    map.get(key).is_some_and(|v| !v.is_null())
+}
+
 /// Fails when the string at `key` is known and not one of `allowed`.
 fn one_of(map: &PropertyMap, key: &str, allowed: &[&str]) -> Result<(), ProviderError> {
     match check_str(map, key)? {
@@ -410,22 +422,23 @@ mod dist {
         one_of(inputs, "priceClass", PRICE_CLASSES)?;
         one_of(inputs, "httpVersion", HTTP_VERSIONS)?;
         let origin_ids = check_origins(inputs)?;
-        if let Some(b) = known(inputs, "defaultCacheBehavior") {
+        if let Some(b) = block(inputs, "defaultCacheBehavior") {
             let b = b.as_object().ok_or_else(|| ProviderError::invalid("input defaultCacheBehavior must be a map"))?;
             check_behavior("defaultCacheBehavior", b, origin_ids.as_deref(), false)?;
         }
-        if known(inputs, "orderedCacheBehaviors").is_some() {
+        if block(inputs, "orderedCacheBehaviors").is_some() {
             for (i, b) in object_list(inputs, "orderedCacheBehaviors")?.into_iter().enumerate() {
                 check_behavior(&format!("orderedCacheBehaviors[{i}]"), b, origin_ids.as_deref(), true)?;
             }
         }
         check_restrictions(inputs)?;
         check_certificate(inputs)?;
-        if known(inputs, "customErrorResponses").is_some() {
+        if block(inputs, "customErrorResponses").is_some() {
             for (i, r) in object_list(inputs, "customErrorResponses")?.into_iter().enumerate() {
                 let path = format!("customErrorResponses[{i}]");
                 only_keys(&path, r, &["errorCachingMinTtl", "errorCode", "responseCode", "responsePagePath"])?;
-                let code = optional_i32(r, "errorCode").map_err(nested(&path))?;
+                let code = known(r, "errorCode").map(|_| optional_i32(r, "errorCode")).transpose();
+                let code = code.map_err(nested(&path))?.flatten();
                 if known(r, "errorCode").is_some() && !code.is_some_and(|c| (400..600).contains(&c)) {
                     return Err(ProviderError::invalid(format!("{path}.errorCode must be a 4xx or 5xx status")));
                 }
@@ -434,7 +447,7 @@ mod dist {
                 }
             }
         }
-        if let Some(logging) = known(inputs, "loggingConfig").and_then(Value::as_object) {
+        if let Some(logging) = block(inputs, "loggingConfig").and_then(Value::as_object) {
             only_keys("loggingConfig", logging, &["bucket", "includeCookies", "prefix"])?;
             if !logging.contains_key("bucket") {
                 return Err(ProviderError::invalid("loggingConfig.bucket is required"));
@@ -450,7 +463,7 @@ mod dist {
 
     /// Validates `origins` and returns their ids when all are known.
     fn check_origins(inputs: &PropertyMap) -> Result<Option<Vec<String>>, ProviderError> {
-        if known(inputs, "origins").is_none() {
+        if block(inputs, "origins").is_none() {
             return Ok(None);
         }
         let origins = object_list(inputs, "origins")?;
@@ -474,12 +487,12 @@ mod dist {
                 Some(id) => ids.push(id.to_string()),
                 None => all_known = false,
             }
-            if known(o, "s3OriginConfig").is_some() && known(o, "customOriginConfig").is_some() {
+            if present(o, "s3OriginConfig") && present(o, "customOriginConfig") {
                 return Err(ProviderError::invalid(format!(
                     "{path}: s3OriginConfig and customOriginConfig exclude each other"
                 )));
             }
-            if let Some(c) = known(o, "customOriginConfig").and_then(Value::as_object) {
+            if let Some(c) = block(o, "customOriginConfig").and_then(Value::as_object) {
                 let path = format!("{path}.customOriginConfig");
                 only_keys(&path, c, CUSTOM_ORIGIN_KEYS)?;
                 for key in ["httpPort", "httpsPort", "originProtocolPolicy", "originSslProtocols"] {
@@ -490,11 +503,12 @@ mod dist {
                 one_of(c, "originProtocolPolicy", &["http-only", "match-viewer", "https-only"])
                     .map_err(nested(&path))?;
             }
-            if let Some(s3) = known(o, "s3OriginConfig").and_then(Value::as_object) {
+            if let Some(s3) = block(o, "s3OriginConfig").and_then(Value::as_object) {
                 only_keys(&format!("{path}.s3OriginConfig"), s3, &["originAccessIdentity"])?;
             }
             for (key, range) in [("connectionAttempts", 1..=3), ("connectionTimeout", 1..=10)] {
-                if let Some(n) = optional_i32(o, key).map_err(nested(&path))? {
+                let n = known(o, key).map(|_| optional_i32(o, key)).transpose().map_err(nested(&path))?.flatten();
+                if let Some(n) = n {
                     if !range.contains(&n) {
                         return Err(ProviderError::invalid(format!(
                             "{path}.{key} must be between {} and {}",
@@ -575,7 +589,7 @@ mod dist {
                 "{path}: TTLs come from the cache policy when cachePolicyId is set"
             )));
         }
-        if let Some(fv) = known(b, "forwardedValues").and_then(Value::as_object) {
+        if let Some(fv) = block(b, "forwardedValues").and_then(Value::as_object) {
             let fpath = format!("{path}.forwardedValues");
             only_keys(&fpath, fv, &["cookies", "headers", "queryString", "queryStringCacheKeys"])?;
             for key in ["cookies", "queryString"] {
@@ -583,7 +597,7 @@ mod dist {
                     return Err(ProviderError::invalid(format!("{fpath}.{key} is required")));
                 }
             }
-            if let Some(c) = known(fv, "cookies").and_then(Value::as_object) {
+            if let Some(c) = block(fv, "cookies").and_then(Value::as_object) {
                 only_keys(&format!("{fpath}.cookies"), c, &["forward", "whitelistedNames"])?;
                 one_of(c, "forward", &["none", "whitelist", "all"]).map_err(nested(&fpath))?;
             }
@@ -600,15 +614,13 @@ mod dist {
         only_keys("restrictions.geoRestriction", g, &["locations", "restrictionType"])?;
         one_of(g, "restrictionType", &["none", "whitelist", "blacklist"])
             .map_err(nested("restrictions.geoRestriction"))?;
-        if let (Some(kind), Some(_)) = (check_str(g, "restrictionType")?, known(g, "locations").or(Some(&Value::Null)))
-        {
-            let locations = optional_str_list(g, "locations").map_err(nested("restrictions.geoRestriction"))?;
-            let count = locations.as_ref().map_or(0, Vec::len);
-            if (kind == "none") != (count == 0) && !g.get("locations").is_some_and(Value::contains_unknown) {
-                return Err(ProviderError::invalid(
-                    "restrictions.geoRestriction: locations are required for whitelist and blacklist, and refused for none",
-                ));
-            }
+        // `restrictions` is fully known here, so are its locations.
+        let kind = check_str(g, "restrictionType")?;
+        let locations = optional_str_list(g, "locations").map_err(nested("restrictions.geoRestriction"))?;
+        if kind.is_some_and(|kind| (kind == "none") != locations.unwrap_or_default().is_empty()) {
+            return Err(ProviderError::invalid(
+                "restrictions.geoRestriction: locations are required for whitelist and blacklist, and refused for none",
+            ));
         }
         Ok(())
     }
@@ -1326,10 +1338,20 @@ mod tests {
         bad(&["retainOnDelete"], true.into(), "retainOnDelete");
         bad(&["origins", "0", "originGroups"], true.into(), "originGroups");
         bad(&["orderedCacheBehaviors"], serde_json::json!([{"targetOriginId": "s3"}]), "is required");
-        // Unknown values (preview) pass.
+        // Unknown values (preview) pass, and the known rest is still checked.
         let mut unknown = ok.clone();
         unknown.insert("origins".into(), Value::Unknown);
         CloudFront.check(DISTRIBUTION, &unknown).unwrap();
+        let mut oac_unknown = with(site(), &["origins", "0", "originAccessControlId"], serde_json::Value::Null);
+        let mut origin = oac_unknown["origins"].as_array().unwrap()[0].as_object().unwrap().clone();
+        origin.insert("originAccessControlId".into(), Value::Unknown);
+        oac_unknown.insert("origins".into(), Value::Array(vec![Value::Object(origin)]));
+        CloudFront.check(DISTRIBUTION, &oac_unknown).unwrap();
+        let mut behavior = oac_unknown["defaultCacheBehavior"].as_object().unwrap().clone();
+        behavior.insert("targetOriginId".into(), "web".into());
+        oac_unknown.insert("defaultCacheBehavior".into(), Value::Object(behavior));
+        let e = CloudFront.check(DISTRIBUTION, &oac_unknown).unwrap_err();
+        assert!(e.message.contains("names no origin"), "{}", e.message);
     }
 
     #[test]
