@@ -347,4 +347,51 @@ mod tests {
         assert!(n.unwrap().db_subnet_group_name.is_some());
         assert_eq!(of(&program, "aws:rds/subnetGroup:SubnetGroup").len(), 1);
     }
+
+    /// The database tier fits beside the other two even in a /24 VPC (its
+    /// subnets are /28, AWS's smallest), overlaps neither, and the subnet
+    /// group spans it alone.
+    #[test]
+    fn the_database_tier_fits_in_the_free_blocks_and_holds_the_subnet_group() {
+        for vpc in ["10.40.0.0/16", "10.40.0.0/24"] {
+            let mut program = Program::new("web", "dev", PropertyMap::new());
+            let root = program.root();
+            let n = Networking::with_database_tier(
+                &mut program,
+                &root,
+                "networking",
+                NetworkingArgs {
+                    vpc_cidr: vpc.parse().unwrap(),
+                    availability_zones: vec!["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()],
+                    db_subnet_group: true,
+                    naming: Naming::new("web", "", "dev"),
+                    tags: Tags::new("web", "dev", &[]),
+                },
+            )
+            .unwrap();
+            assert_eq!(n.database_subnet_ids.len(), 3);
+            let blocks: Vec<Ipv4Cidr> = of(&program, "aws:ec2/subnet:Subnet")
+                .iter()
+                .map(|s| s.inputs["cidrBlock"].as_str().unwrap().parse().unwrap())
+                .collect();
+            assert_eq!(blocks.len(), 9);
+            for (i, a) in blocks.iter().enumerate() {
+                assert!(a.prefix() <= 28, "{vpc}: {a} is below AWS's /28 minimum");
+                for b in &blocks[i + 1..] {
+                    assert!(!a.overlaps(b), "{vpc}: {a} overlaps {b}");
+                }
+            }
+            let group = &of(&program, "aws:rds/subnetGroup:SubnetGroup")[0];
+            assert_eq!(group.inputs["subnetIds"], Value::Array(n.database_subnet_ids.clone()));
+            let db_rt = of(&program, "aws:ec2/routeTable:RouteTable")
+                .into_iter()
+                .find(|r| r.urn.name() == "database-rt")
+                .expect("the database route table");
+            let routes = of(&program, "aws:ec2/route:Route");
+            assert!(
+                routes.iter().all(|r| r.inputs["routeTableId"].output_refs()[0].urn != db_rt.urn),
+                "no route leaves the database tier"
+            );
+        }
+    }
 }
