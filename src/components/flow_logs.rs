@@ -93,7 +93,7 @@ impl FlowLogs {
         let log_group_name = format!("/aws/vpc/flow-logs/{}", c.name("vpc", 400));
         let log_group = c.add(
             "aws:cloudwatch/logGroup:LogGroup",
-            "flow-logs",
+            "flow-log-group",
             vec![
                 ("name", log_group_name.as_str().into()),
                 ("retentionInDays", args.retention_days.into()),

@@ -7,6 +7,7 @@
 
 pub mod alb_logs;
 mod alerting;
+pub mod app_environment;
 pub mod app_identity;
 pub mod app_monitoring;
 pub mod app_security;
@@ -37,6 +38,7 @@ pub mod weighted_dns;
 use crate::model::ProgramError;
 
 pub use alb_logs::{AlbLogs, AlbLogsArgs};
+pub use app_environment::{AppEnvironment, AppEnvironmentArgs};
 pub use app_identity::{AppIdentity, AppIdentityArgs};
 pub use app_monitoring::{AppMonitoring, AppMonitoringArgs, WatchedLoadBalancer};
 pub use app_security::{AppSecurity, AppSecurityArgs};

@@ -550,25 +550,26 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
             tags: tags.clone(),
         },
     )?;
-    let security = WebSecurity::new(
+    let security = WebSecurity::with_database(
         &mut program,
         &stack,
         "security",
         WebSecurityArgs {
             vpc_id: networking.vpc_id.clone(),
             app_port: s.app_port,
-            db_port: DB_PORT,
             naming: naming.clone(),
             tags: tags.clone(),
         },
+        DB_PORT,
     )?;
+    let db_security_group_id = security.db_security_group_id.clone().expect("asked for above");
     let database = Database::new_with(
         &mut program,
         &stack,
         "database",
         DatabaseArgs {
             subnet_group_name: networking.db_subnet_group_name.clone().expect("asked for above"),
-            security_group_id: security.db_security_group_id.clone(),
+            security_group_id: db_security_group_id.clone(),
             db_name: s.db_name.clone(),
             username: s.db_username.clone(),
             instance_count: s.db_instance_count,
@@ -725,7 +726,7 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
     program.export("databaseSubnetIds", Value::Array(networking.database_subnet_ids.clone()));
     program.export("albSecurityGroupId", security.alb_security_group_id.clone());
     program.export("appSecurityGroupId", security.app_security_group_id.clone());
-    program.export("dbSecurityGroupId", security.db_security_group_id.clone());
+    program.export("dbSecurityGroupId", db_security_group_id);
     // Encryption.
     program.export("kmsKeyId", encryption.key.id());
     program.export("kmsKeyArn", key_arn);

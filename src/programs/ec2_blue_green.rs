@@ -17,11 +17,12 @@ use crate::components::{
     LogStorage, LogStorageArgs, MysqlDatabase, MysqlDatabaseArgs, Networking, NetworkingArgs, Tags, WatchedFleet,
     WeightedDns, WeightedDnsArgs, WeightedTarget,
 };
-use crate::config::StackConfig;
 use crate::model::{Program, PropertyMap, Value};
 use crate::shift::{TrafficControl, Weights};
 
-use super::shared::{alert_email, bad, check_name_room, extra_tags, uint};
+use super::shared::{
+    alert_email, bad, check_certificate, check_name_room, extra_tags, is_ami_id, is_instance_type, required, uint,
+};
 use super::{region, BuildError, Built, ProgramContext, Traffic};
 
 /// The program's name in `deploy.toml`.
@@ -29,22 +30,6 @@ pub const NAME: &str = "ec2-blue-green";
 
 /// The zones the fleets and the network span.
 const ZONES: usize = 3;
-
-fn required(c: &StackConfig, key: &str, example: &str) -> Result<String, BuildError> {
-    match c.optional_string(key)? {
-        Some(v) if !v.trim().is_empty() => Ok(v),
-        _ => Err(bad(key, format!("is required; set it with `tapctl config set {key} {example}`"))),
-    }
-}
-
-/// `t3.micro`, `m5.large`, `c6gn.16xlarge`, `db.t3.micro` (with `db.`).
-fn is_instance_type(s: &str) -> bool {
-    let Some((family, size)) = s.split_once('.') else { return false };
-    family.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && family.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !size.is_empty()
-        && size.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-}
 
 /// The stack's settings, read from config and checked as a whole.
 struct Settings {
@@ -186,16 +171,13 @@ impl Settings {
                 ),
             ));
         }
-        let ami_ok = self.ami_id.strip_prefix("ami-").is_some_and(|h| {
-            (h.len() == 8 || h.len() == 17) && h.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
-        });
-        if !ami_ok {
+        if !is_ami_id(&self.ami_id) {
             return Err(bad(
                 "tap:amiId",
                 format!("`{}` is not an AMI id (ami- and 8 or 17 hex digits, e.g. ami-0123456789abcdef0)", self.ami_id),
             ));
         }
-        self.check_certificate()?;
+        check_certificate(&self.certificate_arn, &self.region, &self.account_id)?;
         if !self.ssl_policy.starts_with("ELBSecurityPolicy-") {
             return Err(bad(
                 "tap:sslPolicy",
@@ -333,49 +315,6 @@ impl Settings {
             }
         }
         Ok(())
-    }
-
-    /// An ACM certificate of this region and account, or an IAM server
-    /// certificate of this account: an ALB in one region cannot use an ACM
-    /// certificate of another.
-    fn check_certificate(&self) -> Result<(), BuildError> {
-        let arn = &self.certificate_arn;
-        let parts: Vec<&str> = arn.splitn(6, ':').collect();
-        let problem = match parts.as_slice() {
-            ["arn", "aws", "acm", region, account, resource] => {
-                let id = resource.strip_prefix("certificate/").unwrap_or_default();
-                if *region != self.region {
-                    Some(format!(
-                        "is an ACM certificate of {region}; the load balancers are in {} (aws:region)",
-                        self.region
-                    ))
-                } else if *account != self.account_id {
-                    Some(format!("belongs to account {account}, not tap:accountId ({})", self.account_id))
-                } else if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-                    Some("must end in certificate/<id> (hex digits and hyphens)".to_string())
-                } else {
-                    None
-                }
-            }
-            ["arn", "aws", "iam", "", account, resource] => {
-                if *account != self.account_id {
-                    Some(format!("belongs to account {account}, not tap:accountId ({})", self.account_id))
-                } else if resource.strip_prefix("server-certificate/").is_none_or(str::is_empty) {
-                    Some("must end in server-certificate/<name>".to_string())
-                } else {
-                    None
-                }
-            }
-            _ => Some(
-                "is not a certificate ARN: use arn:aws:acm:<region>:<account>:certificate/<id> (or an IAM server \
-                 certificate arn:aws:iam::<account>:server-certificate/<name>)"
-                    .to_string(),
-            ),
-        };
-        match problem {
-            Some(p) => Err(bad("tap:certificateArn", format!("`{arn}` {p}"))),
-            None => Ok(()),
-        }
     }
 }
 

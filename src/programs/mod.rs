@@ -6,6 +6,7 @@
 pub mod banking;
 pub mod blue_green;
 pub mod ec2_blue_green;
+pub mod ha_web;
 pub mod multi_env;
 mod shared;
 
@@ -71,7 +72,7 @@ pub struct Traffic {
 }
 
 /// The built-in programs.
-pub const PROGRAMS: &[&str] = &[blue_green::NAME, multi_env::NAME, ec2_blue_green::NAME, banking::NAME];
+pub const PROGRAMS: &[&str] = &[blue_green::NAME, multi_env::NAME, ec2_blue_green::NAME, ha_web::NAME, banking::NAME];
 
 /// The region a stack deploys to, decided once, at the CLI edge, before the
 /// program is built (its availability zones are discovered there) and again,
@@ -106,6 +107,7 @@ pub fn build(name: &str, ctx: &ProgramContext<'_>) -> Result<Built, BuildError> 
         blue_green::NAME => blue_green::build(ctx),
         multi_env::NAME => multi_env::build(ctx),
         ec2_blue_green::NAME => ec2_blue_green::build(ctx),
+        ha_web::NAME => ha_web::build(ctx),
         banking::NAME => banking::build(ctx),
         other => Err(BuildError::UnknownProgram(other.to_string())),
     }

@@ -15,6 +15,71 @@ pub(crate) fn bad(key: &str, problem: impl Into<String>) -> BuildError {
     ConfigError::BadValue { key: key.into(), problem: problem.into() }.into()
 }
 
+/// A key that must be set (and not blank), with the command that sets it.
+pub(crate) fn required(c: &StackConfig, key: &str, example: &str) -> Result<String, BuildError> {
+    match c.optional_string(key)? {
+        Some(v) if !v.trim().is_empty() => Ok(v),
+        _ => Err(bad(key, format!("is required; set it with `tapctl config set {key} {example}`"))),
+    }
+}
+
+/// `t3.micro`, `m5.large`, `c6gn.16xlarge`, `db.t3.micro` (with `db.`).
+pub(crate) fn is_instance_type(s: &str) -> bool {
+    let Some((family, size)) = s.split_once('.') else { return false };
+    family.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && family.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !size.is_empty()
+        && size.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+}
+
+/// `ami-` and 8 or 17 lowercase hex digits.
+pub(crate) fn is_ami_id(s: &str) -> bool {
+    s.strip_prefix("ami-").is_some_and(|h| {
+        (h.len() == 8 || h.len() == 17) && h.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+    })
+}
+
+/// `tap:certificateArn`: an ACM certificate of this region and account, or
+/// an IAM server certificate of this account — a load balancer in one region
+/// cannot use an ACM certificate of another.
+pub(crate) fn check_certificate(arn: &str, stack_region: &str, account_id: &str) -> Result<(), BuildError> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let problem = match parts.as_slice() {
+        ["arn", "aws", "acm", region, account, resource] => {
+            let id = resource.strip_prefix("certificate/").unwrap_or_default();
+            if *region != stack_region {
+                Some(format!(
+                    "is an ACM certificate of {region}; the load balancers are in {stack_region} (aws:region)"
+                ))
+            } else if *account != account_id {
+                Some(format!("belongs to account {account}, not tap:accountId ({account_id})"))
+            } else if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+                Some("must end in certificate/<id> (hex digits and hyphens)".to_string())
+            } else {
+                None
+            }
+        }
+        ["arn", "aws", "iam", "", account, resource] => {
+            if *account != account_id {
+                Some(format!("belongs to account {account}, not tap:accountId ({account_id})"))
+            } else if resource.strip_prefix("server-certificate/").is_none_or(str::is_empty) {
+                Some("must end in server-certificate/<name>".to_string())
+            } else {
+                None
+            }
+        }
+        _ => Some(
+            "is not a certificate ARN: use arn:aws:acm:<region>:<account>:certificate/<id> (or an IAM server \
+             certificate arn:aws:iam::<account>:server-certificate/<name>)"
+                .to_string(),
+        ),
+    };
+    match problem {
+        Some(p) => Err(bad("tap:certificateArn", format!("`{arn}` {p}"))),
+        None => Ok(()),
+    }
+}
+
 /// A whole number in `range`, `default` when unset.
 pub(crate) fn uint(
     c: &StackConfig,

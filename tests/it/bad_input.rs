@@ -478,3 +478,99 @@ fn a_journal_cut_mid_record_is_recovered_to_the_last_complete_record() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("unfinished entry was dropped"));
     assert_eq!(std::fs::read_to_string(dir.path().join("state/dev.journal")).unwrap(), "");
 }
+
+/// The ha-web project (seed 004), up once on the in-memory cloud with a
+/// passphrase (its secret is encrypted in state), shared read-only.
+fn ha_web_base() -> &'static Path {
+    static BASE: OnceLock<PathBuf> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let dir = crate::common::project_from("projects/ha-web").keep();
+        tapctl(&dir).env("TAPCTL_CONFIG_PASSPHRASE", HA_WEB_PASSPHRASE).args(["up", "--yes"]).assert().success();
+        dir
+    })
+}
+
+const HA_WEB_PASSPHRASE: &str = "ha-web bad input";
+
+/// A config mistake of ha-web: the key and its TOML value (`None` removes
+/// the key), extra environment, and what the error must say.
+struct HaWebCase {
+    key: &'static str,
+    value: Option<&'static str>,
+    env: &'static [(&'static str, &'static str)],
+    says: &'static [&'static str],
+}
+
+const fn ha(key: &'static str, value: &'static str, says: &'static [&'static str]) -> HaWebCase {
+    HaWebCase { key, value: Some(value), env: &[], says }
+}
+
+const HA_WEB_CASES: &[HaWebCase] = &[
+    ha("tap:minSize", "5", &["tap:minSize", "tap:maxSize"]),
+    ha("tap:desiredCapacity", "9", &["tap:desiredCapacity", "2..4"]),
+    ha("tap:maxSize", "0", &["tap:maxSize", "at least 1"]),
+    ha("tap:vpcCidr", "\"10.40.0.0/26\"", &["tap:vpcCidr", "/16 to /24"]),
+    ha("tap:vpcCidr", "\"10.40.0.0\"", &["tap:vpcCidr", "not a CIDR block"]),
+    ha("tap:logRetentionDays", "10", &["tap:logRetentionDays", "14"]),
+    ha("tap:environmentSuffix", "\"Feature_X\"", &["tap:environmentSuffix", "lowercase"]),
+    ha("tap:environmentSuffix", "\"a-much-too-long-suffix-name\"", &["tap:environmentSuffix", "32 characters"]),
+    ha("tap:instanceType", "\"large\"", &["tap:instanceType", "t3.micro"]),
+    ha("tap:amiId", "\"ami-xyz\"", &["tap:amiId", "ami-0123456789abcdef0"]),
+    ha("tap:scaleDownCpuPercent", "90", &["tap:scaleDownCpuPercent", "tap:scaleUpCpuPercent"]),
+    ha("tap:scalingPolicy", "\"predictive\"", &["tap:scalingPolicy", "cpu-alarms"]),
+    ha("tap:secretRecoveryDays", "45", &["tap:secretRecoveryDays", "7 to 30"]),
+    ha("tap:availabilityZoneCount", "1", &["tap:availabilityZoneCount", "2 or 3"]),
+    ha(
+        "tap:certificateArn",
+        "\"arn:aws:acm:eu-west-1:123456789012:certificate/0c8a5f0e\"",
+        &["tap:certificateArn", "eu-west-1"],
+    ),
+    HaWebCase { key: "tap:accountId", value: None, env: &[], says: &["tap:accountId", "tapctl config set"] },
+    HaWebCase {
+        key: "aws:region",
+        value: None,
+        env: &[("AWS_REGION", "mars-north")],
+        says: &["AWS_REGION", "mars-north"],
+    },
+];
+
+#[test]
+fn ha_web_config_mistakes_fail_before_any_cloud_call_naming_the_key() {
+    let mut failures = Vec::new();
+    for (i, c) in HA_WEB_CASES.iter().enumerate() {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(ha_web_base(), dir.path());
+        edit(dir.path(), "stacks/dev.toml", |t| {
+            let kept: Vec<&str> = t.lines().filter(|l| !l.starts_with(&format!("\"{}\"", c.key))).collect();
+            match c.value {
+                Some(v) => format!("{}\n\"{}\" = {v}\n", kept.join("\n"), c.key),
+                None => format!("{}\n", kept.join("\n")),
+            }
+        });
+        let read = |file: &str| std::fs::read(dir.path().join(file)).unwrap();
+        let (state, cloud) = (read("state/dev.json"), read("state/dev.memory-cloud.json"));
+        let mut cmd = tapctl(dir.path());
+        cmd.env("TAPCTL_CONFIG_PASSPHRASE", HA_WEB_PASSPHRASE).args(["up", "--yes"]);
+        for (k, v) in c.env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let errors = stderr.lines().filter(|l| l.starts_with("error")).count();
+        let problem = if out.status.success() {
+            Some("exited 0".to_string())
+        } else if let Some(missing) = c.says.iter().find(|s| !stderr.contains(*s)) {
+            Some(format!("stderr lacks `{missing}`: {stderr}"))
+        } else if errors != 1 {
+            Some(format!("expected one error line, got {errors}: {stderr}"))
+        } else if read("state/dev.json") != state || read("state/dev.memory-cloud.json") != cloud {
+            Some("the state or the cloud changed".to_string())
+        } else {
+            None
+        };
+        if let Some(p) = problem {
+            failures.push(format!("#{i} {} = {:?}: {p}", c.key, c.value));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), HA_WEB_CASES.len(), failures.join("\n"));
+}

@@ -11,6 +11,7 @@ mod common;
 mod ec2_blue_green;
 mod engine;
 mod flagship;
+mod ha_web;
 mod migrate;
 #[cfg(feature = "aws")]
 mod moto;

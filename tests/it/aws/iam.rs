@@ -35,7 +35,7 @@ fn compact(json: &str) -> String {
 }
 
 /// The `%XX`-decoded text of a URL-encoded policy document.
-fn decode(encoded: &str) -> String {
+pub(super) fn decode(encoded: &str) -> String {
     let mut out = Vec::new();
     let mut bytes = encoded.bytes();
     while let Some(b) = bytes.next() {

@@ -16,6 +16,7 @@ mod ec2_blue_green;
 mod ecs;
 mod errors;
 mod flagship;
+mod ha_web;
 mod iam;
 mod kms;
 mod lb;
