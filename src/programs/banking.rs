@@ -202,6 +202,18 @@ impl Settings {
     /// Single-key formats and cross-key rules, each naming the key to fix.
     fn check(&self) -> Result<(), BuildError> {
         let prod = self.environment == "prod";
+        // The key alias takes the suffix as it is; names clean it.
+        let suffix_ok = !self.suffix.is_empty()
+            && self.suffix.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !suffix_ok {
+            return Err(bad(
+                "tap:environmentSuffix",
+                format!(
+                    "`{}` (or TAPCTL_ENVIRONMENT_SUFFIX) must be lowercase letters, digits and hyphens, e.g. pr-42",
+                    self.suffix
+                ),
+            ));
+        }
         if self.account_id.len() != 12 || !self.account_id.chars().all(|c| c.is_ascii_digit()) {
             return Err(bad("tap:accountId", format!("`{}` is not a 12-digit AWS account id", self.account_id)));
         }

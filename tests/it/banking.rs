@@ -524,6 +524,7 @@ fn bad_config_is_refused_before_any_cloud_call_naming_the_key() {
         ("ami", vec![("tap:amiId", "ubuntu".into())], "tap:amiId"),
         ("cidr", vec![("tap:vpcCidr", "10.0.0.0/8".into())], "tap:vpcCidr"),
         ("typo", vec![("tap:scaleUpCpuPercnt", 80.into())], "tap:scaleUpCpuPercnt"),
+        ("suffix", vec![("tap:environmentSuffix", "PR_42".into())], "tap:environmentSuffix"),
     ];
     for (what, extra, needle) in cases {
         let err = try_build_in("dev", &extra, 3).map(|_| ()).expect_err(what);
