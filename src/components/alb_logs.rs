@@ -10,7 +10,7 @@
 use crate::model::{Component, Program, Resource, ResourceOptions, Value};
 
 use super::children::{policy_document, Children};
-use super::storage::close_bucket;
+use super::storage::{close_bucket, deny_insecure_transport};
 use super::{ComponentError, Naming, Tags};
 
 /// ELB's log delivery service principal.
@@ -127,17 +127,7 @@ impl AlbLogs {
                             ("Action", Value::from("s3:PutObject")),
                             ("Resource", logs),
                         ]),
-                        Value::object([
-                            ("Sid", Value::from("DenyInsecureTransport")),
-                            ("Effect", Value::from("Deny")),
-                            ("Principal", Value::from("*")),
-                            ("Action", Value::from("s3:*")),
-                            (
-                                "Resource",
-                                Value::Array(vec![bucket.arn(), Value::Concat(vec![bucket.arn(), "/*".into()])]),
-                            ),
-                            ("Condition", Value::object([("Bool", Value::object([("aws:SecureTransport", "false")]))])),
-                        ]),
+                        deny_insecure_transport(&bucket),
                     ]),
                 ),
             ],

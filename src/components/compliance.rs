@@ -17,7 +17,7 @@
 use crate::model::{Component, Program, Resource, ResourceOptions, Value};
 
 use super::children::{allow, policy_document, Children};
-use super::storage::close_bucket_encrypted;
+use super::storage::{close_bucket_encrypted, deny_insecure_transport};
 use super::{ComponentError, Naming, Tags};
 
 /// AWS's managed policy for Config recorders.
@@ -194,17 +194,7 @@ impl Compliance {
                                 )]),
                             ),
                         ]),
-                        Value::object([
-                            ("Sid", Value::from("DenyInsecureTransport")),
-                            ("Effect", Value::from("Deny")),
-                            ("Principal", Value::from("*")),
-                            ("Action", Value::from("s3:*")),
-                            (
-                                "Resource",
-                                Value::Array(vec![bucket.arn(), Value::Concat(vec![bucket.arn(), "/*".into()])]),
-                            ),
-                            ("Condition", Value::object([("Bool", Value::object([("aws:SecureTransport", "false")]))])),
-                        ]),
+                        deny_insecure_transport(&bucket),
                     ]),
                 ),
             ],

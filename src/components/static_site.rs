@@ -14,7 +14,7 @@
 use crate::model::{Component, Program, Resource, ResourceOptions, Value};
 
 use super::children::{policy_document, Children};
-use super::storage::close_bucket_encrypted;
+use super::storage::{close_bucket_encrypted, deny_insecure_transport};
 use super::{ComponentError, Naming, Tags};
 
 /// AWS managed cache policy `Managed-CachingOptimized` (long TTLs, gzip and brotli).
@@ -247,14 +247,7 @@ impl StaticSite {
                                 )]),
                             ),
                         ]),
-                        Value::object([
-                            ("Sid", Value::from("DenyInsecureTransport")),
-                            ("Effect", Value::from("Deny")),
-                            ("Principal", Value::from("*")),
-                            ("Action", Value::from("s3:*")),
-                            ("Resource", Value::Array(vec![bucket.arn(), objects])),
-                            ("Condition", Value::object([("Bool", Value::object([("aws:SecureTransport", "false")]))])),
-                        ]),
+                        deny_insecure_transport(&bucket),
                     ]),
                 ),
             ],

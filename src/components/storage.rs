@@ -132,6 +132,19 @@ pub(crate) fn close_bucket_encrypted(
     }
 }
 
+/// The bucket-policy statement refusing every request to `bucket` and its
+/// objects that is not made over TLS (encryption in transit).
+pub(crate) fn deny_insecure_transport(bucket: &Resource) -> Value {
+    Value::object([
+        ("Sid", Value::from("DenyInsecureTransport")),
+        ("Effect", Value::from("Deny")),
+        ("Principal", Value::from("*")),
+        ("Action", Value::from("s3:*")),
+        ("Resource", Value::Array(vec![bucket.arn(), Value::Concat(vec![bucket.arn(), "/*".into()])])),
+        ("Condition", Value::object([("Bool", Value::object([("aws:SecureTransport", "false")]))])),
+    ])
+}
+
 /// Versioning, default encryption by `rule` and the public access block.
 fn close_bucket_with(
     c: &mut Children<'_>,

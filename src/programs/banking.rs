@@ -16,6 +16,7 @@ use crate::components::app_identity::log_group_name as app_log_group_name;
 use crate::components::database::{
     self, check_instance_class, parse_daily_window, parse_weekly_window, windows_overlap, SERVERLESS,
 };
+use crate::components::flow_logs::RETENTION_DAYS;
 use crate::components::static_site::PRICE_CLASSES;
 use crate::components::{
     AccessLogs, AlbLogs, AlbLogsArgs, AppIdentity, AppIdentityArgs, AppMonitoring, AppMonitoringArgs, Compliance,
@@ -26,7 +27,10 @@ use crate::components::{
 use crate::config::StackConfig;
 use crate::model::Value;
 
-use super::shared::{alert_email, bad, check_name_room, extra_tags, new_program, number, uint};
+use super::shared::{
+    alert_email, bad, check_certificate, check_name_room, extra_tags, is_ami_id, is_instance_type, new_program, number,
+    required, uint,
+};
 use super::{region, BuildError, Built, ProgramContext};
 
 /// The program's name in `deploy.toml`.
@@ -36,26 +40,6 @@ pub const NAME: &str = "banking";
 const DB_PORT: u16 = 5432;
 /// The most zones the network spans.
 const MAX_ZONES: usize = 3;
-/// The retention periods CloudWatch Logs offers (days).
-const LOG_RETENTION_DAYS: [u32; 22] =
-    [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
-
-fn required(c: &StackConfig, key: &str, example: &str) -> Result<String, BuildError> {
-    match c.optional_string(key)? {
-        Some(v) if !v.trim().is_empty() => Ok(v),
-        _ => Err(bad(key, format!("is required; set it with `tapctl config set {key} {example}`"))),
-    }
-}
-
-/// `t3.micro`, `m5.large`, `c6gn.16xlarge`.
-fn is_instance_type(s: &str) -> bool {
-    let Some((family, size)) = s.split_once('.') else { return false };
-    family.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && family.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !size.is_empty()
-        && size.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-}
-
 /// A list of strings, empty when unset.
 fn string_list(c: &StackConfig, key: &str) -> Result<Vec<String>, BuildError> {
     let Some(v) = c.get(key) else { return Ok(Vec::new()) };
@@ -226,10 +210,7 @@ impl Settings {
                 ),
             ));
         }
-        let ami_ok = self.ami_id.strip_prefix("ami-").is_some_and(|h| {
-            (h.len() == 8 || h.len() == 17) && h.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
-        });
-        if !ami_ok {
+        if !is_ami_id(&self.ami_id) {
             return Err(bad(
                 "tap:amiId",
                 format!("`{}` is not an AMI id (ami- and 8 or 17 hex digits, e.g. ami-0123456789abcdef0)", self.ami_id),
@@ -241,7 +222,7 @@ impl Settings {
                 format!("`{}` is not an EC2 instance type (e.g. t3.micro, m5.large)", self.instance_type),
             ));
         }
-        self.check_certificate()?;
+        check_certificate(&self.certificate_arn, &self.region, &self.account_id)?;
         if !self.ssl_policy.starts_with("ELBSecurityPolicy-TLS") {
             return Err(bad(
                 "tap:sslPolicy",
@@ -296,11 +277,11 @@ impl Settings {
                 format!("{} s is not a multiple of 60 (EC2 metrics are per minute)", self.scaling_period_seconds),
             ));
         }
-        if !LOG_RETENTION_DAYS.contains(&self.log_retention_days) {
+        if !RETENTION_DAYS.contains(&self.log_retention_days) {
             return Err(bad(
                 "tap:logRetentionDays",
                 format!(
-                    "{} is not a period CloudWatch Logs offers; use one of {LOG_RETENTION_DAYS:?}",
+                    "{} is not a period CloudWatch Logs offers; use one of {RETENTION_DAYS:?}",
                     self.log_retention_days
                 ),
             ));
@@ -424,49 +405,6 @@ impl Settings {
             ));
         }
         Ok(())
-    }
-
-    /// An ACM certificate of this region and account, or an IAM server
-    /// certificate of this account: an ALB in one region cannot use an ACM
-    /// certificate of another.
-    fn check_certificate(&self) -> Result<(), BuildError> {
-        let arn = &self.certificate_arn;
-        let parts: Vec<&str> = arn.splitn(6, ':').collect();
-        let problem = match parts.as_slice() {
-            ["arn", "aws", "acm", region, account, resource] => {
-                let id = resource.strip_prefix("certificate/").unwrap_or_default();
-                if *region != self.region {
-                    Some(format!(
-                        "is an ACM certificate of {region}; the load balancer is in {} (aws:region)",
-                        self.region
-                    ))
-                } else if *account != self.account_id {
-                    Some(format!("belongs to account {account}, not tap:accountId ({})", self.account_id))
-                } else if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-                    Some("must end in certificate/<id> (hex digits and hyphens)".to_string())
-                } else {
-                    None
-                }
-            }
-            ["arn", "aws", "iam", "", account, resource] => {
-                if *account != self.account_id {
-                    Some(format!("belongs to account {account}, not tap:accountId ({})", self.account_id))
-                } else if resource.strip_prefix("server-certificate/").is_none_or(str::is_empty) {
-                    Some("must end in server-certificate/<name>".to_string())
-                } else {
-                    None
-                }
-            }
-            _ => Some(
-                "is not a certificate ARN: use arn:aws:acm:<region>:<account>:certificate/<id> (or an IAM server \
-                 certificate arn:aws:iam::<account>:server-certificate/<name>)"
-                    .to_string(),
-            ),
-        };
-        match problem {
-            Some(p) => Err(bad("tap:certificateArn", format!("`{arn}` {p}"))),
-            None => Ok(()),
-        }
     }
 }
 
