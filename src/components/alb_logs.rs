@@ -9,7 +9,7 @@
 
 use crate::model::{Component, Program, Resource, ResourceOptions, Value};
 
-use super::children::{policy_document, Children};
+use super::children::{is_account_id, policy_document, Children};
 use super::storage::{close_bucket, deny_insecure_transport};
 use super::{ComponentError, Naming, Tags};
 
@@ -61,7 +61,7 @@ impl AlbLogs {
         args: AlbLogsArgs,
     ) -> Result<AlbLogs, ComponentError> {
         let invalid = |problem: String| ComponentError::Invalid { component: TYPE, problem };
-        if args.account_id.len() != 12 || !args.account_id.chars().all(|c| c.is_ascii_digit()) {
+        if !is_account_id(&args.account_id) {
             return Err(invalid(format!("account id `{}` must be 12 digits", args.account_id)));
         }
         let prefix_ok = !args.prefix.is_empty()

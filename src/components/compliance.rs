@@ -16,7 +16,7 @@
 
 use crate::model::{Component, Program, Resource, ResourceOptions, Value};
 
-use super::children::{allow, policy_document, Children};
+use super::children::{allow, is_account_id, policy_document, Children};
 use super::storage::{close_bucket_encrypted, deny_insecure_transport};
 use super::{ComponentError, Naming, Tags};
 
@@ -100,7 +100,7 @@ impl Compliance {
         args: ComplianceArgs,
     ) -> Result<Compliance, ComponentError> {
         let invalid = |problem: String| ComponentError::Invalid { component: TYPE, problem };
-        if args.account_id.len() != 12 || !args.account_id.chars().all(|c| c.is_ascii_digit()) {
+        if !is_account_id(&args.account_id) {
             return Err(invalid(format!("account id `{}` must be 12 digits", args.account_id)));
         }
         if !DELIVERY_FREQUENCIES.contains(&args.delivery_frequency.as_str()) {

@@ -9,7 +9,7 @@
 
 use crate::model::{Component, Program, Resource, Value};
 
-use super::children::{policy_document, Children};
+use super::children::{is_account_id, policy_document, Children};
 use super::{ComponentError, Naming, Tags};
 
 /// What the encryption component needs.
@@ -71,7 +71,7 @@ impl Encryption {
         args: EncryptionArgs,
     ) -> Result<Encryption, ComponentError> {
         let invalid = |problem: String| ComponentError::Invalid { component: TYPE, problem };
-        if args.account_id.len() != 12 || !args.account_id.chars().all(|c| c.is_ascii_digit()) {
+        if !is_account_id(&args.account_id) {
             return Err(invalid(format!("account id `{}` must be 12 digits", args.account_id)));
         }
         let alias_ok = args.alias.strip_prefix("alias/").is_some_and(|rest| {
