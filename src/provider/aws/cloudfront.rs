@@ -1150,7 +1150,10 @@ mod dist {
             .string("callerReference", Some(config.caller_reference()))
             .string("lastModifiedTime", d.last_modified_time().fmt(aws_smithy_types::date_time::Format::DateTime).ok())
             .int("inProgressValidationBatches", Some(i64::from(d.in_progress_invalidation_batches())));
-        Ok(Some(flatten(out, config).tags(tags).build()))
+        let mut outputs = flatten(out, config).tags(tags).build();
+        // Blocks and strings AWS leaves empty are absent, as in other kinds.
+        outputs.retain(|_, v| !v.is_null());
+        Ok(Some(outputs))
     }
 
     /// UpdateDistribution with `config` (whose CallerReference is replaced by
@@ -1223,7 +1226,8 @@ mod dist {
             .await?;
             wait_deployed(p, ctx, id).await?;
         }
-        let within = limit(ctx, minutes(5)).min(p.settings().consistency_window.max(Duration::from_secs(60)));
+        // Terraform retries for a minute.
+        let within = limit(ctx, minutes(1));
         let start = std::time::Instant::now();
         loop {
             let (_, etag) = get(p, id).await?;
