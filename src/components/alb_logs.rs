@@ -106,12 +106,12 @@ impl AlbLogs {
             ResourceOptions::default().depends_on(versioning.urn()),
         )?;
         let logs = Value::Concat(vec![bucket.arn(), format!("/{}/AWSLogs/{}/*", args.prefix, args.account_id).into()]);
-        // The log delivery service principal works in every region that
-        // opened from August 2022 on, and AWS accepts it in the older ones
-        // too. The legacy alternative, still what AWS documents for regions
-        // that predate it, is the region's ELB account as principal
-        // (`arn:aws:iam::<elb-account-id>:root`, e.g. 127311923021 in
-        // us-east-1).
+        // The log delivery service principal is the form AWS documents for
+        // regions opened since August 2022. The legacy alternative, the form
+        // older regions were documented with, is the region's own ELB
+        // account as principal (`arn:aws:iam::<elb-account-id>:root`, e.g.
+        // 127311923021 in us-east-1): the one to use if a region refuses
+        // the service principal.
         let policy = c.add_with(
             "aws:s3/bucketPolicy:BucketPolicy",
             "alb-logs-policy",

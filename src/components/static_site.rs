@@ -224,7 +224,6 @@ impl StaticSite {
         }
         let distribution = c.add("aws:cloudfront/distribution:Distribution", "cdn", inputs)?;
 
-        let objects = Value::Concat(vec![bucket.arn(), "/*".into()]);
         let bucket_policy = c.add_with(
             "aws:s3/bucketPolicy:BucketPolicy",
             "static-policy",
@@ -238,7 +237,7 @@ impl StaticSite {
                             ("Effect", Value::from("Allow")),
                             ("Principal", Value::object([("Service", "cloudfront.amazonaws.com")])),
                             ("Action", Value::from("s3:GetObject")),
-                            ("Resource", objects.clone()),
+                            ("Resource", Value::Concat(vec![bucket.arn(), "/*".into()])),
                             (
                                 "Condition",
                                 Value::object([(
