@@ -9,7 +9,7 @@
 
 use crate::model::{Component, Program, Resource, Value};
 
-use super::children::{policy_document, Children};
+use super::children::{is_account_id, policy_document, Children};
 use super::security::Peer;
 use super::{ComponentError, Naming, Tags};
 
@@ -72,7 +72,7 @@ impl AppSecurity {
                 args.app_port
             )));
         }
-        if args.account_id.len() != 12 || !args.account_id.chars().all(|c| c.is_ascii_digit()) {
+        if !is_account_id(&args.account_id) {
             return Err(invalid(format!("account id `{}` must be 12 digits", args.account_id)));
         }
         if !(7..=30).contains(&args.key_deletion_window_days) {

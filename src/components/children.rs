@@ -156,6 +156,11 @@ pub(crate) fn assume_role_policy(service: &str, account: Option<&str>) -> Value 
     policy_document(vec![Value::object(statement)])
 }
 
+/// Whether `id` is an AWS account id (12 digits).
+pub(crate) fn is_account_id(id: &str) -> bool {
+    id.len() == 12 && id.chars().all(|c| c.is_ascii_digit())
+}
+
 /// An IAM policy document (as the JSON string IAM wants) from statements that
 /// may reference other resources' ARNs.
 pub(crate) fn policy_document(statements: Vec<Value>) -> Value {

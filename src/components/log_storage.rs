@@ -11,7 +11,7 @@
 use crate::model::{Component, Program, Provider, Resource, ResourceOptions, Value};
 
 use super::children::{allow, policy_document, Children};
-use super::storage::close_bucket;
+use super::storage::{close_bucket, deny_insecure_transport};
 use super::{ComponentError, Naming, Tags};
 
 /// What the log storage component needs.
@@ -67,25 +67,11 @@ fn bucket(
         ResourceOptions::default(),
     )?;
     let (versioning, block) = close_bucket(c, provider, &b, logical, false)?;
-    let everything = vec![b.arn(), Value::Concat(vec![b.arn(), "/*".into()])];
     c.add_for(
         provider,
         "aws:s3/bucketPolicy:BucketPolicy",
         &format!("{logical}-tls-only"),
-        vec![
-            ("bucket", b.id()),
-            (
-                "policy",
-                policy_document(vec![Value::object([
-                    ("Sid", Value::from("DenyInsecureTransport")),
-                    ("Effect", Value::from("Deny")),
-                    ("Principal", Value::from("*")),
-                    ("Action", Value::from("s3:*")),
-                    ("Resource", Value::Array(everything)),
-                    ("Condition", Value::object([("Bool", Value::object([("aws:SecureTransport", "false")]))])),
-                ])]),
-            ),
-        ],
+        vec![("bucket", b.id()), ("policy", policy_document(vec![deny_insecure_transport(&b)]))],
         // S3 refuses a policy while the block's first put is in flight.
         ResourceOptions::default().depends_on(block.urn()),
     )?;

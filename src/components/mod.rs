@@ -5,14 +5,19 @@
 //! comes from [`Naming`], so it follows one convention and fits the service's
 //! length limit.
 
+pub mod alb_logs;
 mod alerting;
 pub mod app_environment;
+pub mod app_identity;
+pub mod app_monitoring;
 pub mod app_security;
 mod children;
 pub mod cidr;
+pub mod compliance;
 pub mod database;
 pub mod dns;
 pub mod ecs;
+pub mod encryption;
 pub mod fleet;
 pub mod fleet_monitoring;
 pub mod flow_logs;
@@ -24,6 +29,7 @@ pub mod network_acls;
 pub mod networking;
 pub mod peering;
 pub mod security;
+pub mod static_site;
 pub mod storage;
 pub mod web_security;
 pub mod web_tier;
@@ -31,12 +37,17 @@ pub mod weighted_dns;
 
 use crate::model::ProgramError;
 
+pub use alb_logs::{AlbLogs, AlbLogsArgs};
 pub use app_environment::{AppEnvironment, AppEnvironmentArgs};
+pub use app_identity::{AppIdentity, AppIdentityArgs};
+pub use app_monitoring::{AppMonitoring, AppMonitoringArgs, WatchedLoadBalancer};
 pub use app_security::{AppSecurity, AppSecurityArgs};
 pub use cidr::Ipv4Cidr;
-pub use database::{Database, DatabaseArgs, DatabaseProfile};
+pub use compliance::{Compliance, ComplianceArgs, ManagedRule};
+pub use database::{Database, DatabaseArgs, DatabaseOptions, DatabaseProfile};
 pub use dns::{Dns, DnsArgs};
 pub use ecs::{Ecs, EcsArgs};
+pub use encryption::{Encryption, EncryptionArgs};
 pub use fleet::{ColourFleet, Fleet, FleetArgs, FleetColour};
 pub use fleet_monitoring::{FleetMonitoring, FleetMonitoringArgs, WatchedFleet};
 pub use flow_logs::{FlowLogs, FlowLogsArgs, TrafficType};
@@ -48,6 +59,7 @@ pub use network_acls::{NetworkAcls, NetworkAclsArgs};
 pub use networking::{Networking, NetworkingArgs};
 pub use peering::{Peering, PeeringArgs};
 pub use security::{Security, SecurityArgs};
+pub use static_site::{SiteCertificate, StaticSite, StaticSiteArgs};
 pub use storage::{Lifecycle, Storage, StorageArgs};
 pub use web_security::{WebSecurity, WebSecurityArgs};
 pub use web_tier::{AccessLogs, Listeners, Scaling, Tls, WebTier, WebTierArgs};

@@ -2,7 +2,9 @@
 //! private subnet in each, an internet gateway, a NAT gateway (with its EIP)
 //! per zone and a private route table per zone routing through that zone's
 //! own NAT gateway (so one zone's outage does not cut the others off), and,
-//! when asked, the RDS subnet group over the private subnets.
+//! when asked, the RDS subnet group over the private subnets — or, built with
+//! [`Networking::with_database_tier`], over a third, isolated tier of
+//! database subnets whose route table has no route out of the VPC.
 
 use crate::model::{Component, Program, Resource, ResourceOptions, Value};
 
@@ -49,9 +51,17 @@ pub struct Networking {
     pub private_route_table_ids: Vec<Value>,
     /// Each zone's NAT gateway, in zone order.
     pub nat_gateway_ids: Vec<Value>,
+    /// Database subnet ids, one per zone (empty without a database tier).
+    pub database_subnet_ids: Vec<Value>,
 }
 
 const TYPE: &str = "tap:components:Networking";
+
+/// Where the database tier's subnets sit, at the VPC prefix + 4: the public
+/// and private tiers take /+3 blocks 0–2 and 4–6, so blocks 3 and 7 are
+/// free; block 3 is /+4 blocks 6 and 7, block 7 starts with /+4 block 14.
+/// A /24 VPC still gets /28 subnets, the smallest AWS allows.
+const DATABASE_BLOCKS: [u32; 3] = [6, 7, 14];
 
 impl Networking {
     /// Registers the networking resources under `parent`.
@@ -60,6 +70,28 @@ impl Networking {
         parent: &Component,
         name: &str,
         args: NetworkingArgs,
+    ) -> Result<Networking, ComponentError> {
+        Networking::build(program, parent, name, args, false)
+    }
+
+    /// Like [`Networking::new`], plus a database tier: an isolated subnet
+    /// per zone (no route to the internet gateway or a NAT gateway) that the
+    /// RDS subnet group spans instead of the private subnets.
+    pub fn with_database_tier(
+        program: &mut Program,
+        parent: &Component,
+        name: &str,
+        args: NetworkingArgs,
+    ) -> Result<Networking, ComponentError> {
+        Networking::build(program, parent, name, args, true)
+    }
+
+    fn build(
+        program: &mut Program,
+        parent: &Component,
+        name: &str,
+        args: NetworkingArgs,
+        database_tier: bool,
     ) -> Result<Networking, ComponentError> {
         let zones = args.availability_zones.len();
         if !(2..=3).contains(&zones) {
@@ -178,15 +210,51 @@ impl Networking {
             nat_gateway_ids.push(nat.id());
         }
 
+        let mut database_subnet_ids = Vec::new();
+        if database_tier {
+            let rt_tags = c.tags(&c.name("database-rt", 255));
+            // No routes beyond the VPC's local one: the databases reach
+            // nothing outside the VPC and nothing outside reaches them.
+            let rt =
+                c.add("aws:ec2/routeTable:RouteTable", "database-rt", vec![("vpcId", vpc.id()), ("tags", rt_tags)])?;
+            for (az, block) in args.availability_zones.iter().zip(DATABASE_BLOCKS) {
+                let letter = az.chars().last().unwrap_or('x');
+                let cidr = args.vpc_cidr.subnet(prefix + 4, block).expect("prefix checked above");
+                let logical = format!("database-{letter}");
+                let tags = c.tags(&c.name(&logical, 255));
+                let subnet = c.add(
+                    "aws:ec2/subnet:Subnet",
+                    &logical,
+                    vec![
+                        ("vpcId", vpc.id()),
+                        ("cidrBlock", cidr.to_string().into()),
+                        ("availabilityZone", az.into()),
+                        ("mapPublicIpOnLaunch", false.into()),
+                        ("tags", tags),
+                    ],
+                )?;
+                c.add(
+                    "aws:ec2/routeTableAssociation:RouteTableAssociation",
+                    &format!("database-{letter}-rta"),
+                    vec![("subnetId", subnet.id()), ("routeTableId", rt.id())],
+                )?;
+                database_subnet_ids.push(subnet.id());
+            }
+        }
         let db_subnet_group_name = if args.db_subnet_group {
+            let (tier, db_subnets) = if database_tier {
+                ("Isolated database", &database_subnet_ids)
+            } else {
+                ("Private", &private_subnet_ids)
+            };
             let sng_name = c.name("db-subnets", 255);
             let subnet_group = c.add(
                 "aws:rds/subnetGroup:SubnetGroup",
                 "db-subnet-group",
                 vec![
                     ("name", sng_name.clone().into()),
-                    ("description", format!("Private subnets for the {} database", args.naming.environment()).into()),
-                    ("subnetIds", Value::Array(private_subnet_ids.clone())),
+                    ("description", format!("{tier} subnets for the {} database", args.naming.environment()).into()),
+                    ("subnetIds", Value::Array(db_subnets.clone())),
                     ("tags", c.tags(&sng_name)),
                 ],
             )?;
@@ -207,6 +275,7 @@ impl Networking {
             public_route_table_id: public_rt.id(),
             private_route_table_ids,
             nat_gateway_ids,
+            database_subnet_ids,
         })
     }
 }
@@ -277,5 +346,52 @@ mod tests {
         let (program, n) = build(&["us-east-1a", "us-east-1b"], true);
         assert!(n.unwrap().db_subnet_group_name.is_some());
         assert_eq!(of(&program, "aws:rds/subnetGroup:SubnetGroup").len(), 1);
+    }
+
+    /// The database tier fits beside the other two even in a /24 VPC (its
+    /// subnets are /28, AWS's smallest), overlaps neither, and the subnet
+    /// group spans it alone.
+    #[test]
+    fn the_database_tier_fits_in_the_free_blocks_and_holds_the_subnet_group() {
+        for vpc in ["10.40.0.0/16", "10.40.0.0/24"] {
+            let mut program = Program::new("web", "dev", PropertyMap::new());
+            let root = program.root();
+            let n = Networking::with_database_tier(
+                &mut program,
+                &root,
+                "networking",
+                NetworkingArgs {
+                    vpc_cidr: vpc.parse().unwrap(),
+                    availability_zones: vec!["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()],
+                    db_subnet_group: true,
+                    naming: Naming::new("web", "", "dev"),
+                    tags: Tags::new("web", "dev", &[]),
+                },
+            )
+            .unwrap();
+            assert_eq!(n.database_subnet_ids.len(), 3);
+            let blocks: Vec<Ipv4Cidr> = of(&program, "aws:ec2/subnet:Subnet")
+                .iter()
+                .map(|s| s.inputs["cidrBlock"].as_str().unwrap().parse().unwrap())
+                .collect();
+            assert_eq!(blocks.len(), 9);
+            for (i, a) in blocks.iter().enumerate() {
+                assert!(a.prefix() <= 28, "{vpc}: {a} is below AWS's /28 minimum");
+                for b in &blocks[i + 1..] {
+                    assert!(!a.overlaps(b), "{vpc}: {a} overlaps {b}");
+                }
+            }
+            let group = &of(&program, "aws:rds/subnetGroup:SubnetGroup")[0];
+            assert_eq!(group.inputs["subnetIds"], Value::Array(n.database_subnet_ids.clone()));
+            let db_rt = of(&program, "aws:ec2/routeTable:RouteTable")
+                .into_iter()
+                .find(|r| r.urn.name() == "database-rt")
+                .expect("the database route table");
+            let routes = of(&program, "aws:ec2/route:Route");
+            assert!(
+                routes.iter().all(|r| r.inputs["routeTableId"].output_refs()[0].urn != db_rt.urn),
+                "no route leaves the database tier"
+            );
+        }
     }
 }

@@ -100,6 +100,59 @@ pub(crate) fn close_bucket(
     logical: &str,
     bucket_key: bool,
 ) -> Result<(Resource, Resource), ProgramError> {
+    let mut rule = vec![("applyServerSideEncryptionByDefault", Value::object([("sseAlgorithm", "AES256")]))];
+    if bucket_key {
+        rule.push(("bucketKeyEnabled", Value::from(true)));
+    }
+    close_bucket_with(c, provider, bucket, logical, Value::object(rule))
+}
+
+/// [`close_bucket`] with default encryption under `kms_key_arn` (SSE-KMS,
+/// with an S3 bucket key so S3 asks KMS for a data key per bucket rather
+/// than per object), or SSE-S3 without a bucket key when `None`.
+pub(crate) fn close_bucket_encrypted(
+    c: &mut Children<'_>,
+    provider: Option<&Provider>,
+    bucket: &Resource,
+    logical: &str,
+    kms_key_arn: Option<&Value>,
+) -> Result<(Resource, Resource), ProgramError> {
+    match kms_key_arn {
+        Some(key) => {
+            let rule = Value::object([
+                (
+                    "applyServerSideEncryptionByDefault",
+                    Value::object([("sseAlgorithm", Value::from("aws:kms")), ("kmsMasterKeyId", key.clone())]),
+                ),
+                ("bucketKeyEnabled", Value::from(true)),
+            ]);
+            close_bucket_with(c, provider, bucket, logical, rule)
+        }
+        None => close_bucket(c, provider, bucket, logical, false),
+    }
+}
+
+/// The bucket-policy statement refusing every request to `bucket` and its
+/// objects that is not made over TLS (encryption in transit).
+pub(crate) fn deny_insecure_transport(bucket: &Resource) -> Value {
+    Value::object([
+        ("Sid", Value::from("DenyInsecureTransport")),
+        ("Effect", Value::from("Deny")),
+        ("Principal", Value::from("*")),
+        ("Action", Value::from("s3:*")),
+        ("Resource", Value::Array(vec![bucket.arn(), Value::Concat(vec![bucket.arn(), "/*".into()])])),
+        ("Condition", Value::object([("Bool", Value::object([("aws:SecureTransport", "false")]))])),
+    ])
+}
+
+/// Versioning, default encryption by `rule` and the public access block.
+fn close_bucket_with(
+    c: &mut Children<'_>,
+    provider: Option<&Provider>,
+    bucket: &Resource,
+    logical: &str,
+    rule: Value,
+) -> Result<(Resource, Resource), ProgramError> {
     let versioning = c.add_for(
         provider,
         "aws:s3/bucketVersioning:BucketVersioning",
@@ -107,15 +160,11 @@ pub(crate) fn close_bucket(
         vec![("bucket", bucket.id()), ("versioningConfiguration", Value::object([("status", "Enabled")]))],
         ResourceOptions::default(),
     )?;
-    let mut rule = vec![("applyServerSideEncryptionByDefault", Value::object([("sseAlgorithm", "AES256")]))];
-    if bucket_key {
-        rule.push(("bucketKeyEnabled", Value::from(true)));
-    }
     c.add_for(
         provider,
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
         &format!("{logical}-encryption"),
-        vec![("bucket", bucket.id()), ("rules", Value::array([Value::object(rule)]))],
+        vec![("bucket", bucket.id()), ("rules", Value::array([rule]))],
         ResourceOptions::default(),
     )?;
     let block = c.add_for(

@@ -8,25 +8,14 @@ use crate::components::{
     Database, DatabaseArgs, DatabaseProfile, Ecs, EcsArgs, Ipv4Cidr, Monitoring, MonitoringArgs, Networking,
     NetworkingArgs, Security, SecurityArgs, Tags,
 };
-use crate::config::{ConfigError, StackConfig};
 use crate::model::Value;
 
-use super::shared::{alert_email, bad, check_name_room, extra_tags, new_program, uint, watched_services};
+use super::shared::{alert_email, bad, check_name_room, extra_tags, new_program, number, uint, watched_services};
 use super::{region, BuildError, Built, ProgramContext, Traffic};
 use crate::shift::{TrafficControl, Weights};
 
 /// The program's name in `deploy.toml`.
 pub const NAME: &str = "blue-green";
-
-fn number(c: &StackConfig, key: &str, default: f64) -> Result<f64, ConfigError> {
-    match c.get(key) {
-        None => Ok(default),
-        Some(v) => v.as_f64().ok_or_else(|| ConfigError::BadValue {
-            key: key.into(),
-            problem: format!("expected a number, found {}", v.display()),
-        }),
-    }
-}
 
 /// The stack's settings, read from config and checked as a whole.
 struct Settings {

@@ -3,6 +3,7 @@
 //! Invariant: every config key is read and validated here, before any cloud
 //! call, and keys no program reads are refused as likely typos.
 
+pub mod banking;
 pub mod blue_green;
 pub mod ec2_blue_green;
 pub mod ha_web;
@@ -71,7 +72,7 @@ pub struct Traffic {
 }
 
 /// The built-in programs.
-pub const PROGRAMS: &[&str] = &[blue_green::NAME, multi_env::NAME, ec2_blue_green::NAME, ha_web::NAME];
+pub const PROGRAMS: &[&str] = &[blue_green::NAME, multi_env::NAME, ec2_blue_green::NAME, ha_web::NAME, banking::NAME];
 
 /// The region a stack deploys to, decided once, at the CLI edge, before the
 /// program is built (its availability zones are discovered there) and again,
@@ -107,6 +108,7 @@ pub fn build(name: &str, ctx: &ProgramContext<'_>) -> Result<Built, BuildError> 
         multi_env::NAME => multi_env::build(ctx),
         ec2_blue_green::NAME => ec2_blue_green::build(ctx),
         ha_web::NAME => ha_web::build(ctx),
+        banking::NAME => banking::build(ctx),
         other => Err(BuildError::UnknownProgram(other.to_string())),
     }
 }

@@ -90,6 +90,17 @@ pub(crate) fn uint(
     c.integer(key, i64::from(default), range).map(|n| n as u32)
 }
 
+/// A number (integer or not), `default` when unset.
+pub(crate) fn number(c: &StackConfig, key: &str, default: f64) -> Result<f64, ConfigError> {
+    match c.get(key) {
+        None => Ok(default),
+        Some(v) => v.as_f64().ok_or_else(|| ConfigError::BadValue {
+            key: key.into(),
+            problem: format!("expected a number, found {}", v.display()),
+        }),
+    }
+}
+
 /// `tap:alertEmail`: kept as a value so that a secret address stays secret.
 pub(crate) fn alert_email(c: &StackConfig) -> Result<Option<Value>, BuildError> {
     match c.get("tap:alertEmail") {

@@ -716,6 +716,7 @@ fn computed_outputs(
     for o in outputs {
         let v = match *o {
             "dnsName" => Json::String(format!("{name}-1234567890.{region}.elb.amazonaws.com")),
+            "bucketRegionalDomainName" => Json::String(format!("{name}.s3.{region}.amazonaws.com")),
             "endpoint" => Json::String(format!("{name}.cluster-abcdefghijkl.{region}.rds.amazonaws.com")),
             "readerEndpoint" => Json::String(format!("{name}.cluster-ro-abcdefghijkl.{region}.rds.amazonaws.com")),
             "arnSuffix" if token == "aws:lb/targetGroup:TargetGroup" => {

@@ -18,6 +18,17 @@ fn base() -> &'static Path {
     })
 }
 
+/// The banking project (`projects/banking`) after one `up` on the in-memory
+/// cloud, shared read-only.
+fn banking_base() -> &'static Path {
+    static BASE: OnceLock<PathBuf> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let dir = crate::common::project_from("projects/banking").keep();
+        tapctl(&dir).args(["up", "--yes"]).assert().success();
+        dir
+    })
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap().flatten() {
@@ -362,13 +373,63 @@ const CASES: &[Case] = &[
     ),
 ];
 
+/// The banking portal's config mistakes: each refused before any cloud
+/// call, naming the key to fix.
+const BANKING_CASES: &[Case] = &[
+    case("scaling sizes", |d| set(d, "tap:desiredCapacity", "7"), &["preview"], "tap:desiredCapacity"),
+    case(
+        "scale-down threshold above scale-up",
+        |d| set(d, "tap:scaleDownCpuPercent", "80"),
+        &["preview"],
+        "tap:scaleDownCpuPercent",
+    ),
+    case("backup window malformed", |d| set(d, "tap:dbBackupWindow", "\"3-4\""), &["preview"], "tap:dbBackupWindow"),
+    case(
+        "maintenance window overlapping the backups",
+        |d| set(d, "tap:dbMaintenanceWindow", "\"tue:03:30-tue:04:30\""),
+        &["preview"],
+        "overlaps the daily backup window",
+    ),
+    case(
+        "backup retention below a week",
+        |d| set(d, "tap:dbBackupRetentionDays", "1"),
+        &["preview"],
+        "tap:dbBackupRetentionDays",
+    ),
+    case(
+        "unknown price class",
+        |d| set(d, "tap:cdnPriceClass", "\"PriceClass_50\""),
+        &["preview"],
+        "tap:cdnPriceClass",
+    ),
+    case(
+        "log retention CloudWatch lacks",
+        |d| set(d, "tap:logRetentionDays", "10"),
+        &["preview"],
+        "tap:logRetentionDays",
+    ),
+    case("account id malformed", |d| set(d, "tap:accountId", "\"12345\""), &["preview"], "tap:accountId"),
+    case("AWS Config switch as a word", |d| set(d, "tap:awsConfig", "\"yes\""), &["preview"], "expected true or false"),
+];
+
 #[test]
 fn every_bad_input_fails_clearly_and_leaves_state_untouched() {
     assert!(CASES.len() >= 40, "{} cases", CASES.len());
+    run_cases(base(), CASES);
+}
+
+#[test]
+fn every_bad_banking_input_fails_clearly_and_leaves_state_untouched() {
+    run_cases(banking_base(), BANKING_CASES);
+}
+
+/// Runs each case on a copy of `base`: a non-zero exit, one error line
+/// naming the problem, the state file as the setup left it.
+fn run_cases(base: &Path, cases: &[Case]) {
     let mut failures = Vec::new();
-    for (i, c) in CASES.iter().enumerate() {
+    for (i, c) in cases.iter().enumerate() {
         let dir = tempfile::tempdir().unwrap();
-        copy_dir(base(), dir.path());
+        copy_dir(base, dir.path());
         let state_before = std::fs::read(dir.path().join("state/dev.json")).unwrap();
         (c.setup)(dir.path());
         let state_after_setup = std::fs::read(dir.path().join("state/dev.json")).unwrap();
@@ -397,7 +458,7 @@ fn every_bad_input_fails_clearly_and_leaves_state_untouched() {
             failures.push(format!("#{i} {}: {p}", c.name));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), CASES.len(), failures.join("\n"));
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
 }
 
 #[test]

@@ -5,6 +5,7 @@
 #[cfg(feature = "aws")]
 mod aws;
 mod bad_input;
+mod banking;
 mod cli;
 mod common;
 mod ec2_blue_green;

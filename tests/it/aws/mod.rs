@@ -7,6 +7,7 @@ mod appautoscaling;
 mod autoscaling;
 mod awsconfig;
 mod backend;
+mod banking;
 mod cloudfront;
 mod cloudwatch;
 mod crash;
