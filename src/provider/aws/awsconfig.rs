@@ -52,7 +52,7 @@ use super::{
     tag_changes, tags_for_create, window, AwsProvider, Outputs, Service,
 };
 use crate::model::{PropertyMap, Value};
-use crate::provider::{CallContext, Created, DiffResult, ErrorKind, ProviderError};
+use crate::provider::{CallContext, Created, ErrorKind, ProviderError};
 
 const RECORDER: &str = "aws:cfg/recorder:Recorder";
 const CHANNEL: &str = "aws:cfg/deliveryChannel:DeliveryChannel";
@@ -80,29 +80,6 @@ impl Service for AwsConfig {
             STATUS => check_kind(token, inputs, status::SUPPORTED, status::check),
             _ => check_kind(token, inputs, rule::SUPPORTED, rule::check),
         }
-    }
-
-    /// A region holds one recorder and one channel: renaming one replaces it
-    /// delete-first (a second could not exist beside it), and an unset name
-    /// is `default`, so `default` set explicitly changes nothing.
-    fn diff(&self, token: &str, old: &PropertyMap, new: &PropertyMap, mut base: DiffResult) -> DiffResult {
-        if !matches!(token, RECORDER | CHANNEL) {
-            return base;
-        }
-        let name = |m: &PropertyMap| match m.get("name") {
-            None | Some(Value::Null) => Some(Value::from(DEFAULT_NAME)),
-            Some(v) if v.contains_unknown() => None,
-            Some(v) => Some(v.clone()),
-        };
-        match (name(old), name(new)) {
-            (Some(a), Some(b)) if a.same_as(&b) => {
-                base.changed.retain(|k| k != "name");
-                base.replace_keys.retain(|k| k != "name");
-            }
-            _ if base.replace_keys.iter().any(|k| k == "name") => base.delete_before_replace = true,
-            _ => {}
-        }
-        base
     }
 
     async fn create(&self, p: &AwsProvider, ctx: &CallContext, inputs: &PropertyMap) -> Result<Created, ProviderError> {
@@ -806,22 +783,6 @@ mod tests {
     }
 
     /// The rule lives in `diff_by_catalog`, so the memory cloud plans the same.
-    #[test]
-    fn renaming_the_regions_one_recorder_replaces_it_delete_first() {
-        let diff = |token: &str, old: serde_json::Value, new: serde_json::Value| {
-            let (old, new) = (json(old), json(new));
-            let base = crate::provider::diff_by_catalog(token, &old, &new).unwrap();
-            AwsConfig.diff(token, &old, &new, base)
-        };
-        let d = diff(RECORDER, serde_json::json!({"name": "a"}), serde_json::json!({"name": "b"}));
-        assert_eq!(d.replace_keys, vec!["name".to_string()]);
-        assert!(d.delete_before_replace);
-        let d = diff(CHANNEL, serde_json::json!({}), serde_json::json!({"name": "default"}));
-        assert!(d.changed.is_empty() && d.replace_keys.is_empty(), "{d:?}");
-        let d = diff(RULE, serde_json::json!({"name": "a"}), serde_json::json!({"name": "b"}));
-        assert!(!d.delete_before_replace, "rules are many per region");
-    }
-
     #[test]
     fn renaming_the_regions_one_recorder_replaces_it_delete_first() {
         let diff = |token: &str, old: serde_json::Value, new: serde_json::Value| {
