@@ -12,7 +12,7 @@
 
 use crate::model::{Component, Program, Resource, ResourceOptions, Value};
 
-use super::children::{allow, policy_document, Children};
+use super::children::{allow, is_account_id, policy_document, Children};
 use super::flow_logs::RETENTION_DAYS;
 use super::{ComponentError, Naming, Tags};
 
@@ -96,7 +96,7 @@ impl AppEnvironment {
                 args.project, args.suffix
             )));
         }
-        if args.account_id.len() != 12 || !args.account_id.chars().all(|c| c.is_ascii_digit()) {
+        if !is_account_id(&args.account_id) {
             return Err(invalid(format!("account id `{}` must be 12 digits", args.account_id)));
         }
         if !["DEBUG", "INFO", "WARN", "ERROR"].contains(&args.log_level.as_str()) {

@@ -5,7 +5,7 @@
 
 use crate::model::{Component, Program, Resource, ResourceOptions, Value};
 
-use super::children::{allow, assume_role_policy, policy_document, Children};
+use super::children::{allow, assume_role_policy, is_account_id, policy_document, Children};
 use super::{ComponentError, Naming, Tags};
 
 /// The retention periods CloudWatch Logs accepts (days); 0 keeps logs forever.
@@ -84,7 +84,7 @@ impl FlowLogs {
                 args.retention_days
             )));
         }
-        if args.account_id.len() != 12 || !args.account_id.chars().all(|c| c.is_ascii_digit()) {
+        if !is_account_id(&args.account_id) {
             return Err(invalid(format!("account id `{}` must be 12 digits", args.account_id)));
         }
         let me = program.component(parent, TYPE, name)?;

@@ -42,6 +42,7 @@ pub use app_environment::{AppEnvironment, AppEnvironmentArgs};
 pub use app_identity::{AppIdentity, AppIdentityArgs};
 pub use app_monitoring::{AppMonitoring, AppMonitoringArgs, WatchedLoadBalancer};
 pub use app_security::{AppSecurity, AppSecurityArgs};
+pub(crate) use children::is_account_id;
 pub use cidr::Ipv4Cidr;
 pub use compliance::{Compliance, ComplianceArgs, ManagedRule};
 pub use database::{Database, DatabaseArgs, DatabaseOptions, DatabaseProfile};

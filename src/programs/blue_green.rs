@@ -10,7 +10,9 @@ use crate::components::{
 };
 use crate::model::Value;
 
-use super::shared::{alert_email, bad, check_name_room, extra_tags, new_program, number, uint, watched_services};
+use super::shared::{
+    alert_email, bad, check_name_room, check_vpc_room, extra_tags, new_program, number, uint, watched_services,
+};
 use super::{region, BuildError, Built, ProgramContext, Traffic};
 use crate::shift::{TrafficControl, Weights};
 
@@ -58,12 +60,7 @@ impl Settings {
         let suffix = ctx.environment_suffix.clone().or(configured).unwrap_or_else(|| ctx.stack.to_string());
         let vpc_cidr: Ipv4Cidr =
             c.string("tap:vpcCidr", "10.0.0.0/16")?.parse().map_err(|p: String| bad("tap:vpcCidr", p))?;
-        if !(16..=24).contains(&vpc_cidr.prefix()) {
-            return Err(bad(
-                "tap:vpcCidr",
-                format!("{vpc_cidr} leaves no room for six subnets; use a prefix from /16 to /24, e.g. 10.0.0.0/16"),
-            ));
-        }
+        check_vpc_room(&vpc_cidr, "six subnets")?;
         let s = Settings {
             region,
             vpc_cidr,

@@ -21,7 +21,9 @@ use crate::model::{Program, PropertyMap, Value};
 use crate::shift::{TrafficControl, Weights};
 
 use super::shared::{
-    alert_email, bad, check_certificate, check_name_room, extra_tags, is_ami_id, is_instance_type, required, uint,
+    alert_email, bad, check_account_id, check_ami_id, check_certificate, check_ec2_instance_type, check_group_sizes,
+    check_health_check_path, check_name_room, check_ssl_policy, check_vpc_room, extra_tags, is_instance_type, required,
+    uint,
 };
 use super::{region, BuildError, Built, ProgramContext, Traffic};
 
@@ -159,31 +161,11 @@ impl Settings {
                 ),
             ));
         }
-        if self.account_id.len() != 12 || !self.account_id.chars().all(|c| c.is_ascii_digit()) {
-            return Err(bad("tap:accountId", format!("`{}` is not a 12-digit AWS account id", self.account_id)));
-        }
-        if !(16..=24).contains(&self.vpc_cidr.prefix()) {
-            return Err(bad(
-                "tap:vpcCidr",
-                format!(
-                    "{} leaves no room for six subnets; use a prefix from /16 to /24, e.g. 10.0.0.0/16",
-                    self.vpc_cidr
-                ),
-            ));
-        }
-        if !is_ami_id(&self.ami_id) {
-            return Err(bad(
-                "tap:amiId",
-                format!("`{}` is not an AMI id (ami- and 8 or 17 hex digits, e.g. ami-0123456789abcdef0)", self.ami_id),
-            ));
-        }
+        check_account_id(&self.account_id)?;
+        check_vpc_room(&self.vpc_cidr, "six subnets")?;
+        check_ami_id(&self.ami_id)?;
         check_certificate(&self.certificate_arn, &self.region, &self.account_id)?;
-        if !self.ssl_policy.starts_with("ELBSecurityPolicy-") {
-            return Err(bad(
-                "tap:sslPolicy",
-                format!("`{}` is not an ELB TLS policy (e.g. ELBSecurityPolicy-TLS13-1-2-2021-06)", self.ssl_policy),
-            ));
-        }
+        check_ssl_policy(&self.ssl_policy)?;
         if !is_dns_name(&self.domain) || !self.domain.contains('.') {
             return Err(bad(
                 "tap:domainName",
@@ -202,34 +184,13 @@ impl Settings {
                 format!("{} is taken (443 is the listeners', 3306 the database's); use e.g. 8080", self.app_port),
             ));
         }
-        let path_ok = self.health_check_path.starts_with('/')
-            && self.health_check_path.len() <= 1024
-            && !self.health_check_path.contains(char::is_whitespace);
-        if !path_ok {
-            return Err(bad(
-                "tap:healthCheckPath",
-                format!("`{}` is not a URL path (e.g. /health)", self.health_check_path),
-            ));
-        }
+        check_health_check_path(&self.health_check_path)?;
         for (key, t) in
             [("tap:blueInstanceType", &self.blue_instance_type), ("tap:greenInstanceType", &self.green_instance_type)]
         {
-            if !is_instance_type(t) || t.starts_with("db.") {
-                return Err(bad(key, format!("`{t}` is not an EC2 instance type (e.g. t3.micro, m5.large)")));
-            }
+            check_ec2_instance_type(key, t)?;
         }
-        if self.min_size > self.max_size {
-            return Err(bad("tap:minSize", format!("{} is above tap:maxSize ({})", self.min_size, self.max_size)));
-        }
-        if !(self.min_size..=self.max_size).contains(&self.desired_capacity) {
-            return Err(bad(
-                "tap:desiredCapacity",
-                format!(
-                    "{} is outside tap:minSize..tap:maxSize ({}..{})",
-                    self.desired_capacity, self.min_size, self.max_size
-                ),
-            ));
-        }
+        check_group_sizes(self.min_size, self.desired_capacity, self.max_size)?;
         if self.weights.blue + self.weights.green != 100 {
             return Err(bad(
                 "tap:blueWeight",

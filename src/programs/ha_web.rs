@@ -23,7 +23,10 @@ use crate::components::{
 };
 use crate::model::Value;
 
-use super::shared::{bad, check_certificate, extra_tags, is_ami_id, is_instance_type, new_program, required, uint};
+use super::shared::{
+    bad, check_account_id, check_ami_id, check_certificate, check_ec2_instance_type, check_group_sizes,
+    check_health_check_path, check_ssl_policy, check_vpc_room, extra_tags, new_program, required, uint,
+};
 use super::{region, BuildError, Built, ProgramContext};
 
 /// The program's name in `deploy.toml`.
@@ -160,31 +163,13 @@ impl Settings {
                 format!("{} zones: the network spans 2 or 3 (high availability needs two)", self.zone_count),
             ));
         }
-        if self.account_id.len() != 12 || !self.account_id.chars().all(|c| c.is_ascii_digit()) {
-            return Err(bad("tap:accountId", format!("`{}` is not a 12-digit AWS account id", self.account_id)));
-        }
-        if !(16..=24).contains(&self.vpc_cidr.prefix()) {
-            return Err(bad(
-                "tap:vpcCidr",
-                format!(
-                    "{} leaves no room for a public and a private subnet in each of 3 zones (each an eighth of the \
-                     block); use a prefix from /16 to /24, e.g. 10.0.0.0/16",
-                    self.vpc_cidr
-                ),
-            ));
-        }
-        if !is_ami_id(&self.ami_id) {
-            return Err(bad(
-                "tap:amiId",
-                format!("`{}` is not an AMI id (ami- and 8 or 17 hex digits, e.g. ami-0123456789abcdef0)", self.ami_id),
-            ));
-        }
-        if !is_instance_type(&self.instance_type) || self.instance_type.starts_with("db.") {
-            return Err(bad(
-                "tap:instanceType",
-                format!("`{}` is not an EC2 instance type (e.g. t3.micro, m5.large)", self.instance_type),
-            ));
-        }
+        check_account_id(&self.account_id)?;
+        check_vpc_room(
+            &self.vpc_cidr,
+            "a public and a private subnet in each of 3 zones (each an eighth of the block)",
+        )?;
+        check_ami_id(&self.ami_id)?;
+        check_ec2_instance_type("tap:instanceType", &self.instance_type)?;
         if !(8..=16384).contains(&self.root_volume_gib) {
             return Err(bad(
                 "tap:rootVolumeGib",
@@ -197,42 +182,12 @@ impl Settings {
                 format!("{} is the load balancer's; the instances serve on another port, e.g. 8080", self.app_port),
             ));
         }
-        let path_ok = self.health_check_path.starts_with('/')
-            && self.health_check_path.len() <= 1024
-            && !self.health_check_path.contains(char::is_whitespace);
-        if !path_ok {
-            return Err(bad(
-                "tap:healthCheckPath",
-                format!("`{}` is not a URL path (e.g. /health)", self.health_check_path),
-            ));
-        }
+        check_health_check_path(&self.health_check_path)?;
         if let Some(arn) = &self.certificate_arn {
             check_certificate(arn, &self.region, &self.account_id)?;
         }
-        if !self.ssl_policy.starts_with("ELBSecurityPolicy-") {
-            return Err(bad(
-                "tap:sslPolicy",
-                format!("`{}` is not an ELB TLS policy (e.g. ELBSecurityPolicy-TLS13-1-2-2021-06)", self.ssl_policy),
-            ));
-        }
-        if self.max_size == 0 {
-            return Err(bad("tap:maxSize", "must be at least 1: a web tier with no instances serves nothing"));
-        }
-        if self.min_size > self.max_size {
-            return Err(bad(
-                "tap:minSize",
-                format!("{} is above tap:maxSize ({}); lower it or raise tap:maxSize", self.min_size, self.max_size),
-            ));
-        }
-        if !(self.min_size..=self.max_size).contains(&self.desired_capacity) {
-            return Err(bad(
-                "tap:desiredCapacity",
-                format!(
-                    "{} is outside tap:minSize..tap:maxSize ({}..{}); set it within them",
-                    self.desired_capacity, self.min_size, self.max_size
-                ),
-            ));
-        }
+        check_ssl_policy(&self.ssl_policy)?;
+        check_group_sizes(self.min_size, self.desired_capacity, self.max_size)?;
         let percent = |key: &str, v: u32| {
             if (1..=100).contains(&v) {
                 Ok(())

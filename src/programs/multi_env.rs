@@ -20,7 +20,9 @@ use crate::components::{
 use crate::config::StackConfig;
 use crate::model::Value;
 
-use super::shared::{alert_email, bad, check_name_room, extra_tags, new_program, uint, watched_services};
+use super::shared::{
+    alert_email, bad, check_name_room, check_vpc_room, extra_tags, new_program, uint, watched_services,
+};
 use super::{region, BuildError, Built, ProgramContext};
 
 /// The program's name in `deploy.toml`.
@@ -240,9 +242,7 @@ impl Settings {
         }
         let p = profile(kind);
         let vpc_cidr = cidr(c, "tap:vpcCidr", p.vpc_cidr)?;
-        if !(16..=24).contains(&vpc_cidr.prefix()) {
-            return Err(bad("tap:vpcCidr", format!("{vpc_cidr} leaves no room for six subnets; use /16 to /24")));
-        }
+        check_vpc_room(&vpc_cidr, "six subnets")?;
         let zones = match c.get("tap:availabilityZones") {
             None => ctx.availability_zones.iter().take(p.zones).cloned().collect(),
             Some(v) => {

@@ -1,7 +1,7 @@
 //! What every program reads and builds the same way: config readers for the
 //! keys programs share, the naming room check, and the program's root.
 
-use crate::components::{Ecs, Naming, WatchedService};
+use crate::components::{is_account_id, Ecs, Ipv4Cidr, Naming, WatchedService};
 use crate::config::{ConfigError, StackConfig};
 use crate::model::{Component, Program, PropertyMap, Value};
 
@@ -32,11 +32,74 @@ pub(crate) fn is_instance_type(s: &str) -> bool {
         && size.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
 }
 
-/// `ami-` and 8 or 17 lowercase hex digits.
-pub(crate) fn is_ami_id(s: &str) -> bool {
-    s.strip_prefix("ami-").is_some_and(|h| {
+/// `tap:accountId`: the 12-digit account id the scoped ARNs name.
+pub(crate) fn check_account_id(id: &str) -> Result<(), BuildError> {
+    if is_account_id(id) {
+        return Ok(());
+    }
+    Err(bad("tap:accountId", format!("`{id}` is not a 12-digit AWS account id")))
+}
+
+/// `tap:vpcCidr`: a /16 to /24 block, which leaves room for `room` (what the
+/// program carves from it, e.g. "six subnets").
+pub(crate) fn check_vpc_room(cidr: &Ipv4Cidr, room: &str) -> Result<(), BuildError> {
+    if (16..=24).contains(&cidr.prefix()) {
+        return Ok(());
+    }
+    Err(bad("tap:vpcCidr", format!("{cidr} leaves no room for {room}; use a prefix from /16 to /24, e.g. 10.0.0.0/16")))
+}
+
+/// `tap:amiId`: `ami-` and 8 or 17 lowercase hex digits.
+pub(crate) fn check_ami_id(id: &str) -> Result<(), BuildError> {
+    let ok = id.strip_prefix("ami-").is_some_and(|h| {
         (h.len() == 8 || h.len() == 17) && h.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
-    })
+    });
+    if ok {
+        return Ok(());
+    }
+    Err(bad("tap:amiId", format!("`{id}` is not an AMI id (ami- and 8 or 17 hex digits, e.g. ami-0123456789abcdef0)")))
+}
+
+/// An EC2 instance type under `key` (a `db.` class is RDS's, not EC2's).
+pub(crate) fn check_ec2_instance_type(key: &str, t: &str) -> Result<(), BuildError> {
+    if is_instance_type(t) && !t.starts_with("db.") {
+        return Ok(());
+    }
+    Err(bad(key, format!("`{t}` is not an EC2 instance type (e.g. t3.micro, m5.large)")))
+}
+
+/// `tap:healthCheckPath`: what a target group accepts as a path.
+pub(crate) fn check_health_check_path(path: &str) -> Result<(), BuildError> {
+    if path.starts_with('/') && path.len() <= 1024 && !path.contains(char::is_whitespace) {
+        return Ok(());
+    }
+    Err(bad("tap:healthCheckPath", format!("`{path}` is not a URL path (e.g. /health)")))
+}
+
+/// `tap:sslPolicy`: one of ELB's predefined TLS policies.
+pub(crate) fn check_ssl_policy(policy: &str) -> Result<(), BuildError> {
+    if policy.starts_with("ELBSecurityPolicy-") {
+        return Ok(());
+    }
+    Err(bad("tap:sslPolicy", format!("`{policy}` is not an ELB TLS policy (e.g. ELBSecurityPolicy-TLS13-1-2-2021-06)")))
+}
+
+/// `tap:minSize` <= `tap:desiredCapacity` <= `tap:maxSize`, and at least one
+/// instance allowed.
+pub(crate) fn check_group_sizes(min: u32, desired: u32, max: u32) -> Result<(), BuildError> {
+    if max == 0 {
+        return Err(bad("tap:maxSize", "must be at least 1: a web tier with no instances serves nothing"));
+    }
+    if min > max {
+        return Err(bad("tap:minSize", format!("{min} is above tap:maxSize ({max}); lower it or raise tap:maxSize")));
+    }
+    if !(min..=max).contains(&desired) {
+        return Err(bad(
+            "tap:desiredCapacity",
+            format!("{desired} is outside tap:minSize..tap:maxSize ({min}..{max}); set it within them"),
+        ));
+    }
+    Ok(())
 }
 
 /// `tap:certificateArn`: an ACM certificate of this region and account, or
