@@ -28,10 +28,11 @@ use crate::config::StackConfig;
 use crate::model::Value;
 
 use super::shared::{
-    alert_email, bad, check_account_id, check_ami_id, check_certificate, check_ec2_instance_type, check_group_sizes,
-    check_health_check_path, check_name_room, check_vpc_room, extra_tags, new_program, number, required, uint,
+    alert_email, bad, basics, check_account_id, check_ami_id, check_certificate, check_ec2_instance_type,
+    check_group_sizes, check_health_check_path, check_name_room, check_vpc_room, extra_tags, new_program, number,
+    required, uint, vpc_cidr, Basics,
 };
-use super::{region, BuildError, Built, ProgramContext};
+use super::{BuildError, Built, ProgramContext};
 
 /// The program's name in `deploy.toml`.
 pub const NAME: &str = "banking";
@@ -113,15 +114,9 @@ struct Settings {
 impl Settings {
     fn read(ctx: &ProgramContext<'_>) -> Result<Settings, BuildError> {
         let c = ctx.config;
-        let region = region(c, ctx.aws_region.as_deref())?;
-        let environment = c.string("tap:environment", ctx.stack)?;
+        let Basics { region, environment, suffix } = basics(ctx)?;
         let prod = environment == "prod";
-        let suffix = match &ctx.environment_suffix {
-            Some(s) => s.clone(),
-            None => c.string("tap:environmentSuffix", ctx.stack)?,
-        };
-        let vpc_cidr: Ipv4Cidr =
-            c.string("tap:vpcCidr", "10.0.0.0/16")?.parse().map_err(|p: String| bad("tap:vpcCidr", p))?;
+        let vpc_cidr = vpc_cidr(c)?;
         let s = Settings {
             account_id: required(c, "tap:accountId", "123456789012")?,
             vpc_cidr,
@@ -747,7 +742,8 @@ mod tests {
 
     #[test]
     fn the_suffix_from_the_environment_names_everything_and_the_one_key_reaches_rds_s3_and_logs() {
-        let p = program(&[("tap:environment", "prod".into())]);
+        // The configured suffix is overridden, and still not refused as unread.
+        let p = program(&[("tap:environment", "prod".into()), ("tap:environmentSuffix", "configured".into())]);
         let find = |name: &str| p.resources().iter().find(|r| r.custom && r.urn.name() == name).unwrap();
         let key = find("key");
         let alias = find("key-alias");

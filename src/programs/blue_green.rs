@@ -11,9 +11,10 @@ use crate::components::{
 use crate::model::Value;
 
 use super::shared::{
-    alert_email, bad, check_name_room, check_vpc_room, extra_tags, new_program, number, uint, watched_services,
+    alert_email, bad, basics, check_name_room, check_vpc_room, extra_tags, new_program, number, uint, vpc_cidr,
+    watched_services, Basics,
 };
-use super::{region, BuildError, Built, ProgramContext, Traffic};
+use super::{BuildError, Built, ProgramContext, Traffic};
 use crate::shift::{TrafficControl, Weights};
 
 /// The program's name in `deploy.toml`.
@@ -51,15 +52,9 @@ struct Settings {
 impl Settings {
     fn read(ctx: &ProgramContext<'_>) -> Result<Settings, BuildError> {
         let c = ctx.config;
-        let region = region(c, ctx.aws_region.as_deref())?;
-        let environment = c.string("tap:environment", ctx.stack)?;
+        let Basics { region, environment, suffix } = basics(ctx)?;
         let prod = environment == "prod";
-        // Read whether or not the environment overrides it, so it is never
-        // refused as unread.
-        let configured = c.optional_string("tap:environmentSuffix")?;
-        let suffix = ctx.environment_suffix.clone().or(configured).unwrap_or_else(|| ctx.stack.to_string());
-        let vpc_cidr: Ipv4Cidr =
-            c.string("tap:vpcCidr", "10.0.0.0/16")?.parse().map_err(|p: String| bad("tap:vpcCidr", p))?;
+        let vpc_cidr = vpc_cidr(c)?;
         check_vpc_room(&vpc_cidr, "six subnets")?;
         let s = Settings {
             region,

@@ -21,11 +21,11 @@ use crate::model::{Program, PropertyMap, Value};
 use crate::shift::{TrafficControl, Weights};
 
 use super::shared::{
-    alert_email, bad, check_account_id, check_ami_id, check_certificate, check_ec2_instance_type, check_group_sizes,
-    check_health_check_path, check_name_room, check_ssl_policy, check_vpc_room, extra_tags, is_instance_type, required,
-    uint,
+    alert_email, bad, basics, check_account_id, check_ami_id, check_certificate, check_ec2_instance_type,
+    check_group_sizes, check_health_check_path, check_name_room, check_ssl_policy, check_vpc_room, extra_tags,
+    is_instance_type, required, uint, vpc_cidr, Basics,
 };
-use super::{region, BuildError, Built, ProgramContext, Traffic};
+use super::{BuildError, Built, ProgramContext, Traffic};
 
 /// The program's name in `deploy.toml`.
 pub const NAME: &str = "ec2-blue-green";
@@ -80,15 +80,9 @@ struct Settings {
 impl Settings {
     fn read(ctx: &ProgramContext<'_>) -> Result<Settings, BuildError> {
         let c = ctx.config;
-        let region = region(c, ctx.aws_region.as_deref())?;
-        let environment = c.string("tap:environment", ctx.stack)?;
+        let Basics { region, environment, suffix } = basics(ctx)?;
         let prod = environment == "prod";
-        let suffix = match &ctx.environment_suffix {
-            Some(s) => s.clone(),
-            None => c.string("tap:environmentSuffix", ctx.stack)?,
-        };
-        let vpc_cidr: Ipv4Cidr =
-            c.string("tap:vpcCidr", "10.0.0.0/16")?.parse().map_err(|p: String| bad("tap:vpcCidr", p))?;
+        let vpc_cidr = vpc_cidr(c)?;
         let s = Settings {
             replica_region: c.string("tap:replicaRegion", "us-west-2")?,
             account_id: required(c, "tap:accountId", "123456789012")?,

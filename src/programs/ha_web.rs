@@ -24,10 +24,11 @@ use crate::components::{
 use crate::model::Value;
 
 use super::shared::{
-    bad, check_account_id, check_ami_id, check_certificate, check_ec2_instance_type, check_group_sizes,
-    check_health_check_path, check_ssl_policy, check_vpc_room, extra_tags, new_program, required, uint,
+    bad, basics, check_account_id, check_ami_id, check_certificate, check_ec2_instance_type, check_group_sizes,
+    check_health_check_path, check_ssl_policy, check_vpc_room, extra_tags, new_program, required, uint, vpc_cidr,
+    Basics,
 };
-use super::{region, BuildError, Built, ProgramContext};
+use super::{BuildError, Built, ProgramContext};
 
 /// The program's name in `deploy.toml`.
 pub const NAME: &str = "ha-web";
@@ -80,15 +81,9 @@ struct Settings {
 impl Settings {
     fn read(ctx: &ProgramContext<'_>) -> Result<Settings, BuildError> {
         let c = ctx.config;
-        let region = region(c, ctx.aws_region.as_deref())?;
-        let environment = c.string("tap:environment", ctx.stack)?;
+        let Basics { region, environment, suffix } = basics(ctx)?;
         let prod = environment == "prod";
-        // Read whether or not the environment overrides it, so it is never
-        // refused as unread.
-        let configured = c.optional_string("tap:environmentSuffix")?;
-        let suffix = ctx.environment_suffix.clone().or(configured).unwrap_or_else(|| ctx.stack.to_string());
-        let vpc_cidr: Ipv4Cidr =
-            c.string("tap:vpcCidr", "10.0.0.0/16")?.parse().map_err(|p: String| bad("tap:vpcCidr", p))?;
+        let vpc_cidr = vpc_cidr(c)?;
         let s = Settings {
             account_id: required(c, "tap:accountId", "123456789012")?,
             vpc_cidr,

@@ -32,6 +32,34 @@ pub(crate) fn is_instance_type(s: &str) -> bool {
         && size.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
 }
 
+/// What every program reads first: where the stack goes and what it is called.
+pub(crate) struct Basics {
+    /// The region (see [`super::region`]).
+    pub region: String,
+    /// `tap:environment`, by default the stack's name.
+    pub environment: String,
+    /// `TAPCTL_ENVIRONMENT_SUFFIX` / `ENVIRONMENT_SUFFIX`, else
+    /// `tap:environmentSuffix`, else the stack's name.
+    pub suffix: String,
+}
+
+/// Reads [`Basics`]. `tap:environmentSuffix` is read even when the
+/// environment overrides it, so a stack that sets it is never refused for an
+/// unread key.
+pub(crate) fn basics(ctx: &ProgramContext<'_>) -> Result<Basics, BuildError> {
+    let c = ctx.config;
+    let region = super::region(c, ctx.aws_region.as_deref())?;
+    let environment = c.string("tap:environment", ctx.stack)?;
+    let configured = c.optional_string("tap:environmentSuffix")?;
+    let suffix = ctx.environment_suffix.clone().or(configured).unwrap_or_else(|| ctx.stack.to_string());
+    Ok(Basics { region, environment, suffix })
+}
+
+/// `tap:vpcCidr` (default 10.0.0.0/16).
+pub(crate) fn vpc_cidr(c: &StackConfig) -> Result<Ipv4Cidr, BuildError> {
+    c.string("tap:vpcCidr", "10.0.0.0/16")?.parse().map_err(|p: String| bad("tap:vpcCidr", p))
+}
+
 /// `tap:accountId`: the 12-digit account id the scoped ARNs name.
 pub(crate) fn check_account_id(id: &str) -> Result<(), BuildError> {
     if is_account_id(id) {
