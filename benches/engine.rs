@@ -94,6 +94,7 @@ fn flagship() -> Program {
         availability_zones: zones,
         environment_suffix: None,
         aws_region: None,
+        account_id: Some("123456789012".into()),
     };
     tapctl::programs::build("blue-green", &ctx).unwrap().program
 }

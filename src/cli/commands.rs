@@ -144,6 +144,8 @@ impl Context {
             .availability_zones()
             .await
             .with_context(|| format!("listing the availability zones of {region}"))?;
+        let account_id =
+            provider.caller_account_id().await.context("asking the provider which account its credentials act in")?;
         // ENVIRONMENT_SUFFIX is what CI pipelines of the seed systems set.
         let suffix = ["TAPCTL_ENVIRONMENT_SUFFIX", "ENVIRONMENT_SUFFIX"]
             .iter()
@@ -155,6 +157,7 @@ impl Context {
             availability_zones: zones,
             environment_suffix: suffix,
             aws_region,
+            account_id: Some(account_id),
         };
         Ok(programs::build(&self.workspace.project.program, &ctx)?)
     }

@@ -28,7 +28,7 @@ use crate::config::StackConfig;
 use crate::model::Value;
 
 use super::shared::{
-    alert_email, bad, basics, check_account_id, check_ami_id, check_certificate, check_ec2_instance_type,
+    account_id, alert_email, bad, basics, check_account_id, check_ami_id, check_certificate, check_ec2_instance_type,
     check_group_sizes, check_health_check_path, check_name_room, check_vpc_room, extra_tags, new_program, number,
     required, uint, vpc_cidr, Basics,
 };
@@ -118,7 +118,7 @@ impl Settings {
         let prod = environment == "prod";
         let vpc_cidr = vpc_cidr(c)?;
         let s = Settings {
-            account_id: required(c, "tap:accountId", "123456789012")?,
+            account_id: account_id(ctx)?,
             vpc_cidr,
             max_zones: uint(c, "tap:maxAvailabilityZones", MAX_ZONES as u32, 2..=MAX_ZONES as i64)?,
             ami_id: required(c, "tap:amiId", "ami-0123456789abcdef0")?,
@@ -703,6 +703,7 @@ mod tests {
             availability_zones: vec!["eu-west-1a".into(), "eu-west-1b".into()],
             environment_suffix: Some("pr7".into()),
             aws_region: None,
+            account_id: Some("123456789012".into()),
         };
         build(&ctx).expect("builds").program
     }

@@ -21,7 +21,7 @@ use crate::model::{Program, PropertyMap, Value};
 use crate::shift::{TrafficControl, Weights};
 
 use super::shared::{
-    alert_email, bad, basics, check_account_id, check_ami_id, check_certificate, check_ec2_instance_type,
+    account_id, alert_email, bad, basics, check_account_id, check_ami_id, check_certificate, check_ec2_instance_type,
     check_group_sizes, check_health_check_path, check_name_room, check_ssl_policy, check_vpc_room, extra_tags,
     is_instance_type, required, uint, vpc_cidr, Basics,
 };
@@ -85,7 +85,7 @@ impl Settings {
         let vpc_cidr = vpc_cidr(c)?;
         let s = Settings {
             replica_region: c.string("tap:replicaRegion", "us-west-2")?,
-            account_id: required(c, "tap:accountId", "123456789012")?,
+            account_id: account_id(ctx)?,
             vpc_cidr,
             ami_id: required(c, "tap:amiId", "ami-0123456789abcdef0")?,
             certificate_arn: required(

@@ -24,9 +24,9 @@ use crate::components::{
 use crate::model::Value;
 
 use super::shared::{
-    bad, basics, check_account_id, check_ami_id, check_certificate, check_ec2_instance_type, check_group_sizes,
-    check_health_check_path, check_ssl_policy, check_vpc_room, extra_tags, new_program, required, uint, vpc_cidr,
-    Basics,
+    account_id, bad, basics, check_account_id, check_ami_id, check_certificate, check_ec2_instance_type,
+    check_group_sizes, check_health_check_path, check_ssl_policy, check_vpc_room, extra_tags, new_program, required,
+    uint, vpc_cidr, Basics,
 };
 use super::{BuildError, Built, ProgramContext};
 
@@ -85,7 +85,7 @@ impl Settings {
         let prod = environment == "prod";
         let vpc_cidr = vpc_cidr(c)?;
         let s = Settings {
-            account_id: required(c, "tap:accountId", "123456789012")?,
+            account_id: account_id(ctx)?,
             vpc_cidr,
             zone_count: uint(c, "tap:availabilityZoneCount", MAX_ZONES, 1..=6)?,
             ami_id: required(c, "tap:amiId", "ami-0123456789abcdef0")?,
@@ -483,6 +483,7 @@ mod tests {
             availability_zones: vec!["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()],
             environment_suffix: None,
             aws_region: None,
+            account_id: Some("123456789012".into()),
         };
         build(&ctx).expect("builds").program
     }

@@ -28,6 +28,9 @@ pub struct ProgramContext<'a> {
     /// `TAPCTL_ENVIRONMENT_SUFFIX` or `ENVIRONMENT_SUFFIX`, if set (the CLI
     /// reads the environment).
     pub environment_suffix: Option<String>,
+    /// The account the provider's credentials act in, as the provider
+    /// reported it; `tap:accountId` overrides it.
+    pub account_id: Option<String>,
     /// `AWS_REGION` (or `AWS_DEFAULT_REGION`), if set (the CLI reads the
     /// environment): the region when the stack config names none, see
     /// [`region`].

@@ -60,6 +60,19 @@ pub(crate) fn vpc_cidr(c: &StackConfig) -> Result<Ipv4Cidr, BuildError> {
     c.string("tap:vpcCidr", "10.0.0.0/16")?.parse().map_err(|p: String| bad("tap:vpcCidr", p))
 }
 
+/// The account the stack's ARNs name: `tap:accountId`, else the account the
+/// provider's credentials act in.
+pub(crate) fn account_id(ctx: &ProgramContext<'_>) -> Result<String, BuildError> {
+    match (ctx.config.optional_string("tap:accountId")?, &ctx.account_id) {
+        (Some(id), _) => Ok(id),
+        (None, Some(id)) => Ok(id.clone()),
+        (None, None) => Err(bad(
+            "tap:accountId",
+            "is required when the provider cannot tell its account; set it with `tapctl config set tap:accountId 123456789012`",
+        )),
+    }
+}
+
 /// `tap:accountId`: the 12-digit account id the scoped ARNs name.
 pub(crate) fn check_account_id(id: &str) -> Result<(), BuildError> {
     if is_account_id(id) {

@@ -891,6 +891,10 @@ impl Provider for MemoryRegion {
         Ok((0..self.cloud.zones).map(|i| format!("{}{}", self.region, char::from(b'a' + i as u8))).collect())
     }
 
+    async fn caller_account_id(&self) -> Result<String, ProviderError> {
+        Ok(ACCOUNT_ID.to_string())
+    }
+
     async fn delete(&self, ctx: &CallContext, id: &str, _outputs: &PropertyMap) -> Result<(), ProviderError> {
         self.cloud
             .call(ctx, Op::Delete, || {

@@ -138,6 +138,10 @@ pub trait Provider: Send + Sync {
     /// (what a program spreads its network over).
     async fn availability_zones(&self) -> Result<Vec<String>, ProviderError>;
 
+    /// The account the provider's credentials act in (what a program's
+    /// scoped ARNs name, like pulumi-aws's `getCallerIdentity`).
+    async fn caller_account_id(&self) -> Result<String, ProviderError>;
+
     /// Finds what a create interrupted before it was recorded may have made:
     /// every resource of `ctx.token` that carries `ctx.urn` in its URN tag or
     /// the unique name `inputs` give it. The default finds kinds whose id is

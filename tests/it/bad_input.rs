@@ -525,7 +525,7 @@ const HA_WEB_CASES: &[HaWebCase] = &[
         "\"arn:aws:acm:eu-west-1:123456789012:certificate/0c8a5f0e\"",
         &["tap:certificateArn", "eu-west-1"],
     ),
-    HaWebCase { key: "tap:accountId", value: None, env: &[], says: &["tap:accountId", "tapctl config set"] },
+    ha("tap:accountId", "\"1234\"", &["tap:accountId", "12-digit"]),
     HaWebCase {
         key: "aws:region",
         value: None,

@@ -52,6 +52,7 @@ fn try_build_in(stack: &str, extra: &[(&str, Value)], zones: usize) -> Result<Bu
             availability_zones: zones,
             environment_suffix: None,
             aws_region: None,
+            account_id: Some("123456789012".into()),
         },
     )
     .map_err(|e| e.to_string())
@@ -562,6 +563,7 @@ fn the_project_folders_stacks_build() {
                 availability_zones: zones,
                 environment_suffix: None,
                 aws_region: None,
+                account_id: Some("123456789012".into()),
             },
         )
         .unwrap_or_else(|e| panic!("stacks/{stack}.toml: {e}"));

@@ -29,6 +29,7 @@ pub fn flagship(stack: &str, config: &[(&str, Value)]) -> Program {
             availability_zones: zones,
             environment_suffix: None,
             aws_region: None,
+            account_id: Some("123456789012".into()),
         },
     )
     .expect("flagship builds")

@@ -52,6 +52,7 @@ fn try_build(extra: &[(&str, Value)], zones: usize) -> Result<Built, String> {
             availability_zones: zones,
             environment_suffix: None,
             aws_region: None,
+            account_id: Some("123456789012".into()),
         },
     )
     .map_err(|e| e.to_string())
@@ -532,6 +533,7 @@ fn bad_config_is_refused_before_any_cloud_call_naming_the_key() {
             availability_zones: vec![],
             environment_suffix: None,
             aws_region: None,
+            account_id: None,
         },
     )
     .map(|_| ())
@@ -566,6 +568,7 @@ fn the_project_folders_stacks_build() {
                 availability_zones: zones,
                 environment_suffix: None,
                 aws_region: None,
+                account_id: Some("123456789012".into()),
             },
         )
         .unwrap_or_else(|e| panic!("stacks/{stack}.toml: {e}"));

@@ -203,6 +203,7 @@ async fn fewer_than_two_zones_is_refused_before_any_call() {
             availability_zones: vec!["us-east-1a".into()],
             environment_suffix: None,
             aws_region: None,
+            account_id: Some("123456789012".into()),
         },
     )
     .map(|b| b.program)
@@ -258,6 +259,7 @@ async fn a_shift_moves_only_the_listener_and_rolls_back_when_an_alarm_fires() {
                 availability_zones: vec!["us-east-1a".into(), "us-east-1b".into()],
                 environment_suffix: None,
                 aws_region: None,
+                account_id: Some("123456789012".into()),
             },
         )
         .unwrap()

@@ -53,6 +53,7 @@ fn try_build(extra: &[(&str, Value)], zones: usize, aws_region: Option<&str>) ->
             availability_zones: zones,
             environment_suffix: None,
             aws_region: aws_region.map(str::to_string),
+            account_id: Some("123456789012".into()),
         },
     )
     .map_err(|e| e.to_string())
@@ -447,6 +448,7 @@ fn the_region_and_the_suffix_come_from_config_or_the_environment() {
         availability_zones: zones.clone(),
         environment_suffix: suffix.map(str::to_string),
         aws_region: None,
+        account_id: Some("123456789012".into()),
     };
     let suffix = |b: Built| b.program.outputs()["environmentSuffix"].clone();
     assert_eq!(suffix(programs::build("ha-web", &ctx(Some("pr42"))).unwrap()), Value::from("pr42"));
@@ -475,7 +477,6 @@ fn bad_config_is_refused_before_any_cloud_call_naming_the_key() {
         ("instance type", vec![("tap:instanceType", "t3micro".into())], "tap:instanceType"),
         ("ami", vec![("tap:amiId", "ubuntu".into())], "tap:amiId"),
         ("account", vec![("tap:accountId", "1234".into())], "tap:accountId"),
-        ("no account", vec![("tap:accountId", Value::Null)], "tap:accountId"),
         ("scaling", vec![("tap:scalingPolicy", "step".into())], "tap:scalingPolicy"),
         ("cpu band", vec![("tap:scaleDownCpuPercent", 80.into())], "tap:scaleDownCpuPercent"),
         ("cpu target", vec![("tap:cpuTargetPercent", 0.into())], "tap:cpuTargetPercent"),
@@ -521,6 +522,7 @@ fn the_project_folders_stacks_build() {
                 availability_zones: zones,
                 environment_suffix: None,
                 aws_region: None,
+                account_id: Some("123456789012".into()),
             },
         )
         .unwrap_or_else(|e| panic!("stacks/{stack}.toml: {e}"));

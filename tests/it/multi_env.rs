@@ -29,6 +29,7 @@ fn build(stack: &str, config: &[(&str, Value)], suffix: Option<&str>) -> Result<
         availability_zones: ZONES.iter().map(|z| z.to_string()).collect(),
         environment_suffix: suffix.map(str::to_string),
         aws_region: None,
+        account_id: Some("123456789012".into()),
     };
     programs::build("multi-env", &ctx).map(|b| b.program).map_err(|e| e.to_string())
 }

@@ -691,6 +691,10 @@ impl Provider for AwsProvider {
         zones.dedup();
         Ok(zones)
     }
+
+    async fn caller_account_id(&self) -> Result<String, ProviderError> {
+        self.account_id().await.map(str::to_string)
+    }
 }
 
 // ---------------------------------------------------------------------------
