@@ -12,7 +12,7 @@
 
 use crate::model::{Component, Program, Resource, ResourceOptions, Value};
 
-use super::children::{allow, is_account_id, policy_document, Children};
+use super::children::{allow, is_account_id, Children};
 use super::flow_logs::RETENTION_DAYS;
 use super::{ComponentError, Naming, Tags};
 
@@ -219,22 +219,9 @@ impl AppEnvironment {
         ];
         let mut policies = Vec::new();
         for (logical, statement) in grants {
-            policies.push(c.add(
-                "aws:iam/rolePolicy:RolePolicy",
-                logical,
-                vec![
-                    ("name", c.name(logical, 128).into()),
-                    ("role", role.output("name")),
-                    ("policy", policy_document(vec![statement])),
-                ],
-            )?);
+            policies.push(c.role_policy(logical, logical, &role, vec![statement])?);
         }
-        let profile_name = c.name("instance-profile", 128);
-        let instance_profile = c.add(
-            "aws:iam/instanceProfile:InstanceProfile",
-            "instance-profile",
-            vec![("name", profile_name.clone().into()), ("role", role.output("name")), ("tags", c.tags(&profile_name))],
-        )?;
+        let instance_profile = c.instance_profile(&role)?;
         Ok(AppEnvironment {
             component: me,
             parameter_path,

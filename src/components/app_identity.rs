@@ -6,7 +6,7 @@
 
 use crate::model::{Component, Program, Resource, Value};
 
-use super::children::{allow, policy_document, Children};
+use super::children::{allow, Children};
 use super::{ComponentError, Naming, Tags};
 
 /// The application log group's name for a stack with `naming`.
@@ -70,36 +70,21 @@ impl AppIdentity {
         let instance_role = c.role("instance-role", "ec2.amazonaws.com", "The application instances")?;
         // CloudWatch Logs names a group's streams `<group arn>:log-stream:…`.
         let streams = Value::Concat(vec![log_group.arn(), ":log-stream:*".into()]);
-        c.add(
-            "aws:iam/rolePolicy:RolePolicy",
+        c.role_policy(
             "instance-policy",
+            "instance-policy",
+            &instance_role,
             vec![
-                ("name", c.name("instance-policy", 128).into()),
-                ("role", instance_role.output("name")),
-                (
-                    "policy",
-                    policy_document(vec![
-                        allow(&["logs:CreateLogStream", "logs:PutLogEvents"], vec![log_group.arn(), streams]),
-                        allow(&["rds:DescribeDBClusters"], vec![args.db_cluster_arn.clone()]),
-                        allow(
-                            &["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                            vec![args.db_secret_arn.clone()],
-                        ),
-                        allow(&["kms:Decrypt", "kms:GenerateDataKey"], vec![args.kms_key_arn.clone()]),
-                    ]),
+                allow(&["logs:CreateLogStream", "logs:PutLogEvents"], vec![log_group.arn(), streams]),
+                allow(&["rds:DescribeDBClusters"], vec![args.db_cluster_arn.clone()]),
+                allow(
+                    &["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                    vec![args.db_secret_arn.clone()],
                 ),
+                allow(&["kms:Decrypt", "kms:GenerateDataKey"], vec![args.kms_key_arn.clone()]),
             ],
         )?;
-        let profile_name = c.name("instance-profile", 128);
-        let instance_profile = c.add(
-            "aws:iam/instanceProfile:InstanceProfile",
-            "instance-profile",
-            vec![
-                ("name", profile_name.clone().into()),
-                ("role", instance_role.output("name")),
-                ("tags", c.tags(&profile_name)),
-            ],
-        )?;
+        let instance_profile = c.instance_profile(&instance_role)?;
         Ok(AppIdentity { component: me, log_group, instance_role, instance_profile })
     }
 }

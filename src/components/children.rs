@@ -86,6 +86,34 @@ impl Children<'_> {
         self.role_trusting(logical, assume_role_policy(service, None), description)
     }
 
+    /// An inline policy of `role` granting `statements`, named after
+    /// `name` within IAM's 128 characters.
+    pub(crate) fn role_policy(
+        &mut self,
+        logical: &str,
+        name: &str,
+        role: &Resource,
+        statements: Vec<Value>,
+    ) -> Result<Resource, ProgramError> {
+        let name = self.name(name, 128);
+        self.add(
+            "aws:iam/rolePolicy:RolePolicy",
+            logical,
+            vec![("name", name.into()), ("role", role.output("name")), ("policy", policy_document(statements))],
+        )
+    }
+
+    /// The instance profile through which EC2 instances take `role`.
+    pub(crate) fn instance_profile(&mut self, role: &Resource) -> Result<Resource, ProgramError> {
+        let name = self.name("instance-profile", 128);
+        let tags = self.tags(&name);
+        self.add(
+            "aws:iam/instanceProfile:InstanceProfile",
+            "instance-profile",
+            vec![("name", name.into()), ("role", role.output("name")), ("tags", tags)],
+        )
+    }
+
     /// An IAM role with the trust policy `trust`, named within IAM's 64
     /// characters.
     pub(crate) fn role_trusting(

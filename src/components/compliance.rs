@@ -214,15 +214,7 @@ impl Compliance {
         if let Some(key) = &args.kms_key_arn {
             statements.push(allow(&["kms:GenerateDataKey", "kms:Decrypt"], vec![key.clone()]));
         }
-        let delivery_policy = c.add(
-            "aws:iam/rolePolicy:RolePolicy",
-            "config-delivery-policy",
-            vec![
-                ("name", c.name("config-delivery", 128).into()),
-                ("role", role.output("name")),
-                ("policy", policy_document(statements)),
-            ],
-        )?;
+        let delivery_policy = c.role_policy("config-delivery-policy", "config-delivery", &role, statements)?;
 
         let recorder = c.add_with(
             "aws:cfg/recorder:Recorder",

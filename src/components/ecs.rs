@@ -8,7 +8,7 @@
 
 use crate::model::{Component, Program, Resource, ResourceOptions, Value};
 
-use super::children::{allow, policy_document, Children};
+use super::children::{allow, Children};
 use super::{ComponentError, Naming, Tags};
 
 /// The container name in every task definition.
@@ -164,37 +164,25 @@ impl Ecs {
         )?;
         // Least privilege: exactly this log group and exactly the DB secret.
         let log_streams = Value::Concat(vec![log_group.arn(), ":*".into()]);
-        c.add(
-            "aws:iam/rolePolicy:RolePolicy",
+        c.role_policy(
             "task-execution-policy",
+            "task-exec-scoped",
+            &args.task_execution_role,
             vec![
-                ("name", c.name("task-exec-scoped", 128).into()),
-                ("role", args.task_execution_role.output("name")),
-                (
-                    "policy",
-                    policy_document(vec![
-                        allow(&["logs:CreateLogStream", "logs:PutLogEvents"], vec![log_streams.clone()]),
-                        allow(&["secretsmanager:GetSecretValue"], vec![args.db_secret_arn.clone()]),
-                    ]),
-                ),
+                allow(&["logs:CreateLogStream", "logs:PutLogEvents"], vec![log_streams.clone()]),
+                allow(&["secretsmanager:GetSecretValue"], vec![args.db_secret_arn.clone()]),
             ],
         )?;
-        c.add(
-            "aws:iam/rolePolicy:RolePolicy",
+        c.role_policy(
             "task-policy",
+            "task-scoped",
+            &args.task_role,
             vec![
-                ("name", c.name("task-scoped", 128).into()),
-                ("role", args.task_role.output("name")),
-                (
-                    "policy",
-                    policy_document(vec![
-                        allow(
-                            &["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                            vec![args.db_secret_arn.clone()],
-                        ),
-                        allow(&["logs:PutLogEvents"], vec![log_streams]),
-                    ]),
+                allow(
+                    &["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                    vec![args.db_secret_arn.clone()],
                 ),
+                allow(&["logs:PutLogEvents"], vec![log_streams]),
             ],
         )?;
 

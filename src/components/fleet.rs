@@ -19,7 +19,7 @@ use base64::Engine as _;
 
 use crate::model::{Component, Program, Resource, Value};
 
-use super::children::{allow, policy_document, Children};
+use super::children::{allow, Children};
 use super::web_tier::{Listeners, Scaling, Tls, WebTier, WebTierArgs};
 use super::{ComponentError, Naming, Tags};
 
@@ -172,36 +172,21 @@ impl Fleet {
 
         let instance_role = c.role("instance-role", "ec2.amazonaws.com", "Blue and green application instances")?;
         let app_logs = Value::Concat(vec![args.log_bucket_arn.clone(), "/app/*".into()]);
-        c.add(
-            "aws:iam/rolePolicy:RolePolicy",
+        c.role_policy(
             "instance-policy",
+            "instance-policy",
+            &instance_role,
             vec![
-                ("name", c.name("instance-policy", 128).into()),
-                ("role", instance_role.output("name")),
-                (
-                    "policy",
-                    policy_document(vec![
-                        allow(&["s3:PutObject"], vec![app_logs]),
-                        allow(&["rds:DescribeDBInstances"], vec![args.db_instance_arn.clone()]),
-                        allow(
-                            &["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                            vec![args.db_secret_arn.clone()],
-                        ),
-                        allow(&["kms:Decrypt", "kms:GenerateDataKey"], vec![args.kms_key_arn.clone()]),
-                    ]),
+                allow(&["s3:PutObject"], vec![app_logs]),
+                allow(&["rds:DescribeDBInstances"], vec![args.db_instance_arn.clone()]),
+                allow(
+                    &["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                    vec![args.db_secret_arn.clone()],
                 ),
+                allow(&["kms:Decrypt", "kms:GenerateDataKey"], vec![args.kms_key_arn.clone()]),
             ],
         )?;
-        let profile_name = c.name("instance-profile", 128);
-        let instance_profile = c.add(
-            "aws:iam/instanceProfile:InstanceProfile",
-            "instance-profile",
-            vec![
-                ("name", profile_name.clone().into()),
-                ("role", instance_role.output("name")),
-                ("tags", c.tags(&profile_name)),
-            ],
-        )?;
+        let instance_profile = c.instance_profile(&instance_role)?;
 
         let mut colours = Vec::new();
         for spec in &args.colours {

@@ -5,7 +5,7 @@
 
 use crate::model::{Component, Program, Resource, ResourceOptions, Value};
 
-use super::children::{allow, assume_role_policy, is_account_id, policy_document, Children};
+use super::children::{allow, assume_role_policy, is_account_id, Children};
 use super::{ComponentError, Naming, Tags};
 
 /// The retention periods CloudWatch Logs accepts (days); 0 keeps logs forever.
@@ -108,20 +108,11 @@ impl FlowLogs {
         )?;
         // Streams of this one log group: `<log group ARN>:*` is how IAM names them.
         let streams = Value::Concat(vec![log_group.arn(), ":*".into()]);
-        let policy = c.add(
-            "aws:iam/rolePolicy:RolePolicy",
+        let policy = c.role_policy(
             "flow-logs-policy",
-            vec![
-                ("name", c.name("flow-logs-policy", 128).into()),
-                ("role", role.output("name")),
-                (
-                    "policy",
-                    policy_document(vec![allow(
-                        &["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                        vec![streams],
-                    )]),
-                ),
-            ],
+            "flow-logs-policy",
+            &role,
+            vec![allow(&["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], vec![streams])],
         )?;
         let flow_log_name = c.name("flow-log", 255);
         let flow_log = c.add_with(

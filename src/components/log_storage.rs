@@ -121,27 +121,17 @@ impl LogStorage {
         let replication_role = c.role("replication-role", "s3.amazonaws.com", "Replicates the log bucket")?;
         let source_objects = Value::Concat(vec![source.arn(), "/*".into()]);
         let replica_objects = Value::Concat(vec![replica.arn(), "/*".into()]);
-        let policy = c.add(
-            "aws:iam/rolePolicy:RolePolicy",
+        let policy = c.role_policy(
             "replication-policy",
+            "replication-policy",
+            &replication_role,
             vec![
-                ("name", c.name("replication-policy", 128).into()),
-                ("role", replication_role.output("name")),
-                (
-                    "policy",
-                    policy_document(vec![
-                        allow(&["s3:GetReplicationConfiguration", "s3:ListBucket"], vec![source.arn()]),
-                        allow(
-                            &[
-                                "s3:GetObjectVersionForReplication",
-                                "s3:GetObjectVersionAcl",
-                                "s3:GetObjectVersionTagging",
-                            ],
-                            vec![source_objects],
-                        ),
-                        allow(&["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"], vec![replica_objects]),
-                    ]),
+                allow(&["s3:GetReplicationConfiguration", "s3:ListBucket"], vec![source.arn()]),
+                allow(
+                    &["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+                    vec![source_objects],
                 ),
+                allow(&["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"], vec![replica_objects]),
             ],
         )?;
         let replication = c.add_with(
