@@ -28,9 +28,9 @@ use crate::config::StackConfig;
 use crate::model::Value;
 
 use super::shared::{
-    account_id, alert_email, bad, basics, check_account_id, check_ami_id, check_certificate, check_ec2_instance_type,
-    check_group_sizes, check_health_check_path, check_name_room, check_vpc_room, extra_tags, new_program, number,
-    required, uint, vpc_cidr, Basics,
+    account_id, alert_email, bad, basics, check_account_id, check_ami_id, check_certificate, check_db_identifier,
+    check_ec2_instance_type, check_group_sizes, check_health_check_path, check_name_room, check_vpc_room, extra_tags,
+    new_program, number, required, uint, vpc_cidr, Basics,
 };
 use super::{BuildError, Built, ProgramContext};
 
@@ -266,21 +266,8 @@ impl Settings {
                 ),
             ));
         }
-        let identifier = |key: &str, v: &str, max: usize| {
-            let ok = v.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                && v.len() <= max
-                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if ok {
-                Ok(())
-            } else {
-                Err(bad(
-                    key,
-                    format!("`{v}` must start with a letter and hold only letters, digits and _ (at most {max})"),
-                ))
-            }
-        };
-        identifier("tap:dbName", &self.db_name, 63)?;
-        identifier("tap:dbUsername", &self.db_username, 63)?;
+        check_db_identifier("tap:dbName", &self.db_name, 63)?;
+        check_db_identifier("tap:dbUsername", &self.db_username, 63)?;
         if ["postgres", "rdsadmin", "admin", "root"].contains(&self.db_username.to_ascii_lowercase().as_str()) {
             return Err(bad(
                 "tap:dbUsername",

@@ -11,8 +11,8 @@ use crate::components::{
 use crate::model::Value;
 
 use super::shared::{
-    alert_email, bad, basics, check_name_room, check_vpc_room, extra_tags, new_program, number, uint, vpc_cidr,
-    watched_services, Basics,
+    alert_email, bad, basics, check_db_identifier, check_name_room, check_vpc_room, extra_tags, new_program, number,
+    uint, vpc_cidr, watched_services, Basics,
 };
 use super::{BuildError, Built, ProgramContext, Traffic};
 use crate::shift::{TrafficControl, Weights};
@@ -125,21 +125,8 @@ impl Settings {
                 ),
             ));
         }
-        let identifier = |key: &str, v: &str| {
-            let ok = v.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                && v.len() <= 63
-                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if ok {
-                Ok(())
-            } else {
-                Err(bad(
-                    key,
-                    format!("`{v}` must start with a letter and hold only letters, digits and _ (at most 63)"),
-                ))
-            }
-        };
-        identifier("tap:dbName", &self.db_name)?;
-        identifier("tap:dbUsername", &self.db_username)?;
+        check_db_identifier("tap:dbName", &self.db_name, 63)?;
+        check_db_identifier("tap:dbUsername", &self.db_username, 63)?;
         if self.image.trim().is_empty() || self.image.contains(char::is_whitespace) {
             return Err(bad("tap:containerImage", format!("`{}` is not an image reference", self.image)));
         }

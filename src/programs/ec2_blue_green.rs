@@ -21,9 +21,9 @@ use crate::model::{Program, PropertyMap, Value};
 use crate::shift::{TrafficControl, Weights};
 
 use super::shared::{
-    account_id, alert_email, bad, basics, check_account_id, check_ami_id, check_certificate, check_ec2_instance_type,
-    check_group_sizes, check_health_check_path, check_name_room, check_ssl_policy, check_vpc_room, extra_tags,
-    is_instance_type, required, uint, vpc_cidr, Basics,
+    account_id, alert_email, bad, basics, check_account_id, check_ami_id, check_certificate, check_db_identifier,
+    check_ec2_instance_type, check_group_sizes, check_health_check_path, check_name_room, check_ssl_policy,
+    check_vpc_room, extra_tags, is_instance_type, required, uint, vpc_cidr, Basics,
 };
 use super::{BuildError, Built, ProgramContext, Traffic};
 
@@ -224,21 +224,8 @@ impl Settings {
                 ),
             ));
         }
-        let identifier = |key: &str, v: &str, max: usize| {
-            let ok = v.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                && v.len() <= max
-                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if ok {
-                Ok(())
-            } else {
-                Err(bad(
-                    key,
-                    format!("`{v}` must start with a letter and hold only letters, digits and _ (at most {max})"),
-                ))
-            }
-        };
-        identifier("tap:dbName", &self.db_name, 64)?;
-        identifier("tap:dbUsername", &self.db_username, 16)?;
+        check_db_identifier("tap:dbName", &self.db_name, 64)?;
+        check_db_identifier("tap:dbUsername", &self.db_username, 16)?;
         if ["rdsadmin", "root", "mysql"].contains(&self.db_username.to_ascii_lowercase().as_str()) {
             return Err(bad(
                 "tap:dbUsername",

@@ -109,6 +109,18 @@ pub(crate) fn check_ec2_instance_type(key: &str, t: &str) -> Result<(), BuildErr
     Err(bad(key, format!("`{t}` is not an EC2 instance type (e.g. t3.micro, m5.large)")))
 }
 
+/// A database or user name under `key`: a letter, then letters, digits and
+/// `_`, at most `max` characters (the engine's limit).
+pub(crate) fn check_db_identifier(key: &str, v: &str, max: usize) -> Result<(), BuildError> {
+    let ok = v.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && v.len() <= max
+        && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ok {
+        return Ok(());
+    }
+    Err(bad(key, format!("`{v}` must start with a letter and hold only letters, digits and _ (at most {max})")))
+}
+
 /// `tap:healthCheckPath`: what a target group accepts as a path.
 pub(crate) fn check_health_check_path(path: &str) -> Result<(), BuildError> {
     if path.starts_with('/') && path.len() <= 1024 && !path.contains(char::is_whitespace) {
