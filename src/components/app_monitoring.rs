@@ -73,55 +73,25 @@ impl AppMonitoring {
         let topic = alert_topic(&mut c, args.alert_email.as_ref())?;
         let db = Value::object([("DBClusterIdentifier", args.db_cluster_identifier.as_str())]);
         let mut alarms = vec![
-            Alarm {
-                logical: "db-connections-high".into(),
-                description: format!("more than {} database connections", args.db_connections_threshold),
-                namespace: "AWS/RDS",
-                metric: "DatabaseConnections",
-                statistic: "Average",
-                threshold: args.db_connections_threshold,
-                periods: 2,
-                dimensions: db.clone(),
-                shift: false,
-            },
-            Alarm {
-                logical: "db-cpu-high".into(),
-                description: format!("database average CPU above {}%", args.db_cpu_threshold),
-                namespace: "AWS/RDS",
-                metric: "CPUUtilization",
-                statistic: "Average",
-                threshold: args.db_cpu_threshold,
-                periods: 2,
-                dimensions: db,
-                shift: false,
-            },
+            Alarm::db_connections(db.clone(), args.db_connections_threshold),
+            Alarm::cpu_high("db-cpu-high".into(), "database", "AWS/RDS", db, args.db_cpu_threshold),
         ];
         if let Some(lb) = &args.load_balancer {
-            alarms.push(Alarm {
-                logical: "alb-5xx".into(),
-                description: format!("the load balancer answered more than {} 5xx per minute", args.alb_5xx_threshold),
-                namespace: "AWS/ApplicationELB",
-                metric: "HTTPCode_ELB_5XX_Count",
-                statistic: "Sum",
-                threshold: args.alb_5xx_threshold,
-                periods: 1,
-                dimensions: Value::object([("LoadBalancer", lb.alb_arn_suffix.clone())]),
-                shift: false,
-            });
-            alarms.push(Alarm {
-                logical: "unhealthy-targets".into(),
-                description: "the target group has unhealthy targets".into(),
-                namespace: "AWS/ApplicationELB",
-                metric: "UnHealthyHostCount",
-                statistic: "Maximum",
-                threshold: 0,
-                periods: 2,
-                dimensions: Value::object([
-                    ("TargetGroup", lb.target_group_arn_suffix.clone()),
-                    ("LoadBalancer", lb.alb_arn_suffix.clone()),
-                ]),
-                shift: false,
-            });
+            let alb = lb.alb_arn_suffix.clone();
+            alarms.push(Alarm::alb_5xx(
+                "alb-5xx".into(),
+                "the load balancer",
+                alb.clone(),
+                args.alb_5xx_threshold,
+                false,
+            ));
+            alarms.push(Alarm::unhealthy_targets(
+                "unhealthy-targets".into(),
+                "the target group",
+                lb.target_group_arn_suffix.clone(),
+                alb,
+                false,
+            ));
         }
         let AlarmNames { all: alarm_names, .. } = add_alarms(&mut c, &topic, alarms)?;
         Ok(AppMonitoring { component: me, topic, alarm_names })

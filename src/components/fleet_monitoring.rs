@@ -6,7 +6,7 @@
 
 use crate::model::{Component, Program, Resource, Value};
 
-use super::alerting::{add_alarms, alert_topic, Alarm, AlarmNames};
+use super::alerting::{add_alarms, alert_topic, check_alert_email, Alarm, AlarmNames};
 use super::children::Children;
 use super::{ComponentError, Naming, Tags};
 
@@ -67,16 +67,7 @@ impl FleetMonitoring {
         name: &str,
         args: FleetMonitoringArgs,
     ) -> Result<FleetMonitoring, ComponentError> {
-        if let Some(email) = &args.alert_email {
-            let address = email.as_str().unwrap_or_default();
-            let ok = address.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.'));
-            if !ok {
-                return Err(ComponentError::Invalid {
-                    component: TYPE,
-                    problem: format!("{} is not an email address", email.display()),
-                });
-            }
-        }
+        check_alert_email(TYPE, args.alert_email.as_ref())?;
         if !(1..=100).contains(&args.cpu_alarm_threshold) {
             return Err(ComponentError::Invalid {
                 component: TYPE,
@@ -89,69 +80,32 @@ impl FleetMonitoring {
 
         let mut alarms = Vec::new();
         for f in &args.fleets {
-            alarms.push(Alarm {
-                logical: format!("{}-cpu-high", f.colour),
-                description: format!("{} fleet average CPU above {}%", f.colour, args.cpu_alarm_threshold),
-                namespace: "AWS/EC2",
-                metric: "CPUUtilization",
-                statistic: "Average",
-                threshold: args.cpu_alarm_threshold,
-                periods: 2,
-                dimensions: Value::object([("AutoScalingGroupName", f.group_name.as_str())]),
-                shift: false,
-            });
-            alarms.push(Alarm {
-                logical: format!("{}-alb-5xx", f.colour),
-                description: format!(
-                    "the {} load balancer answered more than {} 5xx per minute",
-                    f.colour, args.alb_5xx_threshold
-                ),
-                namespace: "AWS/ApplicationELB",
-                metric: "HTTPCode_ELB_5XX_Count",
-                statistic: "Sum",
-                threshold: args.alb_5xx_threshold,
-                periods: 1,
-                dimensions: Value::object([("LoadBalancer", f.alb_arn_suffix.clone())]),
-                shift: true,
-            });
-            alarms.push(Alarm {
-                logical: format!("{}-unhealthy-targets", f.colour),
-                description: format!("{} target group has unhealthy targets", f.colour),
-                namespace: "AWS/ApplicationELB",
-                metric: "UnHealthyHostCount",
-                statistic: "Maximum",
-                threshold: 0,
-                periods: 2,
-                dimensions: Value::object([
-                    ("TargetGroup", f.target_group_arn_suffix.clone()),
-                    ("LoadBalancer", f.alb_arn_suffix.clone()),
-                ]),
-                shift: true,
-            });
+            let colour = f.colour.as_str();
+            alarms.push(Alarm::cpu_high(
+                format!("{colour}-cpu-high"),
+                &format!("{colour} fleet"),
+                "AWS/EC2",
+                Value::object([("AutoScalingGroupName", f.group_name.as_str())]),
+                args.cpu_alarm_threshold,
+            ));
+            alarms.push(Alarm::alb_5xx(
+                format!("{colour}-alb-5xx"),
+                &format!("the {colour} load balancer"),
+                f.alb_arn_suffix.clone(),
+                args.alb_5xx_threshold,
+                true,
+            ));
+            alarms.push(Alarm::unhealthy_targets(
+                format!("{colour}-unhealthy-targets"),
+                &format!("{colour} target group"),
+                f.target_group_arn_suffix.clone(),
+                f.alb_arn_suffix.clone(),
+                true,
+            ));
         }
         let db = Value::object([("DBInstanceIdentifier", args.db_instance_identifier.as_str())]);
-        alarms.push(Alarm {
-            logical: "db-cpu-high".into(),
-            description: format!("database average CPU above {}%", args.cpu_alarm_threshold),
-            namespace: "AWS/RDS",
-            metric: "CPUUtilization",
-            statistic: "Average",
-            threshold: args.cpu_alarm_threshold,
-            periods: 2,
-            dimensions: db.clone(),
-            shift: false,
-        });
-        alarms.push(Alarm {
-            logical: "db-connections-high".into(),
-            description: format!("more than {} database connections", args.db_connections_threshold),
-            namespace: "AWS/RDS",
-            metric: "DatabaseConnections",
-            statistic: "Average",
-            threshold: args.db_connections_threshold,
-            periods: 2,
-            dimensions: db,
-            shift: false,
-        });
+        alarms.push(Alarm::cpu_high("db-cpu-high".into(), "database", "AWS/RDS", db.clone(), args.cpu_alarm_threshold));
+        alarms.push(Alarm::db_connections(db, args.db_connections_threshold));
 
         let AlarmNames { all: alarm_names, shift: shift_alarm_names } = add_alarms(&mut c, &topic, alarms)?;
         Ok(FleetMonitoring { component: me, topic, shift_alarm_names, alarm_names })

@@ -5,7 +5,7 @@
 
 use crate::model::{Component, Program, Resource, Value};
 
-use super::alerting::{add_alarms, alert_topic, Alarm, AlarmNames};
+use super::alerting::{add_alarms, alert_topic, check_alert_email, Alarm, AlarmNames};
 use super::children::Children;
 use super::{ComponentError, Naming, Tags};
 
@@ -72,76 +72,41 @@ impl Monitoring {
         name: &str,
         args: MonitoringArgs,
     ) -> Result<Monitoring, ComponentError> {
-        if let Some(email) = &args.alert_email {
-            let address = email.as_str().unwrap_or_default();
-            let ok = address.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.'));
-            if !ok {
-                // The address may be secret: `display` masks it then.
-                return Err(ComponentError::Invalid {
-                    component: TYPE,
-                    problem: format!("{} is not an email address", email.display()),
-                });
-            }
-        }
+        check_alert_email(TYPE, args.alert_email.as_ref())?;
         let me = program.component(parent, TYPE, name)?;
         let mut c = Children { program, parent: me.clone(), naming: &args.naming, tags: &args.tags };
         let topic = alert_topic(&mut c, args.alert_email.as_ref())?;
 
         let mut alarms = Vec::new();
         for s in &args.services {
-            alarms.push(Alarm {
-                logical: format!("{}-cpu-high", s.colour),
-                description: format!("{} service average CPU above {}%", s.colour, args.cpu_alarm_threshold),
-                namespace: "AWS/ECS",
-                metric: "CPUUtilization",
-                statistic: "Average",
-                threshold: args.cpu_alarm_threshold,
-                periods: 2,
-                dimensions: Value::object([
-                    ("ClusterName", args.cluster_name.as_str()),
-                    ("ServiceName", s.service_name.as_str()),
-                ]),
-                shift: false,
-            });
+            alarms.push(Alarm::cpu_high(
+                format!("{}-cpu-high", s.colour),
+                &format!("{} service", s.colour),
+                "AWS/ECS",
+                Value::object([("ClusterName", args.cluster_name.as_str()), ("ServiceName", s.service_name.as_str())]),
+                args.cpu_alarm_threshold,
+            ));
         }
-        alarms.push(Alarm {
-            logical: "alb-5xx".into(),
-            description: format!("the load balancer answered more than {} 5xx per minute", args.alb_5xx_threshold),
-            namespace: "AWS/ApplicationELB",
-            metric: "HTTPCode_ELB_5XX_Count",
-            statistic: "Sum",
-            threshold: args.alb_5xx_threshold,
-            periods: 1,
-            dimensions: Value::object([("LoadBalancer", args.alb_arn_suffix.clone())]),
-            shift: true,
-        });
+        alarms.push(Alarm::alb_5xx(
+            "alb-5xx".into(),
+            "the load balancer",
+            args.alb_arn_suffix.clone(),
+            args.alb_5xx_threshold,
+            true,
+        ));
         for s in &args.services {
-            alarms.push(Alarm {
-                logical: format!("{}-unhealthy-hosts", s.colour),
-                description: format!("{} target group has unhealthy targets", s.colour),
-                namespace: "AWS/ApplicationELB",
-                metric: "UnHealthyHostCount",
-                statistic: "Maximum",
-                threshold: 0,
-                periods: 2,
-                dimensions: Value::object([
-                    ("TargetGroup", s.target_group_arn_suffix.clone()),
-                    ("LoadBalancer", args.alb_arn_suffix.clone()),
-                ]),
-                shift: true,
-            });
+            alarms.push(Alarm::unhealthy_targets(
+                format!("{}-unhealthy-hosts", s.colour),
+                &format!("{} target group", s.colour),
+                s.target_group_arn_suffix.clone(),
+                args.alb_arn_suffix.clone(),
+                true,
+            ));
         }
-        alarms.push(Alarm {
-            logical: "db-connections-high".into(),
-            description: format!("more than {} database connections", args.db_connections_threshold),
-            namespace: "AWS/RDS",
-            metric: "DatabaseConnections",
-            statistic: "Average",
-            threshold: args.db_connections_threshold,
-            periods: 2,
-            dimensions: Value::object([("DBClusterIdentifier", args.db_cluster_identifier.as_str())]),
-            shift: false,
-        });
+        alarms.push(Alarm::db_connections(
+            Value::object([("DBClusterIdentifier", args.db_cluster_identifier.as_str())]),
+            args.db_connections_threshold,
+        ));
 
         let AlarmNames { all: alarm_names, shift: shift_alarm_names } = add_alarms(&mut c, &topic, alarms)?;
 
