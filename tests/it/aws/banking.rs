@@ -10,7 +10,7 @@
 //! `projects/banking/README.md` and checked on the recorded inputs in
 //! `tests/it/banking.rs`.
 
-use super::flagship::{changes, json, tapctl};
+use super::flagship::{tapctl, up_then_no_changes};
 use crate::moto::Moto;
 
 #[test]
@@ -21,22 +21,7 @@ fn banking_up_noop_destroy() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let config = rt.block_on(moto.sdk_config(super::REGION));
 
-    let started = std::time::Instant::now();
-    let up = tapctl(d, &moto).args(["up", "--yes"]).output().unwrap();
-    assert!(
-        up.status.success(),
-        "up failed:\n{}\n{}",
-        String::from_utf8_lossy(&up.stdout),
-        String::from_utf8_lossy(&up.stderr)
-    );
-    eprintln!("banking up against moto: {:.1}s", started.elapsed().as_secs_f64());
-    assert_eq!(
-        changes(&json(tapctl(d, &moto).args(["preview", "--json"]))),
-        [0, 0, 0, 0],
-        "a second preview changes nothing"
-    );
-
-    let outputs = json(tapctl(d, &moto).args(["stack", "output", "--json"]));
+    let outputs = up_then_no_changes(|| tapctl(d, &moto), "banking");
     for key in [
         "vpcId",
         "kmsKeyArn",

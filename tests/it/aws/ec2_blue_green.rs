@@ -27,7 +27,7 @@
 //! - Route 53 answers at once (`INSYNC`), and no resolver is involved, so the
 //!   shift is checked on the record sets' weights, not on DNS answers.
 
-use super::flagship::{changes, json, tapctl};
+use super::flagship::{changes, json, tapctl, up_then_no_changes};
 use crate::moto::Moto;
 
 #[test]
@@ -38,22 +38,7 @@ fn ec2_blue_green_up_noop_shift_destroy() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let config = rt.block_on(moto.sdk_config(super::REGION));
 
-    let started = std::time::Instant::now();
-    let up = tapctl(d, &moto).args(["up", "--yes"]).output().unwrap();
-    assert!(
-        up.status.success(),
-        "up failed:\n{}\n{}",
-        String::from_utf8_lossy(&up.stdout),
-        String::from_utf8_lossy(&up.stderr)
-    );
-    eprintln!("ec2-blue-green up against moto: {:.1}s", started.elapsed().as_secs_f64());
-    assert_eq!(
-        changes(&json(tapctl(d, &moto).args(["preview", "--json"]))),
-        [0, 0, 0, 0],
-        "a second preview changes nothing"
-    );
-
-    let outputs = json(tapctl(d, &moto).args(["stack", "output", "--json"]));
+    let outputs = up_then_no_changes(|| tapctl(d, &moto), "ec2-blue-green");
     for key in [
         "vpcId",
         "blueAlbDnsName",

@@ -32,28 +32,23 @@ pub(super) fn changes(plan: &Json) -> [u64; 4] {
     ["create", "update", "replace", "delete"].map(|k| plan["changeSummary"][k].as_u64().unwrap())
 }
 
+/// `up` through `tapctl` (its time printed under `what`), a second preview
+/// that must change nothing, and the stack's outputs.
+pub(super) fn up_then_no_changes(tapctl: impl Fn() -> Command, what: &str) -> Json {
+    let started = Instant::now();
+    crate::common::succeed(tapctl().args(["up", "--yes"]));
+    eprintln!("{what} up against moto: {:.1}s", started.elapsed().as_secs_f64());
+    assert_eq!(changes(&json(tapctl().args(["preview", "--json"]))), [0, 0, 0, 0], "a second preview changes nothing");
+    json(tapctl().args(["stack", "output", "--json"]))
+}
+
 #[test]
 fn flagship_up_noop_weights_shift_rollback_destroy() {
     let moto = Moto::start();
     let dir = project();
     let d = dir.path();
 
-    let started = Instant::now();
-    let up = tapctl(d, &moto).args(["up", "--yes"]).output().unwrap();
-    assert!(
-        up.status.success(),
-        "up failed:\n{}\n{}",
-        String::from_utf8_lossy(&up.stdout),
-        String::from_utf8_lossy(&up.stderr)
-    );
-    eprintln!("flagship up against moto: {:.1}s", started.elapsed().as_secs_f64());
-    assert_eq!(
-        changes(&json(tapctl(d, &moto).args(["preview", "--json"]))),
-        [0, 0, 0, 0],
-        "a second preview changes nothing"
-    );
-
-    let outputs = json(tapctl(d, &moto).args(["stack", "output", "--json"]));
+    let outputs = up_then_no_changes(|| tapctl(d, &moto), "flagship");
     for key in [
         "vpcId",
         "albDnsName",

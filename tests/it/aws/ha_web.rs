@@ -25,7 +25,7 @@ use std::collections::BTreeSet;
 
 use aws_sdk_ec2::types::Filter;
 
-use super::flagship::{changes, json};
+use super::flagship::up_then_no_changes;
 use crate::common::succeed;
 use crate::moto::Moto;
 
@@ -45,15 +45,7 @@ fn ha_web_up_noop_destroy_leaves_nothing() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let config = rt.block_on(moto.sdk_config(super::REGION));
 
-    let started = std::time::Instant::now();
-    succeed(tapctl(d, &moto).args(["up", "--yes"]));
-    eprintln!("ha-web up against moto: {:.1}s", started.elapsed().as_secs_f64());
-    assert_eq!(
-        changes(&json(tapctl(d, &moto).args(["preview", "--json"]))),
-        [0, 0, 0, 0],
-        "a second preview changes nothing"
-    );
-    let outputs = json(tapctl(d, &moto).args(["stack", "output", "--json"]));
+    let outputs = up_then_no_changes(|| tapctl(d, &moto), "ha-web");
     for key in [
         "vpcId",
         "flowLogId",
