@@ -545,32 +545,14 @@ fn bad_config_is_refused_before_any_cloud_call_naming_the_key() {
 /// program named by the folder's `deploy.toml`; the counts are the README's.
 #[test]
 fn the_project_folders_stacks_build() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("projects/banking");
-    let deploy = std::fs::read_to_string(root.join("deploy.toml")).unwrap();
-    assert!(deploy.contains("program = \"banking\""), "{deploy}");
-    let mut counts = BTreeMap::new();
-    for entry in std::fs::read_dir(root.join("stacks")).unwrap().flatten() {
-        let stack = entry.path().file_stem().unwrap().to_string_lossy().to_string();
-        let file = tapctl::config::StackFile::load(&entry.path()).unwrap();
-        let config = StackConfig::new(file.values(None).unwrap());
-        let zones = vec!["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()];
-        let b = programs::build(
-            "banking",
-            &ProgramContext {
-                project: "banking",
-                stack: &stack,
-                config: &config,
-                availability_zones: zones,
-                environment_suffix: None,
-                aws_region: None,
-                account_id: Some("123456789012".into()),
-            },
-        )
-        .unwrap_or_else(|e| panic!("stacks/{stack}.toml: {e}"));
-        let all = b.program.resources();
-        let cloud = all.iter().filter(|r| r.custom && !r.is_provider()).count();
-        counts.insert(stack, (all.len(), cloud));
-    }
+    let counts: BTreeMap<String, (usize, usize)> = crate::common::build_project_stacks("banking", "banking", "banking")
+        .into_iter()
+        .map(|(stack, b)| {
+            let all = b.program.resources();
+            let cloud = all.iter().filter(|r| r.custom && !r.is_provider()).count();
+            (stack, (all.len(), cloud))
+        })
+        .collect();
     // What projects/banking/README.md states: (all resources, cloud resources).
     let expected = BTreeMap::from([("dev".to_string(), (123, 110)), ("prod".to_string(), (127, 114))]);
     assert_eq!(counts, expected);

@@ -150,3 +150,33 @@ pub fn succeed(cmd: &mut assert_cmd::Command) -> std::process::Output {
     );
     out
 }
+
+/// Builds every stack file shipped in `projects/<folder>` (over three zones,
+/// in the memory cloud's account), after checking that the folder's
+/// `deploy.toml` names `project` and `program`; keyed by stack name.
+pub fn build_project_stacks(folder: &str, project: &str, program: &str) -> BTreeMap<String, programs::Built> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("projects").join(folder);
+    let deploy = std::fs::read_to_string(root.join("deploy.toml")).unwrap();
+    assert!(
+        deploy.contains(&format!("program = \"{program}\"")) && deploy.contains(&format!("name = \"{project}\"")),
+        "{deploy}"
+    );
+    let mut built = BTreeMap::new();
+    for entry in std::fs::read_dir(root.join("stacks")).unwrap().flatten() {
+        let stack = entry.path().file_stem().unwrap().to_string_lossy().to_string();
+        let file = tapctl::config::StackFile::load(&entry.path()).unwrap();
+        let config = StackConfig::new(file.values(None).unwrap());
+        let ctx = ProgramContext {
+            project,
+            stack: &stack,
+            config: &config,
+            availability_zones: vec!["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()],
+            environment_suffix: None,
+            aws_region: None,
+            account_id: Some("123456789012".into()),
+        };
+        let b = programs::build(program, &ctx).unwrap_or_else(|e| panic!("stacks/{stack}.toml: {e}"));
+        built.insert(stack, b);
+    }
+    built
+}

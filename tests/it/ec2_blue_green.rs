@@ -550,31 +550,10 @@ fn bad_config_is_refused_before_any_cloud_call_naming_the_key() {
 /// program named by the folder's `deploy.toml`.
 #[test]
 fn the_project_folders_stacks_build() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("projects/ec2-blue-green");
-    let deploy = std::fs::read_to_string(root.join("deploy.toml")).unwrap();
-    assert!(deploy.contains("program = \"ec2-blue-green\""), "{deploy}");
-    let mut built = 0;
-    for entry in std::fs::read_dir(root.join("stacks")).unwrap().flatten() {
-        let stack = entry.path().file_stem().unwrap().to_string_lossy().to_string();
-        let file = tapctl::config::StackFile::load(&entry.path()).unwrap();
-        let config = StackConfig::new(file.values(None).unwrap());
-        let zones = vec!["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()];
-        let b = programs::build(
-            "ec2-blue-green",
-            &ProgramContext {
-                project: "ec2bg",
-                stack: &stack,
-                config: &config,
-                availability_zones: zones,
-                environment_suffix: None,
-                aws_region: None,
-                account_id: Some("123456789012".into()),
-            },
-        )
-        .unwrap_or_else(|e| panic!("stacks/{stack}.toml: {e}"));
-        let weights = b.traffic.expect("a traffic switch").weights;
+    let built = crate::common::build_project_stacks("ec2-blue-green", "ec2bg", "ec2-blue-green");
+    for b in built.values() {
+        let weights = b.traffic.as_ref().expect("a traffic switch").weights;
         assert_eq!(weights.blue + weights.green, 100);
-        built += 1;
     }
-    assert!(built >= 2, "dev and prod at least");
+    assert!(built.len() >= 2, "dev and prod at least");
 }
