@@ -13,13 +13,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use tapctl::config::StackConfig;
 use tapctl::engine::RunOptions;
-use tapctl::model::{Urn, Value};
+use tapctl::model::Value;
 use tapctl::plan::StepOp;
 use tapctl::programs::{self, Built, ProgramContext};
 use tapctl::provider::memory::MemoryCloud;
-use tapctl::state::{Snapshot, StateResource};
+use tapctl::state::Snapshot;
 
-use crate::common::{memory_engine, stack_in, yes};
+use crate::common::{input, json_input, memory_engine, of_type, one, stack_in, stack_outputs, strings, text, yes};
 
 const CERT: &str = "arn:aws:acm:us-east-1:123456789012:certificate/0c8a5f0e-1111-2222-3333-444455556666";
 
@@ -71,35 +71,6 @@ async fn up(extra: &[(&str, Value)]) -> Snapshot {
     out.snapshot
 }
 
-fn of_type<'a>(s: &'a Snapshot, token: &str) -> Vec<&'a StateResource> {
-    s.resources.iter().map(AsRef::as_ref).filter(|r: &&StateResource| r.type_token() == token).collect()
-}
-
-/// The cloud resource named `name` (components may share names with their children).
-fn one<'a>(s: &'a Snapshot, name: &str) -> &'a StateResource {
-    s.resources.iter().find(|r| r.custom && r.urn.name() == name).unwrap_or_else(|| panic!("no resource {name}"))
-}
-
-fn input<'a>(r: &'a StateResource, key: &str) -> &'a Value {
-    r.inputs.get(key).unwrap_or_else(|| panic!("{} has no input {key}", r.urn))
-}
-
-fn text<'a>(r: &'a StateResource, key: &str) -> &'a str {
-    input(r, key).as_str().unwrap_or_else(|| panic!("{} input {key} is not a string", r.urn))
-}
-
-fn json(r: &StateResource, key: &str) -> serde_json::Value {
-    serde_json::from_str(text(r, key)).unwrap_or_else(|e| panic!("{} {key}: {e}", r.urn))
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect()
-}
-
-fn outputs(s: &Snapshot) -> tapctl::model::PropertyMap {
-    s.live(&Urn::root("dev", "banking")).expect("the stack resource").outputs.clone()
-}
-
 #[tokio::test]
 async fn banking_goes_up_previews_no_changes_and_destroys_cleanly() {
     let dir = tempfile::tempdir().unwrap();
@@ -136,7 +107,7 @@ async fn one_key_encrypts_the_database_its_secret_insights_buckets_logs_and_volu
     assert_eq!((alias.len(), text(alias[0], "name")), (1, "alias/banking-dev"));
     assert_eq!(input(alias[0], "targetKeyId").as_str(), key.id.as_deref());
 
-    let policy = json(key, "policy");
+    let policy = json_input(key, "policy");
     let statements = policy["Statement"].as_array().unwrap();
     assert_eq!(statements[0]["Principal"]["AWS"], "arn:aws:iam::123456789012:root");
     let logs = statements.iter().find(|st| st["Principal"]["Service"] == "logs.us-east-1.amazonaws.com").unwrap();
@@ -276,7 +247,7 @@ async fn tiers_security_groups_web_tier_scaling_and_access_logs() {
     assert_eq!(access["enabled"], Value::from(true));
     let policy = one(&s, "alb-logs-policy");
     assert!(alb.dependencies.contains(&policy.urn), "logging is switched on once ELB may write");
-    let doc = json(policy, "policy");
+    let doc = json_input(policy, "policy");
     let write = &doc["Statement"][0];
     assert_eq!(write["Principal"]["Service"], "logdelivery.elasticloadbalancing.amazonaws.com");
     assert_eq!(write["Action"], "s3:PutObject");
@@ -315,7 +286,7 @@ async fn cloudfront_reads_the_private_bucket_only_through_its_origin_access_cont
     assert_eq!(text(distribution, "priceClass"), "PriceClass_100");
     assert_eq!(text(distribution, "defaultRootObject"), "index.html");
 
-    let policy = json(one(&s, "static-policy"), "policy");
+    let policy = json_input(one(&s, "static-policy"), "policy");
     let read = &policy["Statement"][0];
     assert_eq!(read["Principal"]["Service"], "cloudfront.amazonaws.com");
     assert_eq!(read["Action"], "s3:GetObject");
@@ -352,7 +323,7 @@ async fn aws_config_records_delivers_then_judges_and_can_be_left_out() {
     }
     let attachment = one(&s, "config-managed-policy");
     assert_eq!(text(attachment, "policyArn"), "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole");
-    let bucket_policy = json(one(&s, "config-policy"), "policy");
+    let bucket_policy = json_input(one(&s, "config-policy"), "policy");
     let delivery = &bucket_policy["Statement"][2];
     assert_eq!(delivery["Principal"]["Service"], "config.amazonaws.com");
     assert_eq!(delivery["Condition"]["StringEquals"]["AWS:SourceAccount"], "123456789012");
@@ -360,7 +331,7 @@ async fn aws_config_records_delivers_then_judges_and_can_be_left_out() {
 
     let without = up(&[("tap:awsConfig", false.into())]).await;
     assert!(without.resources.iter().all(|r| !r.type_token().starts_with("aws:cfg/")));
-    assert_eq!(outputs(&without)["awsConfigEnabled"], Value::from(false));
+    assert_eq!(stack_outputs(&without)["awsConfigEnabled"], Value::from(false));
 }
 
 /// Policies whose `"Resource": "*"` is legitimate: a key policy's `*` means
@@ -428,7 +399,7 @@ async fn iam_and_resource_policies_name_exact_arns_and_every_taggable_resource_i
     }
     assert!(tagged > 50, "{tagged}");
 
-    let out = outputs(&s);
+    let out = stack_outputs(&s);
     for key in [
         "vpcId",
         "kmsKeyArn",

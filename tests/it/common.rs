@@ -10,7 +10,7 @@ use tapctl::model::{Program, PropertyMap, ResourceOptions, Value};
 use tapctl::programs::{self, ProgramContext};
 use tapctl::provider::memory::MemoryCloud;
 use tapctl::stack::Stack;
-use tapctl::state::LocalBackend;
+use tapctl::state::{LocalBackend, Snapshot, StateResource};
 
 /// The flagship program for `stack` with extra config entries.
 pub fn flagship(stack: &str, config: &[(&str, Value)]) -> Program {
@@ -179,4 +179,41 @@ pub fn build_project_stacks(folder: &str, project: &str, program: &str) -> BTree
         built.insert(stack, b);
     }
     built
+}
+
+// Queries over a snapshot, for the programs' tests.
+
+/// Every resource of type `token`.
+pub fn of_type<'a>(s: &'a Snapshot, token: &str) -> Vec<&'a StateResource> {
+    s.resources.iter().map(AsRef::as_ref).filter(|r: &&StateResource| r.type_token() == token).collect()
+}
+
+/// The one custom resource named `name`.
+pub fn one<'a>(s: &'a Snapshot, name: &str) -> &'a StateResource {
+    s.resources.iter().find(|r| r.custom && r.urn.name() == name).unwrap_or_else(|| panic!("no resource {name}"))
+}
+
+/// Input `key` of `r`.
+pub fn input<'a>(r: &'a StateResource, key: &str) -> &'a Value {
+    r.inputs.get(key).unwrap_or_else(|| panic!("{} has no input {key}", r.urn))
+}
+
+/// String input `key` of `r`.
+pub fn text<'a>(r: &'a StateResource, key: &str) -> &'a str {
+    input(r, key).as_str().unwrap_or_else(|| panic!("{} input {key} is not a string", r.urn))
+}
+
+/// JSON-document input `key` of `r` (a policy, say), parsed.
+pub fn json_input(r: &StateResource, key: &str) -> serde_json::Value {
+    serde_json::from_str(text(r, key)).unwrap_or_else(|e| panic!("{} {key}: {e}", r.urn))
+}
+
+/// A list of strings.
+pub fn strings(v: &Value) -> Vec<String> {
+    v.as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect()
+}
+
+/// The stack's outputs.
+pub fn stack_outputs(s: &Snapshot) -> PropertyMap {
+    s.resources.iter().find(|r| r.type_token() == "pulumi:pulumi:Stack").expect("the stack resource").outputs.clone()
 }

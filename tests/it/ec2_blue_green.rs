@@ -18,7 +18,7 @@ use tapctl::provider::memory::MemoryCloud;
 use tapctl::shift::{run, Colour, ShiftOutcome, ShiftPlan, TrafficControl, Weights};
 use tapctl::state::{Snapshot, StateResource};
 
-use crate::common::{memory_engine, stack_in, yes};
+use crate::common::{input, memory_engine, of_type, one, stack_in, stack_outputs, strings, text, yes};
 
 const CERT: &str = "arn:aws:acm:us-east-1:123456789012:certificate/0c8a5f0e-1111-2222-3333-444455556666";
 
@@ -69,30 +69,6 @@ async fn up(extra: &[(&str, Value)]) -> Snapshot {
         stack_in(dir.path(), "dev").up(&engine, &build(extra).program, &RunOptions::default(), yes).await.unwrap();
     assert!(out.summary.succeeded(), "{:?}", out.summary);
     out.snapshot
-}
-
-fn of_type<'a>(s: &'a Snapshot, token: &str) -> Vec<&'a StateResource> {
-    s.resources.iter().map(AsRef::as_ref).filter(|r: &&StateResource| r.type_token() == token).collect()
-}
-
-fn one<'a>(s: &'a Snapshot, name: &str) -> &'a StateResource {
-    s.resources.iter().find(|r| r.urn.name() == name).unwrap_or_else(|| panic!("no resource {name}"))
-}
-
-fn input<'a>(r: &'a StateResource, key: &str) -> &'a Value {
-    r.inputs.get(key).unwrap_or_else(|| panic!("{} has no input {key}", r.urn))
-}
-
-fn text<'a>(r: &'a StateResource, key: &str) -> &'a str {
-    input(r, key).as_str().unwrap_or_else(|| panic!("{} input {key} is not a string", r.urn))
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect()
-}
-
-fn outputs(s: &Snapshot) -> tapctl::model::PropertyMap {
-    s.live(&Urn::root("dev", "ec2bg")).expect("the stack resource").outputs.clone()
 }
 
 #[tokio::test]
@@ -347,7 +323,7 @@ async fn alarms_tags_and_every_output() {
     }
     assert!(tagged > 40, "{tagged}");
 
-    let out = outputs(&s);
+    let out = stack_outputs(&s);
     for key in [
         "vpcId",
         "publicSubnetIds",
@@ -407,7 +383,7 @@ impl tapctl::shift::TrafficSwitch for RecordSwitch<'_> {
         let out = self.stack.up(self.engine, &program, &opts, yes).await.map_err(|e| e.to_string())?;
         assert_eq!(out.summary.changes.update, 2, "a step updates the two records and nothing else");
         assert_eq!(out.summary.changes.create + out.summary.changes.replace + out.summary.changes.delete, 0);
-        self.phases.lock().unwrap().push(outputs(&out.snapshot)["migrationPhase"].clone());
+        self.phases.lock().unwrap().push(stack_outputs(&out.snapshot)["migrationPhase"].clone());
         if let Some((cloud, alarm)) = &self.trip {
             cloud.set_alarm_state(alarm, "ALARM");
         }
@@ -476,7 +452,7 @@ async fn a_named_instance_snapshot_restores_the_database() {
     }
     assert_eq!(input(db, "manageMasterUserPassword"), &Value::from(true));
     assert_eq!(input(db, "multiAz"), &Value::from(true));
-    assert_eq!(outputs(&s)["dbRestoredFromSnapshot"], Value::from("dev-migration-final"));
+    assert_eq!(stack_outputs(&s)["dbRestoredFromSnapshot"], Value::from("dev-migration-final"));
 }
 
 /// What is wrong, the config that says so, and what the error must name.

@@ -7,9 +7,9 @@
 use tapctl::engine::RunOptions;
 use tapctl::model::Value;
 use tapctl::provider::memory::MemoryCloud;
-use tapctl::state::{Snapshot, StateResource};
+use tapctl::state::Snapshot;
 
-use crate::common::{flagship, memory_engine, stack_in, yes};
+use crate::common::{flagship, input, memory_engine, of_type, one, stack_in, strings, yes};
 
 async fn up(stack: &str, config: &[(&str, Value)]) -> Snapshot {
     let dir = tempfile::tempdir().unwrap();
@@ -18,22 +18,6 @@ async fn up(stack: &str, config: &[(&str, Value)]) -> Snapshot {
         stack_in(dir.path(), stack).up(&engine, &flagship(stack, config), &RunOptions::default(), yes).await.unwrap();
     assert!(out.summary.succeeded(), "{:?}", out.summary);
     out.snapshot
-}
-
-fn of_type<'a>(s: &'a Snapshot, token: &str) -> Vec<&'a StateResource> {
-    s.resources.iter().map(AsRef::as_ref).filter(|r: &&StateResource| r.type_token() == token).collect()
-}
-
-fn one<'a>(s: &'a Snapshot, name: &str) -> &'a StateResource {
-    s.resources.iter().find(|r| r.urn.name() == name).unwrap_or_else(|| panic!("no resource {name}"))
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect()
-}
-
-fn input<'a>(r: &'a StateResource, key: &str) -> &'a Value {
-    r.inputs.get(key).unwrap_or_else(|| panic!("{} has no input {key}", r.urn))
 }
 
 #[tokio::test]

@@ -12,13 +12,13 @@ use std::collections::BTreeMap;
 
 use tapctl::config::StackConfig;
 use tapctl::engine::RunOptions;
-use tapctl::model::{Urn, Value};
+use tapctl::model::Value;
 use tapctl::programs::{self, Built, ProgramContext};
 use tapctl::provider::memory::MemoryCloud;
 use tapctl::stack::Stack;
 use tapctl::state::{Crypter, LocalBackend, Snapshot, StateResource};
 
-use crate::common::{memory_engine, yes};
+use crate::common::{input, json_input, memory_engine, of_type, one, stack_outputs, text, yes};
 
 const CERT: &str = "arn:aws:acm:us-east-1:123456789012:certificate/0c8a5f0e-1111-2222-3333-444455556666";
 
@@ -78,32 +78,8 @@ async fn up_with(extra: &[(&str, Value)], zones: usize) -> Snapshot {
     out.snapshot
 }
 
-fn of_type<'a>(s: &'a Snapshot, token: &str) -> Vec<&'a StateResource> {
-    s.resources.iter().map(AsRef::as_ref).filter(|r: &&StateResource| r.type_token() == token).collect()
-}
-
-fn one<'a>(s: &'a Snapshot, name: &str) -> &'a StateResource {
-    s.resources.iter().find(|r| r.urn.name() == name).unwrap_or_else(|| panic!("no resource {name}"))
-}
-
-fn input<'a>(r: &'a StateResource, key: &str) -> &'a Value {
-    r.inputs.get(key).unwrap_or_else(|| panic!("{} has no input {key}", r.urn))
-}
-
-fn text<'a>(r: &'a StateResource, key: &str) -> &'a str {
-    input(r, key).as_str().unwrap_or_else(|| panic!("{} input {key} is not a string", r.urn))
-}
-
 fn id(r: &StateResource) -> Value {
     Value::from(r.id.clone().unwrap())
-}
-
-fn document(r: &StateResource, key: &str) -> serde_json::Value {
-    serde_json::from_str(text(r, key)).unwrap()
-}
-
-fn outputs(s: &Snapshot) -> tapctl::model::PropertyMap {
-    s.live(&Urn::root("dev", "haweb")).expect("the stack resource").outputs.clone()
 }
 
 /// Per zone: a public and a private subnet, a NAT gateway (with its EIP) in
@@ -146,7 +122,7 @@ fn assert_high_availability(s: &Snapshot, zones: usize) {
 async fn three_zones_or_two_each_with_its_nat_gateway_and_fewer_refused() {
     let s = up_with(&[], 3).await;
     assert_high_availability(&s, 3);
-    assert_eq!(outputs(&s)["availabilityZones"].as_array().unwrap().len(), 3);
+    assert_eq!(stack_outputs(&s)["availabilityZones"].as_array().unwrap().len(), 3);
     let s = up_with(&[], 2).await;
     assert_high_availability(&s, 2);
     // Up to three: a region with four zones still gets three.
@@ -170,10 +146,10 @@ async fn flow_logs_nacls_tier_backups_secret_and_parameters() {
     assert_eq!(input(log_group, "retentionInDays"), &Value::from(14));
     let role = one(&s, "flow-logs-role");
     assert_eq!(input(flow_log, "iamRoleArn"), &role.outputs["arn"]);
-    let trust = document(role, "assumeRolePolicy");
+    let trust = json_input(role, "assumeRolePolicy");
     assert_eq!(trust["Statement"][0]["Principal"]["Service"], "vpc-flow-logs.amazonaws.com");
     assert_eq!(trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"], "123456789012");
-    let policy = document(one(&s, "flow-logs-policy"), "policy");
+    let policy = json_input(one(&s, "flow-logs-policy"), "policy");
     let streams = format!("{}:*", log_group.outputs["arn"].as_str().unwrap());
     assert_eq!(policy["Statement"][0]["Resource"], serde_json::json!([streams]));
     assert_eq!(text(log_group, "name"), "/aws/vpc/flow-logs/haweb-vpc-dev");
@@ -279,7 +255,7 @@ async fn the_instance_role_names_exact_arns() {
     let policies: BTreeMap<String, serde_json::Value> = of_type(&s, "aws:iam/rolePolicy:RolePolicy")
         .iter()
         .filter(|p| input(p, "role") == &role.outputs["name"])
-        .map(|p| (p.urn.name().to_string(), document(p, "policy")))
+        .map(|p| (p.urn.name().to_string(), json_input(p, "policy")))
         .collect();
     let resources = |name: &str| policies[name]["Statement"][0]["Resource"].clone();
     assert_eq!(
@@ -425,7 +401,7 @@ async fn https_with_a_certificate_and_scaling_on_cpu_alarms() {
             &Value::object([("AutoScalingGroupName", one(&s, "asg").outputs["name"].clone())])
         );
     }
-    assert_eq!(outputs(&s)["scalingPolicyArns"].as_array().unwrap().len(), 2);
+    assert_eq!(stack_outputs(&s)["scalingPolicyArns"].as_array().unwrap().len(), 2);
 }
 
 #[test]

@@ -12,7 +12,7 @@ use tapctl::programs::{self, ProgramContext};
 use tapctl::provider::memory::MemoryCloud;
 use tapctl::state::{Snapshot, StateResource};
 
-use crate::common::{memory_engine, stack_in, yes};
+use crate::common::{memory_engine, of_type, stack_in, stack_outputs, yes};
 
 const ZONES: [&str; 3] = ["us-east-1a", "us-east-1b", "us-east-1c"];
 
@@ -43,10 +43,6 @@ async fn up(stack: &str, config: &[(&str, Value)]) -> Snapshot {
     out.snapshot
 }
 
-fn of_type<'a>(s: &'a Snapshot, token: &str) -> Vec<&'a StateResource> {
-    s.resources.iter().map(AsRef::as_ref).filter(|r: &&StateResource| r.type_token() == token).collect()
-}
-
 /// `v[key]` for an object value.
 fn at<'a>(v: &'a Value, key: &str) -> &'a Value {
     &v.as_object().unwrap_or_else(|| panic!("not an object: {v:?}"))[key]
@@ -54,11 +50,6 @@ fn at<'a>(v: &'a Value, key: &str) -> &'a Value {
 
 fn count(s: &Snapshot, token: &str) -> usize {
     of_type(s, token).len()
-}
-
-fn outputs(s: &Snapshot) -> BTreeMap<String, Value> {
-    let root = s.resources.iter().find(|r| r.type_token() == "pulumi:pulumi:Stack").unwrap();
-    root.outputs.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
 #[tokio::test]
@@ -113,7 +104,7 @@ async fn dev_is_small_with_dns_storage_and_monitoring() {
         assert_eq!(tags["Environment"], Value::from("dev"), "{}", r.urn);
     }
 
-    let out = outputs(&s);
+    let out = stack_outputs(&s);
     for key in [
         "environment",
         "environmentSuffix",
@@ -165,7 +156,7 @@ async fn prod_is_sized_and_kept_for_production() {
 async fn a_pr_environment_is_minimal_and_skips_route53() {
     let s = up("pr-42", &[]).await;
     assert_eq!(count(&s, "aws:route53/zone:Zone") + count(&s, "aws:route53/record:Record"), 0);
-    let out = outputs(&s);
+    let out = stack_outputs(&s);
     assert_eq!(out["hostedZoneId"], Value::from("N/A-PR-Environment"));
     assert_eq!(out["appDomain"], Value::from("N/A-PR-Environment"));
     assert_eq!(out["isPrEnvironment"], Value::from(true));
@@ -200,7 +191,7 @@ async fn peering_routes_each_private_table_and_opens_only_the_app_port() {
         (from_peer[0].inputs["fromPort"].clone(), from_peer[0].inputs["toPort"].clone()),
         (80.into(), 80.into())
     );
-    assert!(outputs(&s).contains_key("peeringConnectionId"));
+    assert!(stack_outputs(&s).contains_key("peeringConnectionId"));
 }
 
 #[test]
