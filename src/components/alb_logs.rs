@@ -79,12 +79,7 @@ impl AlbLogs {
         }
         let me = program.component(parent, TYPE, name)?;
         let mut c = Children { program, parent: me.clone(), naming: &args.naming, tags: &args.tags };
-        let bucket_name = c.name("alb-logs", 63);
-        let bucket = c.add(
-            "aws:s3/bucket:Bucket",
-            "alb-logs",
-            vec![("bucket", bucket_name.clone().into()), ("tags", c.tags(&bucket_name))],
-        )?;
+        let (bucket, bucket_name) = c.bucket("alb-logs", "alb-logs")?;
         let (versioning, block) = close_bucket(&mut c, None, &bucket, "alb-logs", false)?;
         c.add_with(
             "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",

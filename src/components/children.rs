@@ -103,6 +103,16 @@ impl Children<'_> {
         )
     }
 
+    /// An S3 bucket named after `name` within S3's 63 characters, tagged;
+    /// returns it and its name.
+    pub(crate) fn bucket(&mut self, logical: &str, name: &str) -> Result<(Resource, String), ProgramError> {
+        let name = self.name(name, 63);
+        let tags = self.tags(&name);
+        let bucket =
+            self.add("aws:s3/bucket:Bucket", logical, vec![("bucket", name.clone().into()), ("tags", tags)])?;
+        Ok((bucket, name))
+    }
+
     /// The instance profile through which EC2 instances take `role`.
     pub(crate) fn instance_profile(&mut self, role: &Resource) -> Result<Resource, ProgramError> {
         let name = self.name("instance-profile", 128);

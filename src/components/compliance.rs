@@ -123,12 +123,7 @@ impl Compliance {
         let mut c = Children { program, parent: me.clone(), naming: &args.naming, tags: &args.tags };
         let account = &args.account_id;
 
-        let bucket_name = c.name("config", 63);
-        let bucket = c.add(
-            "aws:s3/bucket:Bucket",
-            "config",
-            vec![("bucket", bucket_name.clone().into()), ("tags", c.tags(&bucket_name))],
-        )?;
+        let (bucket, bucket_name) = c.bucket("config", "config")?;
         let (versioning, block) = close_bucket_encrypted(&mut c, None, &bucket, "config", args.kms_key_arn.as_ref())?;
         c.add_with(
             "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",

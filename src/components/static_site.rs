@@ -128,12 +128,7 @@ impl StaticSite {
         let me = program.component(parent, TYPE, name)?;
         let mut c = Children { program, parent: me.clone(), naming: &args.naming, tags: &args.tags };
 
-        let bucket_name = c.name("static", 63);
-        let bucket = c.add(
-            "aws:s3/bucket:Bucket",
-            "static",
-            vec![("bucket", bucket_name.clone().into()), ("tags", c.tags(&bucket_name))],
-        )?;
+        let (bucket, bucket_name) = c.bucket("static", "static")?;
         let (versioning, block) = close_bucket_encrypted(&mut c, None, &bucket, "static", args.kms_key_arn.as_ref())?;
         c.add_with(
             "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",

@@ -198,12 +198,7 @@ impl Storage {
         let me = program.component(parent, TYPE, name)?;
         let mut c = Children { program, parent: me.clone(), naming: &args.naming, tags: &args.tags };
         // S3 names: 3-63 lowercase letters, digits and hyphens (Naming's alphabet).
-        let bucket_name = c.name(&args.purpose, 63);
-        let bucket = c.add(
-            "aws:s3/bucket:Bucket",
-            "bucket",
-            vec![("bucket", bucket_name.clone().into()), ("tags", c.tags(&bucket_name))],
-        )?;
+        let (bucket, bucket_name) = c.bucket("bucket", &args.purpose)?;
         close_bucket(&mut c, None, &bucket, "bucket", args.bucket_key)?;
         let steps = |key: &str, ia: Option<u32>, glacier: Option<u32>| -> Vec<Value> {
             [(ia, "STANDARD_IA"), (glacier, "GLACIER")]
