@@ -23,7 +23,6 @@ async fn main() -> anyhow::Result<()> {
         NetworkingArgs {
             vpc_cidr: "10.20.0.0/16".parse().map_err(anyhow::Error::msg)?,
             availability_zones: vec!["eu-west-1a".into(), "eu-west-1b".into()],
-            db_subnet_group: true,
             naming: Naming::new("embedded", "dev", "demo"),
             tags: Tags::new("embedded", "dev", &[]),
         },

@@ -2,9 +2,10 @@
 //! private subnet in each, an internet gateway, a NAT gateway (with its EIP)
 //! per zone and a private route table per zone routing through that zone's
 //! own NAT gateway (so one zone's outage does not cut the others off), and,
-//! when asked, the RDS subnet group over the private subnets — or, built with
-//! [`Networking::with_database_tier`], over a third, isolated tier of
-//! database subnets whose route table has no route out of the VPC.
+//! through [`Networking::db_subnet_group`], the RDS subnet group over the
+//! private subnets — or, built with [`Networking::with_database_tier`], over
+//! a third, isolated tier of database subnets whose route table has no route
+//! out of the VPC.
 
 use crate::model::{Component, Program, Resource, ResourceOptions, Value};
 
@@ -18,8 +19,6 @@ pub struct NetworkingArgs {
     pub vpc_cidr: Ipv4Cidr,
     /// The zones to spread over (2 or 3).
     pub availability_zones: Vec<String>,
-    /// Whether to make an RDS subnet group over the private subnets.
-    pub db_subnet_group: bool,
     /// Physical names.
     pub naming: Naming,
     /// Common tags.
@@ -43,8 +42,6 @@ pub struct Networking {
     pub public_subnet_ids: Vec<Value>,
     /// Private subnet ids, one per zone (for tasks and the database).
     pub private_subnet_ids: Vec<Value>,
-    /// The RDS subnet group's name, when asked for.
-    pub db_subnet_group_name: Option<Value>,
     /// The public route table (default route to the internet gateway).
     pub public_route_table_id: Value,
     /// Each zone's private route table, in zone order (for routes to peers).
@@ -53,6 +50,9 @@ pub struct Networking {
     pub nat_gateway_ids: Vec<Value>,
     /// Database subnet ids, one per zone (empty without a database tier).
     pub database_subnet_ids: Vec<Value>,
+    /// What the subnet group registered later is named and tagged with.
+    naming: Naming,
+    tags: Tags,
 }
 
 const TYPE: &str = "tap:components:Networking";
@@ -241,28 +241,6 @@ impl Networking {
                 database_subnet_ids.push(subnet.id());
             }
         }
-        let db_subnet_group_name = if args.db_subnet_group {
-            let (tier, db_subnets) = if database_tier {
-                ("Isolated database", &database_subnet_ids)
-            } else {
-                ("Private", &private_subnet_ids)
-            };
-            let sng_name = c.name("db-subnets", 255);
-            let subnet_group = c.add(
-                "aws:rds/subnetGroup:SubnetGroup",
-                "db-subnet-group",
-                vec![
-                    ("name", sng_name.clone().into()),
-                    ("description", format!("{tier} subnets for the {} database", args.naming.environment()).into()),
-                    ("subnetIds", Value::Array(db_subnets.clone())),
-                    ("tags", c.tags(&sng_name)),
-                ],
-            )?;
-            Some(subnet_group.output("name"))
-        } else {
-            None
-        };
-
         Ok(Networking {
             component: me,
             vpc_id: vpc.id(),
@@ -271,12 +249,37 @@ impl Networking {
             availability_zones: args.availability_zones,
             public_subnet_ids,
             private_subnet_ids,
-            db_subnet_group_name,
             public_route_table_id: public_rt.id(),
             private_route_table_ids,
             nat_gateway_ids,
             database_subnet_ids,
+            naming: args.naming,
+            tags: args.tags,
         })
+    }
+
+    /// Registers the RDS subnet group — over the database tier when built
+    /// with [`Networking::with_database_tier`], else over the private
+    /// subnets — and returns its name.
+    pub fn db_subnet_group(&self, program: &mut Program) -> Result<Value, ComponentError> {
+        let mut c = Children { program, parent: self.component.clone(), naming: &self.naming, tags: &self.tags };
+        let (tier, db_subnets) = if self.database_subnet_ids.is_empty() {
+            ("Private", &self.private_subnet_ids)
+        } else {
+            ("Isolated database", &self.database_subnet_ids)
+        };
+        let sng_name = c.name("db-subnets", 255);
+        let subnet_group = c.add(
+            "aws:rds/subnetGroup:SubnetGroup",
+            "db-subnet-group",
+            vec![
+                ("name", sng_name.clone().into()),
+                ("description", format!("{tier} subnets for the {} database", self.naming.environment()).into()),
+                ("subnetIds", Value::Array(db_subnets.clone())),
+                ("tags", c.tags(&sng_name)),
+            ],
+        )?;
+        Ok(subnet_group.output("name"))
     }
 }
 
@@ -295,11 +298,13 @@ mod tests {
             NetworkingArgs {
                 vpc_cidr: "10.40.0.0/16".parse().unwrap(),
                 availability_zones: zones.iter().map(|z| z.to_string()).collect(),
-                db_subnet_group,
                 naming: Naming::new("web", "", "dev"),
                 tags: Tags::new("web", "dev", &[]),
             },
         );
+        if let (Ok(n), true) = (&networking, db_subnet_group) {
+            n.db_subnet_group(&mut program).unwrap();
+        }
         (program, networking)
     }
 
@@ -334,7 +339,6 @@ mod tests {
             for z in zones {
                 assert_eq!(zones_used.iter().filter(|u| u.as_str() == Some(z)).count(), 2, "{z}");
             }
-            assert!(n.db_subnet_group_name.is_none());
             assert!(of(&program, "aws:rds/subnetGroup:SubnetGroup").is_empty());
         }
     }
@@ -344,7 +348,7 @@ mod tests {
         let err = build(&["us-east-1a"], true).1.map(|_| ()).unwrap_err().to_string();
         assert!(err.contains("2 or 3 availability zones, got 1"), "{err}");
         let (program, n) = build(&["us-east-1a", "us-east-1b"], true);
-        assert!(n.unwrap().db_subnet_group_name.is_some());
+        assert!(n.is_ok());
         assert_eq!(of(&program, "aws:rds/subnetGroup:SubnetGroup").len(), 1);
     }
 
@@ -363,12 +367,12 @@ mod tests {
                 NetworkingArgs {
                     vpc_cidr: vpc.parse().unwrap(),
                     availability_zones: vec!["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()],
-                    db_subnet_group: true,
                     naming: Naming::new("web", "", "dev"),
                     tags: Tags::new("web", "dev", &[]),
                 },
             )
             .unwrap();
+            n.db_subnet_group(&mut program).unwrap();
             assert_eq!(n.database_subnet_ids.len(), 3);
             let blocks: Vec<Ipv4Cidr> = of(&program, "aws:ec2/subnet:Subnet")
                 .iter()

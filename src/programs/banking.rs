@@ -438,11 +438,11 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
         NetworkingArgs {
             vpc_cidr: s.vpc_cidr,
             availability_zones: zones.clone(),
-            db_subnet_group: true,
             naming: naming.clone(),
             tags: tags.clone(),
         },
     )?;
+    let db_subnet_group_name = networking.db_subnet_group(&mut program)?;
     let security = WebSecurity::with_database(
         &mut program,
         &stack,
@@ -461,7 +461,7 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
         &stack,
         "database",
         DatabaseArgs {
-            subnet_group_name: networking.db_subnet_group_name.clone().expect("asked for above"),
+            subnet_group_name: db_subnet_group_name,
             security_group_id: db_security_group_id.clone(),
             db_name: s.db_name.clone(),
             username: s.db_username.clone(),

@@ -161,14 +161,9 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
         &mut program,
         &stack,
         "networking",
-        NetworkingArgs {
-            vpc_cidr: s.vpc_cidr,
-            availability_zones: zones,
-            db_subnet_group: true,
-            naming: naming.clone(),
-            tags: tags.clone(),
-        },
+        NetworkingArgs { vpc_cidr: s.vpc_cidr, availability_zones: zones, naming: naming.clone(), tags: tags.clone() },
     )?;
+    let db_subnet_group_name = networking.db_subnet_group(&mut program)?;
     let security = Security::new(
         &mut program,
         &stack,
@@ -186,7 +181,7 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
         &stack,
         "database",
         DatabaseArgs {
-            subnet_group_name: networking.db_subnet_group_name.clone().expect("asked for above"),
+            subnet_group_name: db_subnet_group_name,
             security_group_id: security.db_security_group_id.clone(),
             db_name: s.db_name.clone(),
             username: s.db_username.clone(),

@@ -300,12 +300,11 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
         NetworkingArgs {
             vpc_cidr: s.vpc_cidr,
             availability_zones: zones.clone(),
-            db_subnet_group: true,
             naming: naming.clone(),
             tags: tags.clone(),
         },
     )?;
-    let db_subnet_group = networking.db_subnet_group_name.clone().expect("asked for above");
+    let db_subnet_group = networking.db_subnet_group(&mut program)?;
     let security = AppSecurity::new(
         &mut program,
         &stack,

@@ -301,7 +301,6 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
         NetworkingArgs {
             vpc_cidr: s.vpc_cidr,
             availability_zones: zones.clone(),
-            db_subnet_group: false,
             naming: naming.clone(),
             tags: tags.clone(),
         },

@@ -359,11 +359,11 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
         NetworkingArgs {
             vpc_cidr: s.vpc_cidr,
             availability_zones: s.zones.clone(),
-            db_subnet_group: true,
             naming: naming.clone(),
             tags: tags.clone(),
         },
     )?;
+    let db_subnet_group_name = networking.db_subnet_group(&mut program)?;
     let security = Security::new(
         &mut program,
         &stack,
@@ -381,7 +381,7 @@ pub fn build(ctx: &ProgramContext<'_>) -> Result<Built, BuildError> {
         &stack,
         "database",
         DatabaseArgs {
-            subnet_group_name: networking.db_subnet_group_name.clone().expect("asked for above"),
+            subnet_group_name: db_subnet_group_name,
             security_group_id: security.db_security_group_id.clone(),
             db_name: "appdb".into(),
             username: "dbadmin".into(),
