@@ -1051,25 +1051,9 @@ mod cluster {
                 any = true;
             }
         }
-        if ch("enabledCloudwatchLogsExports") {
-            let list = |m: &PropertyMap| -> Vec<String> {
-                m.get("enabledCloudwatchLogsExports")
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-                    .unwrap_or_default()
-            };
-            let (was, is) = (list(old), list(new));
-            let enable: Vec<String> = is.iter().filter(|t| !was.contains(t)).cloned().collect();
-            let disable: Vec<String> = was.iter().filter(|t| !is.contains(t)).cloned().collect();
-            if !enable.is_empty() || !disable.is_empty() {
-                request = request.cloudwatch_logs_export_configuration(
-                    CloudwatchLogsExportConfiguration::builder()
-                        .set_enable_log_types(Some(enable))
-                        .set_disable_log_types(Some(disable))
-                        .build(),
-                );
-                any = true;
-            }
+        if let Some(logs) = log_exports_change(old, new) {
+            request = request.cloudwatch_logs_export_configuration(logs);
+            any = true;
         }
         if any {
             p.call_tolerating(window(p, ctx), &["InvalidDBClusterStateFault"], || request.clone().send()).await?;
@@ -1862,25 +1846,9 @@ mod db {
             request = request.set_vpc_security_group_ids(optional_str_list(new, "vpcSecurityGroupIds")?);
         }
         let mut any = MODIFIABLE.iter().any(|k| ch(k));
-        if changed(old, new, "enabledCloudwatchLogsExports") {
-            let list = |m: &PropertyMap| -> Vec<String> {
-                m.get("enabledCloudwatchLogsExports")
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-                    .unwrap_or_default()
-            };
-            let (was, is) = (list(old), list(new));
-            let enable: Vec<String> = is.iter().filter(|t| !was.contains(t)).cloned().collect();
-            let disable: Vec<String> = was.iter().filter(|t| !is.contains(t)).cloned().collect();
-            if !enable.is_empty() || !disable.is_empty() {
-                request = request.cloudwatch_logs_export_configuration(
-                    CloudwatchLogsExportConfiguration::builder()
-                        .set_enable_log_types(Some(enable))
-                        .set_disable_log_types(Some(disable))
-                        .build(),
-                );
-                any = true;
-            }
+        if let Some(logs) = log_exports_change(old, new) {
+            request = request.cloudwatch_logs_export_configuration(logs);
+            any = true;
         }
         if any {
             // A monitoring role created moments ago is "invalid" to RDS until
@@ -1947,6 +1915,29 @@ mod db {
         let waited = rds.wait_until_db_instance_deleted().db_instance_identifier(id).wait(within).await;
         gone_is_ok(waited.map_err(|e| waiter_error(&what, e)))
     }
+}
+
+/// An update's ModifyDB* log-export change: the log types `new` adds to
+/// and drops from those `old` recorded; `None` when the lists agree.
+fn log_exports_change(old: &PropertyMap, new: &PropertyMap) -> Option<CloudwatchLogsExportConfiguration> {
+    let list = |m: &PropertyMap| -> Vec<String> {
+        m.get("enabledCloudwatchLogsExports")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    };
+    let (was, is) = (list(old), list(new));
+    let enable: Vec<String> = is.iter().filter(|t| !was.contains(t)).cloned().collect();
+    let disable: Vec<String> = was.iter().filter(|t| !is.contains(t)).cloned().collect();
+    if enable.is_empty() && disable.is_empty() {
+        return None;
+    }
+    Some(
+        CloudwatchLogsExportConfiguration::builder()
+            .set_enable_log_types(Some(enable))
+            .set_disable_log_types(Some(disable))
+            .build(),
+    )
 }
 
 /// The value of [`FINAL_SNAPSHOT_TAG`] for these inputs: how a later delete
