@@ -1060,14 +1060,7 @@ mod cluster {
             wait_available(p, ctx, id, UPDATE_TIMEOUT).await?;
         }
         let arn = arn_of(p, old, &format!("cluster:{id}")).await?;
-        let snapshot = final_snapshot_tag(new)?;
-        let recorded = match old.get("skipFinalSnapshot").and_then(Value::as_bool) {
-            Some(true) => Some(SKIP),
-            _ => old.get("finalSnapshotIdentifier").and_then(Value::as_str),
-        };
-        if recorded != Some(snapshot.as_str()) {
-            set_tags(p, &arn, &[(FINAL_SNAPSHOT_TAG.to_string(), snapshot)]).await?;
-        }
+        record_final_snapshot(p, &arn, old, new).await?;
         apply_tags(p, ctx, &arn, old, new).await
     }
 
@@ -1878,14 +1871,7 @@ mod db {
     ) -> Result<(), ProviderError> {
         modify(p, ctx, id, old, new, false).await?;
         let arn = arn_of(p, old, &format!("db:{id}")).await?;
-        let snapshot = final_snapshot_tag(new)?;
-        let recorded = match old.get("skipFinalSnapshot").and_then(Value::as_bool) {
-            Some(true) => Some(SKIP),
-            _ => old.get("finalSnapshotIdentifier").and_then(Value::as_str),
-        };
-        if recorded != Some(snapshot.as_str()) {
-            set_tags(p, &arn, &[(FINAL_SNAPSHOT_TAG.to_string(), snapshot)]).await?;
-        }
+        record_final_snapshot(p, &arn, old, new).await?;
         apply_tags(p, ctx, &arn, old, new).await
     }
 
@@ -1938,6 +1924,25 @@ fn log_exports_change(old: &PropertyMap, new: &PropertyMap) -> Option<Cloudwatch
             .set_disable_log_types(Some(disable))
             .build(),
     )
+}
+
+/// An update's change to [`FINAL_SNAPSHOT_TAG`] on `arn`: written only when
+/// `new` asks for something other than what `old` recorded.
+async fn record_final_snapshot(
+    p: &AwsProvider,
+    arn: &str,
+    old: &PropertyMap,
+    new: &PropertyMap,
+) -> Result<(), ProviderError> {
+    let snapshot = final_snapshot_tag(new)?;
+    let recorded = match old.get("skipFinalSnapshot").and_then(Value::as_bool) {
+        Some(true) => Some(SKIP),
+        _ => old.get("finalSnapshotIdentifier").and_then(Value::as_str),
+    };
+    if recorded == Some(snapshot.as_str()) {
+        return Ok(());
+    }
+    set_tags(p, arn, &[(FINAL_SNAPSHOT_TAG.to_string(), snapshot)]).await
 }
 
 /// The value of [`FINAL_SNAPSHOT_TAG`] for these inputs: how a later delete
