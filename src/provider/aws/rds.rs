@@ -76,21 +76,9 @@ impl Service for Rds {
         match token {
             SUBNET_GROUP => check_kind(token, inputs, subnet_group::SUPPORTED, subnet_group::check),
             PARAMETER_GROUP => check_kind(token, inputs, parameter_group::SUPPORTED, parameter_group::check),
-            // The cluster names its refused inputs itself (the password ones deserve a reason).
-            CLUSTER => cluster::check(token, inputs).map_err(|e| {
-                if e.message.starts_with(token) {
-                    e
-                } else {
-                    ProviderError { message: format!("{token}: {}", e.message), ..e }
-                }
-            }),
-            DB_INSTANCE => db::check(token, inputs).map_err(|e| {
-                if e.message.starts_with(token) {
-                    e
-                } else {
-                    ProviderError { message: format!("{token}: {}", e.message), ..e }
-                }
-            }),
+            // These two name their refused password inputs themselves, with the reason.
+            CLUSTER => cluster::check(token, inputs).map_err(named(token)),
+            DB_INSTANCE => db::check(token, inputs).map_err(named(token)),
             _ => check_kind(token, inputs, instance::SUPPORTED, instance::check),
         }
     }
@@ -213,6 +201,19 @@ fn check_i32(inputs: &PropertyMap, name: &str) -> Result<Option<i32>, ProviderEr
     match known(inputs, name) {
         Some(_) => optional_i32(inputs, name),
         None => Ok(None),
+    }
+}
+
+/// Prefixes a check error with the type token unless the kind's check
+/// already named it (the cluster and DB instance name their refused
+/// password inputs themselves).
+fn named(token: &str) -> impl Fn(ProviderError) -> ProviderError + '_ {
+    move |e| {
+        if e.message.starts_with(token) {
+            e
+        } else {
+            ProviderError { message: format!("{token}: {}", e.message), ..e }
+        }
     }
 }
 
