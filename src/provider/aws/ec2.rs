@@ -35,7 +35,7 @@ use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 
 use super::{
-    after_create, changed, check_kind, check_str, found, gone_is_ok, known, limit, minutes, missing_field,
+    after_create, changed, check_i32, check_kind, check_str, found, gone_is_ok, known, limit, minutes, missing_field,
     optional_bool, optional_i32, optional_str, optional_str_list, read_created, read_each, read_updated, required_str,
     tag_changes, tags_for_create, urn_tag_value, waiter_error, window, AwsProvider, Outputs, Service,
 };
@@ -2512,13 +2512,6 @@ mod flow_log {
             }
         }
         Ok(())
-    }
-
-    fn check_i32(inputs: &PropertyMap, name: &str) -> Result<Option<i32>, ProviderError> {
-        match known(inputs, name) {
-            Some(_) => optional_i32(inputs, name),
-            None => Ok(None),
-        }
     }
 
     pub(super) async fn create(

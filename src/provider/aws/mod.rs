@@ -1017,6 +1017,14 @@ pub fn check_str<'a>(inputs: &'a PropertyMap, name: &str) -> Result<Option<&'a s
     }
 }
 
+/// The known whole-number value of an input during `check`.
+pub fn check_i32(inputs: &PropertyMap, name: &str) -> Result<Option<i32>, ProviderError> {
+    match known(inputs, name) {
+        Some(_) => optional_i32(inputs, name),
+        None => Ok(None),
+    }
+}
+
 /// A map input (a pulumi-aws single nested block); `None` when absent or null.
 pub fn optional_object<'a>(inputs: &'a PropertyMap, name: &str) -> Result<Option<&'a PropertyMap>, ProviderError> {
     match inputs.get(name) {

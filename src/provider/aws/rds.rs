@@ -42,7 +42,7 @@ use aws_sdk_rds::types::{
 
 use super::iam::{autoname, owned_by, tolerating_message};
 use super::{
-    after_create, changed, check_kind, check_str, found, gone_is_ok, known, limit, minutes, missing_field,
+    after_create, changed, check_i32, check_kind, check_str, found, gone_is_ok, known, limit, minutes, missing_field,
     optional_bool, optional_i32, optional_str, optional_str_list, read_created, read_updated, reject_unsupported,
     required_str, tag_changes, tags_for_create, waiter_error, window, AwsProvider, Outputs, Service,
 };
@@ -194,14 +194,6 @@ async fn set_tags(p: &AwsProvider, arn: &str, pairs: &[(String, String)]) -> Res
     let tags = sdk_tags(pairs);
     p.call(|| rds.add_tags_to_resource().resource_name(arn).set_tags(Some(tags.clone())).send()).await?;
     Ok(())
-}
-
-/// The known whole-number value of an input during `check`.
-fn check_i32(inputs: &PropertyMap, name: &str) -> Result<Option<i32>, ProviderError> {
-    match known(inputs, name) {
-        Some(_) => optional_i32(inputs, name),
-        None => Ok(None),
-    }
 }
 
 /// Prefixes a check error with the type token unless the kind's check
