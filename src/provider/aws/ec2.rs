@@ -32,10 +32,10 @@ use std::ops::RangeInclusive;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::client::Waiters;
-use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagDescription, TagSpecification};
 
 use super::{
-    after_create, changed, check_kind, check_str, found, gone_is_ok, known, limit, minutes, missing_field,
+    after_create, changed, check_i32, check_kind, check_str, found, gone_is_ok, known, limit, minutes, missing_field,
     optional_bool, optional_i32, optional_str, optional_str_list, read_created, read_each, read_updated, required_str,
     tag_changes, tags_for_create, urn_tag_value, waiter_error, window, AwsProvider, Outputs, Service,
 };
@@ -240,31 +240,29 @@ impl Service for Ec2 {
 /// The ids of `ctx.token`'s kind that carry `ctx.urn` in their URN tag.
 async fn tagged_with_urn(p: &AwsProvider, ctx: &CallContext) -> Result<Vec<String>, ProviderError> {
     let prefix = crate::provider::kind(&ctx.token).map_or("", |k| k.id_prefix);
-    let ec2 = p.ec2().await?;
-    let value = urn_tag_value(&ctx.urn);
-    let mut ids = Vec::new();
-    let mut next: Option<String> = None;
-    loop {
-        let out = p
-            .call(|| {
-                ec2.describe_tags()
-                    .filters(filter("key", URN_TAG))
-                    .filters(filter("value", &value))
-                    .set_next_token(next.clone())
-                    .send()
-            })
-            .await?;
-        ids.extend(
-            out.tags().iter().filter_map(|t| t.resource_id()).filter(|id| id.starts_with(prefix)).map(str::to_string),
-        );
-        next = out.next_token().filter(|t| !t.is_empty()).map(str::to_string);
-        if next.is_none() {
-            break;
-        }
-    }
+    let tags = describe_tags(p, vec![filter("key", URN_TAG), filter("value", &urn_tag_value(&ctx.urn))]).await?;
+    let mut ids: Vec<String> =
+        tags.iter().filter_map(|t| t.resource_id()).filter(|id| id.starts_with(prefix)).map(str::to_string).collect();
     ids.sort();
     ids.dedup();
     Ok(ids)
+}
+
+/// Every tag DescribeTags finds with `filters`, all pages.
+async fn describe_tags(p: &AwsProvider, filters: Vec<Filter>) -> Result<Vec<TagDescription>, ProviderError> {
+    let ec2 = p.ec2().await?;
+    let mut tags = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let out = p
+            .call(|| ec2.describe_tags().set_filters(Some(filters.clone())).set_next_token(next.clone()).send())
+            .await?;
+        tags.extend_from_slice(out.tags());
+        next = out.next_token().filter(|t| !t.is_empty()).map(str::to_string);
+        if next.is_none() {
+            return Ok(tags);
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -2352,23 +2350,11 @@ mod lt {
     /// DescribeLaunchTemplates does (moto's DescribeLaunchTemplates repeats
     /// the tags of the creation instead).
     async fn tags_of(p: &AwsProvider, id: &str) -> Result<Vec<(String, String)>, ProviderError> {
-        let ec2 = p.ec2().await?;
-        let mut tags = Vec::new();
-        let mut next: Option<String> = None;
-        loop {
-            let out = p
-                .call(|| ec2.describe_tags().filters(filter("resource-id", id)).set_next_token(next.clone()).send())
-                .await?;
-            tags.extend(
-                out.tags()
-                    .iter()
-                    .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))),
-            );
-            next = out.next_token().filter(|t| !t.is_empty()).map(str::to_string);
-            if next.is_none() {
-                return Ok(tags);
-            }
-        }
+        let tags = describe_tags(p, vec![filter("resource-id", id)]).await?;
+        Ok(tags
+            .iter()
+            .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
+            .collect())
     }
 
     pub(super) async fn read(p: &AwsProvider, id: &str) -> Result<Option<PropertyMap>, ProviderError> {
@@ -2512,13 +2498,6 @@ mod flow_log {
             }
         }
         Ok(())
-    }
-
-    fn check_i32(inputs: &PropertyMap, name: &str) -> Result<Option<i32>, ProviderError> {
-        match known(inputs, name) {
-            Some(_) => optional_i32(inputs, name),
-            None => Ok(None),
-        }
     }
 
     pub(super) async fn create(

@@ -609,13 +609,14 @@ mod profile {
     ) -> Result<(), ProviderError> {
         let iam = p.iam().await?;
         let wanted = optional_str(new, "role")?;
-        for role in roles(p, id).await?.iter().filter(|r| Some(r.as_str()) != wanted) {
+        // One look at the roles: removing the unwanted ones leaves the wanted
+        // one where it was.
+        let current = roles(p, id).await?;
+        for role in current.iter().filter(|r| Some(r.as_str()) != wanted) {
             remove_role(p, id, role).await?;
         }
-        if let Some(role) = wanted {
-            if !roles(p, id).await?.iter().any(|r| r == role) {
-                add_role(p, ctx, id, role).await?;
-            }
+        if let Some(role) = wanted.filter(|w| !current.iter().any(|r| r == w)) {
+            add_role(p, ctx, id, role).await?;
         }
         let changes = tag_changes(ctx, old, new)?;
         if !changes.remove.is_empty() {

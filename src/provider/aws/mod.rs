@@ -1017,6 +1017,14 @@ pub fn check_str<'a>(inputs: &'a PropertyMap, name: &str) -> Result<Option<&'a s
     }
 }
 
+/// The known whole-number value of an input during `check`.
+pub fn check_i32(inputs: &PropertyMap, name: &str) -> Result<Option<i32>, ProviderError> {
+    match known(inputs, name) {
+        Some(_) => optional_i32(inputs, name),
+        None => Ok(None),
+    }
+}
+
 /// A map input (a pulumi-aws single nested block); `None` when absent or null.
 pub fn optional_object<'a>(inputs: &'a PropertyMap, name: &str) -> Result<Option<&'a PropertyMap>, ProviderError> {
     match inputs.get(name) {
@@ -1105,14 +1113,14 @@ pub fn user_tags(inputs: &PropertyMap) -> Result<BTreeMap<String, String>, Provi
 }
 
 /// Check-time validation of `tags` on a taggable kind: strings, within AWS's
-/// limits, and none of the keys AWS or tapctl reserve.
+/// limits, and none of the keys AWS or tapctl reserve. A kind without a
+/// `tagsAll` output (an Auto Scaling group) takes its tags as a list of
+/// {key, value, propagateAtLaunch}, which its own check validates.
 fn check_tags(token: &str, inputs: &PropertyMap) -> Result<(), ProviderError> {
-    let Some(tags) = inputs.get("tags").filter(|v| !v.is_null() && !matches!(v, Value::Unknown)) else { return Ok(()) };
-    if tags.as_array().is_some() {
-        // A list of {key, value, propagateAtLaunch} (Auto Scaling groups):
-        // the kind's own check validates it.
+    if super::kind(token).is_some_and(|k| !k.outputs.contains(&"tagsAll")) {
         return Ok(());
     }
+    let Some(tags) = inputs.get("tags").filter(|v| !v.is_null() && !matches!(v, Value::Unknown)) else { return Ok(()) };
     let map = tags.as_object().ok_or_else(|| wrong_type("tags", "a map of strings", tags))?;
     if map.len() > 49 {
         return Err(ProviderError::invalid(format!(

@@ -42,7 +42,7 @@ use aws_sdk_rds::types::{
 
 use super::iam::{autoname, owned_by, tolerating_message};
 use super::{
-    after_create, changed, check_kind, check_str, found, gone_is_ok, known, limit, minutes, missing_field,
+    after_create, changed, check_i32, check_kind, check_str, found, gone_is_ok, known, limit, minutes, missing_field,
     optional_bool, optional_i32, optional_str, optional_str_list, read_created, read_updated, reject_unsupported,
     required_str, tag_changes, tags_for_create, waiter_error, window, AwsProvider, Outputs, Service,
 };
@@ -76,21 +76,9 @@ impl Service for Rds {
         match token {
             SUBNET_GROUP => check_kind(token, inputs, subnet_group::SUPPORTED, subnet_group::check),
             PARAMETER_GROUP => check_kind(token, inputs, parameter_group::SUPPORTED, parameter_group::check),
-            // The cluster names its refused inputs itself (the password ones deserve a reason).
-            CLUSTER => cluster::check(token, inputs).map_err(|e| {
-                if e.message.starts_with(token) {
-                    e
-                } else {
-                    ProviderError { message: format!("{token}: {}", e.message), ..e }
-                }
-            }),
-            DB_INSTANCE => db::check(token, inputs).map_err(|e| {
-                if e.message.starts_with(token) {
-                    e
-                } else {
-                    ProviderError { message: format!("{token}: {}", e.message), ..e }
-                }
-            }),
+            // These two name their refused password inputs themselves, with the reason.
+            CLUSTER => cluster::check(token, inputs).map_err(named(token)),
+            DB_INSTANCE => db::check(token, inputs).map_err(named(token)),
             _ => check_kind(token, inputs, instance::SUPPORTED, instance::check),
         }
     }
@@ -208,11 +196,16 @@ async fn set_tags(p: &AwsProvider, arn: &str, pairs: &[(String, String)]) -> Res
     Ok(())
 }
 
-/// The known whole-number value of an input during `check`.
-fn check_i32(inputs: &PropertyMap, name: &str) -> Result<Option<i32>, ProviderError> {
-    match known(inputs, name) {
-        Some(_) => optional_i32(inputs, name),
-        None => Ok(None),
+/// Prefixes a check error with the type token unless the kind's check
+/// already named it (the cluster and DB instance name their refused
+/// password inputs themselves).
+fn named(token: &str) -> impl Fn(ProviderError) -> ProviderError + '_ {
+    move |e| {
+        if e.message.starts_with(token) {
+            e
+        } else {
+            ProviderError { message: format!("{token}: {}", e.message), ..e }
+        }
     }
 }
 
@@ -1051,39 +1044,16 @@ mod cluster {
                 any = true;
             }
         }
-        if ch("enabledCloudwatchLogsExports") {
-            let list = |m: &PropertyMap| -> Vec<String> {
-                m.get("enabledCloudwatchLogsExports")
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-                    .unwrap_or_default()
-            };
-            let (was, is) = (list(old), list(new));
-            let enable: Vec<String> = is.iter().filter(|t| !was.contains(t)).cloned().collect();
-            let disable: Vec<String> = was.iter().filter(|t| !is.contains(t)).cloned().collect();
-            if !enable.is_empty() || !disable.is_empty() {
-                request = request.cloudwatch_logs_export_configuration(
-                    CloudwatchLogsExportConfiguration::builder()
-                        .set_enable_log_types(Some(enable))
-                        .set_disable_log_types(Some(disable))
-                        .build(),
-                );
-                any = true;
-            }
+        if let Some(logs) = log_exports_change(old, new) {
+            request = request.cloudwatch_logs_export_configuration(logs);
+            any = true;
         }
         if any {
             p.call_tolerating(window(p, ctx), &["InvalidDBClusterStateFault"], || request.clone().send()).await?;
             wait_available(p, ctx, id, UPDATE_TIMEOUT).await?;
         }
         let arn = arn_of(p, old, &format!("cluster:{id}")).await?;
-        let snapshot = final_snapshot_tag(new)?;
-        let recorded = match old.get("skipFinalSnapshot").and_then(Value::as_bool) {
-            Some(true) => Some(SKIP),
-            _ => old.get("finalSnapshotIdentifier").and_then(Value::as_str),
-        };
-        if recorded != Some(snapshot.as_str()) {
-            set_tags(p, &arn, &[(FINAL_SNAPSHOT_TAG.to_string(), snapshot)]).await?;
-        }
+        record_final_snapshot(p, &arn, old, new).await?;
         apply_tags(p, ctx, &arn, old, new).await
     }
 
@@ -1862,25 +1832,9 @@ mod db {
             request = request.set_vpc_security_group_ids(optional_str_list(new, "vpcSecurityGroupIds")?);
         }
         let mut any = MODIFIABLE.iter().any(|k| ch(k));
-        if changed(old, new, "enabledCloudwatchLogsExports") {
-            let list = |m: &PropertyMap| -> Vec<String> {
-                m.get("enabledCloudwatchLogsExports")
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-                    .unwrap_or_default()
-            };
-            let (was, is) = (list(old), list(new));
-            let enable: Vec<String> = is.iter().filter(|t| !was.contains(t)).cloned().collect();
-            let disable: Vec<String> = was.iter().filter(|t| !is.contains(t)).cloned().collect();
-            if !enable.is_empty() || !disable.is_empty() {
-                request = request.cloudwatch_logs_export_configuration(
-                    CloudwatchLogsExportConfiguration::builder()
-                        .set_enable_log_types(Some(enable))
-                        .set_disable_log_types(Some(disable))
-                        .build(),
-                );
-                any = true;
-            }
+        if let Some(logs) = log_exports_change(old, new) {
+            request = request.cloudwatch_logs_export_configuration(logs);
+            any = true;
         }
         if any {
             // A monitoring role created moments ago is "invalid" to RDS until
@@ -1910,14 +1864,7 @@ mod db {
     ) -> Result<(), ProviderError> {
         modify(p, ctx, id, old, new, false).await?;
         let arn = arn_of(p, old, &format!("db:{id}")).await?;
-        let snapshot = final_snapshot_tag(new)?;
-        let recorded = match old.get("skipFinalSnapshot").and_then(Value::as_bool) {
-            Some(true) => Some(SKIP),
-            _ => old.get("finalSnapshotIdentifier").and_then(Value::as_str),
-        };
-        if recorded != Some(snapshot.as_str()) {
-            set_tags(p, &arn, &[(FINAL_SNAPSHOT_TAG.to_string(), snapshot)]).await?;
-        }
+        record_final_snapshot(p, &arn, old, new).await?;
         apply_tags(p, ctx, &arn, old, new).await
     }
 
@@ -1947,6 +1894,48 @@ mod db {
         let waited = rds.wait_until_db_instance_deleted().db_instance_identifier(id).wait(within).await;
         gone_is_ok(waited.map_err(|e| waiter_error(&what, e)))
     }
+}
+
+/// An update's ModifyDB* log-export change: the log types `new` adds to
+/// and drops from those `old` recorded; `None` when the lists agree.
+fn log_exports_change(old: &PropertyMap, new: &PropertyMap) -> Option<CloudwatchLogsExportConfiguration> {
+    let list = |m: &PropertyMap| -> Vec<String> {
+        m.get("enabledCloudwatchLogsExports")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    };
+    let (was, is) = (list(old), list(new));
+    let enable: Vec<String> = is.iter().filter(|t| !was.contains(t)).cloned().collect();
+    let disable: Vec<String> = was.iter().filter(|t| !is.contains(t)).cloned().collect();
+    if enable.is_empty() && disable.is_empty() {
+        return None;
+    }
+    Some(
+        CloudwatchLogsExportConfiguration::builder()
+            .set_enable_log_types(Some(enable))
+            .set_disable_log_types(Some(disable))
+            .build(),
+    )
+}
+
+/// An update's change to [`FINAL_SNAPSHOT_TAG`] on `arn`: written only when
+/// `new` asks for something other than what `old` recorded.
+async fn record_final_snapshot(
+    p: &AwsProvider,
+    arn: &str,
+    old: &PropertyMap,
+    new: &PropertyMap,
+) -> Result<(), ProviderError> {
+    let snapshot = final_snapshot_tag(new)?;
+    let recorded = match old.get("skipFinalSnapshot").and_then(Value::as_bool) {
+        Some(true) => Some(SKIP),
+        _ => old.get("finalSnapshotIdentifier").and_then(Value::as_str),
+    };
+    if recorded == Some(snapshot.as_str()) {
+        return Ok(());
+    }
+    set_tags(p, arn, &[(FINAL_SNAPSHOT_TAG.to_string(), snapshot)]).await
 }
 
 /// The value of [`FINAL_SNAPSHOT_TAG`] for these inputs: how a later delete

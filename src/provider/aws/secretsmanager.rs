@@ -291,6 +291,7 @@ async fn delete(p: &AwsProvider, id: &str, outputs: &PropertyMap) -> Result<(), 
 
 mod version {
     use super::*;
+    use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
     use sha2::{Digest, Sha256};
 
     pub(super) const SUPPORTED: &[&str] = &["region", "secretId", "secretString", "versionStages"];
@@ -374,13 +375,17 @@ mod version {
     /// Which version holds each label now.
     async fn holders(p: &AwsProvider, secret: &str) -> Result<Vec<(String, String)>, ProviderError> {
         let sm = p.secretsmanager().await?;
-        let out = p.call(|| sm.describe_secret().secret_id(secret).send()).await?;
-        Ok(out
+        Ok(labels(&p.call(|| sm.describe_secret().secret_id(secret).send()).await?))
+    }
+
+    /// The (label, version) pairs a DescribeSecret answer holds.
+    fn labels(secret: &DescribeSecretOutput) -> Vec<(String, String)> {
+        secret
             .version_ids_to_stages()
             .into_iter()
             .flatten()
             .flat_map(|(version, stages)| stages.iter().map(move |s| (s.clone(), version.clone())))
-            .collect())
+            .collect()
     }
 
     pub(super) async fn update(p: &AwsProvider, id: &str, new: &PropertyMap) -> Result<(), ProviderError> {
@@ -429,7 +434,8 @@ mod version {
         if s.deleted_date().is_some() {
             return Ok(());
         }
-        for (stage, _) in holders(p, secret).await?.iter().filter(|(s, v)| v == version && s != CURRENT) {
+        // Its labels are in that same answer.
+        for (stage, _) in labels(&s).iter().filter(|(s, v)| v == version && s != CURRENT) {
             remove_stage(p, secret, version, stage).await?;
         }
         Ok(())
