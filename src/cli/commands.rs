@@ -32,6 +32,17 @@ struct Context {
     cloud: Cloud,
     /// The in-memory cloud, loaded once so every use shares one instance.
     memory: std::sync::OnceLock<Arc<MemoryCloud>>,
+    /// What the provider said about the stack's region, asked once per
+    /// command: `shift` builds the program again for every step.
+    discovered: std::sync::Mutex<Option<Discovered>>,
+}
+
+/// The cloud facts a program is built from.
+#[derive(Clone)]
+struct Discovered {
+    region: String,
+    zones: Vec<String>,
+    account_id: String,
 }
 
 impl Context {
@@ -64,6 +75,7 @@ impl Context {
             backend_url,
             cloud: cli.cloud,
             memory: Default::default(),
+            discovered: Default::default(),
         })
     }
 
@@ -139,13 +151,7 @@ impl Context {
         let config = self.config(overrides)?;
         let aws_region = env_region();
         let region = programs::region(&config, aws_region.as_deref())?;
-        let provider = factory.configure(&PropertyMap::from([("region".to_string(), Value::from(region.as_str()))]))?;
-        let zones = provider
-            .availability_zones()
-            .await
-            .with_context(|| format!("listing the availability zones of {region}"))?;
-        let account_id =
-            provider.caller_account_id().await.context("asking the provider which account its credentials act in")?;
+        let Discovered { zones, account_id, .. } = self.discover(factory, region).await?;
         // ENVIRONMENT_SUFFIX is what CI pipelines of the seed systems set.
         let suffix = ["TAPCTL_ENVIRONMENT_SUFFIX", "ENVIRONMENT_SUFFIX"]
             .iter()
@@ -160,6 +166,25 @@ impl Context {
             account_id: Some(account_id),
         };
         Ok(programs::build(&self.workspace.project.program, &ctx)?)
+    }
+
+    /// The availability zones of `region` and the credentials' account, from
+    /// the provider the first time, from memory afterwards.
+    async fn discover(&self, factory: &Arc<dyn ProviderFactory>, region: String) -> Result<Discovered> {
+        let known = self.discovered.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(known) = known.filter(|d| d.region == region) {
+            return Ok(known);
+        }
+        let provider = factory.configure(&PropertyMap::from([("region".to_string(), Value::from(region.as_str()))]))?;
+        let zones = provider
+            .availability_zones()
+            .await
+            .with_context(|| format!("listing the availability zones of {region}"))?;
+        let account_id =
+            provider.caller_account_id().await.context("asking the provider which account its credentials act in")?;
+        let found = Discovered { region, zones, account_id };
+        *self.discovered.lock().unwrap_or_else(|e| e.into_inner()) = Some(found.clone());
+        Ok(found)
     }
 
     fn parallel(&self, flag: Option<usize>) -> Result<usize> {
