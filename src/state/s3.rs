@@ -267,11 +267,7 @@ impl S3Backend {
             replay.applied += r.applied;
             replay.torn_tail |= r.torn_tail;
         }
-        if replay.applied > 0 {
-            snapshot.sort_topologically();
-            snapshot.validate()?;
-        }
-        Ok(Loaded { snapshot, replay })
+        Loaded::replayed(snapshot, replay)
     }
 
     /// Takes the stack's lock for `command`, or fails naming the holder.
@@ -441,12 +437,7 @@ impl S3Lock {
 }
 
 fn locked(stack: &str, record: &[u8]) -> StateError {
-    let holder = parse_holder(&String::from_utf8_lossy(record)).unwrap_or_else(|| LockHolder {
-        pid: 0,
-        host: "unknown".into(),
-        started: "just now".into(),
-        command: "(starting)".into(),
-    });
+    let holder = parse_holder(&String::from_utf8_lossy(record)).unwrap_or_else(LockHolder::starting);
     StateError::Locked { stack: stack.into(), holder: Box::new(holder) }
 }
 
