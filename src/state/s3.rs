@@ -139,6 +139,16 @@ impl Store {
         }
     }
 
+    /// The ETag of `key`, if there is such an object (its body is not fetched).
+    fn etag(&self, key: &str) -> Result<Option<String>, StateError> {
+        let request = self.client.head_object().bucket(&self.bucket).key(key).send();
+        match self.runner.run(request) {
+            Ok(out) => Ok(Some(out.e_tag().unwrap_or_default().to_string())),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
+            Err(e) => Err(self.failed(key, e)),
+        }
+    }
+
     fn put(
         &self,
         key: &str,
@@ -318,7 +328,7 @@ impl S3Backend {
         // Not read by this process (an import): what is there now, under our lock.
         let expected = match known {
             Some(etag) => etag,
-            None => self.store.get(&key)?.map(|(_, etag)| etag),
+            None => self.store.etag(&key)?,
         };
         if expected.is_some() && self.history > 0 {
             let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ");
