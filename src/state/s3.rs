@@ -189,9 +189,11 @@ impl Store {
         self.runner.run(request).map(|_| ()).map_err(|e| self.failed(from, e))
     }
 
-    /// Keys under `prefix`, in order.
+    /// Keys directly under `prefix` (not in a "folder" below it), in order:
+    /// listing the stacks skips their journal and history objects.
     fn list(&self, prefix: &str) -> Result<Vec<String>, StateError> {
-        let mut pages = self.client.list_objects_v2().bucket(&self.bucket).prefix(prefix).into_paginator().send();
+        let request = self.client.list_objects_v2().bucket(&self.bucket).prefix(prefix).delimiter("/");
+        let mut pages = request.into_paginator().send();
         let listed = self.runner.run(async move {
             let mut keys = Vec::new();
             while let Some(page) = pages.next().await {
@@ -356,7 +358,7 @@ impl S3Backend {
         for key in self.store.list(&self.store.prefix)? {
             let name = &key[self.store.prefix.len()..];
             let Some(stack) = name.strip_suffix(".json") else { continue };
-            if stack.contains('/') || check_stack_name(stack).is_err() {
+            if check_stack_name(stack).is_err() {
                 continue;
             }
             let bytes = self.store.get(&key)?.map(|(b, _)| b).unwrap_or_default();
