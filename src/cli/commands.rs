@@ -32,6 +32,10 @@ struct Context {
     cloud: Cloud,
     /// The in-memory cloud, loaded once so every use shares one instance.
     memory: std::sync::OnceLock<Arc<MemoryCloud>>,
+    /// The AWS factory, made once so the provider and the alarm source
+    /// share the SDK config it loads.
+    #[cfg(feature = "aws")]
+    aws: std::sync::OnceLock<Arc<crate::provider::aws::AwsFactory>>,
     /// What the provider said about the stack's region, asked once per
     /// command: `shift` builds the program again for every step.
     discovered: std::sync::Mutex<Option<Discovered>>,
@@ -75,6 +79,8 @@ impl Context {
             backend_url,
             cloud: cli.cloud,
             memory: Default::default(),
+            #[cfg(feature = "aws")]
+            aws: Default::default(),
             discovered: Default::default(),
         })
     }
@@ -96,7 +102,7 @@ impl Context {
         match self.cloud {
             Cloud::Memory => Ok(Arc::new(self.memory_cloud()?)),
             #[cfg(feature = "aws")]
-            Cloud::Aws => Ok(Arc::new(crate::provider::aws::AwsFactory::from_env())),
+            Cloud::Aws => Ok(self.aws().clone()),
             #[cfg(not(feature = "aws"))]
             Cloud::Aws => bail!(
                 "this build of tapctl has no AWS provider (built without the `aws` feature); run with --cloud memory"
@@ -115,6 +121,11 @@ impl Context {
         Ok(self.memory.get_or_init(|| cloud).clone())
     }
 
+    #[cfg(feature = "aws")]
+    fn aws(&self) -> &Arc<crate::provider::aws::AwsFactory> {
+        self.aws.get_or_init(|| Arc::new(crate::provider::aws::AwsFactory::from_env()))
+    }
+
     /// Where a traffic shift reads alarm states: the stack's region.
     fn alarm_source(&self) -> Result<Arc<dyn AlarmSource>> {
         match self.cloud {
@@ -122,7 +133,7 @@ impl Context {
             #[cfg(feature = "aws")]
             Cloud::Aws => {
                 let region = programs::region(&self.config(&[])?, env_region().as_deref())?;
-                Ok(crate::provider::aws::AwsFactory::from_env().alarm_source(Some(&region)))
+                Ok(self.aws().alarm_source(Some(&region)))
             }
             #[cfg(not(feature = "aws"))]
             Cloud::Aws => bail!(
