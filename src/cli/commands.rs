@@ -32,6 +32,21 @@ struct Context {
     cloud: Cloud,
     /// The in-memory cloud, loaded once so every use shares one instance.
     memory: std::sync::OnceLock<Arc<MemoryCloud>>,
+    /// The AWS factory, made once so the provider and the alarm source
+    /// share the SDK config it loads.
+    #[cfg(feature = "aws")]
+    aws: std::sync::OnceLock<Arc<crate::provider::aws::AwsFactory>>,
+    /// What the provider said about the stack's region, asked once per
+    /// command: `shift` builds the program again for every step.
+    discovered: std::sync::Mutex<Option<Discovered>>,
+}
+
+/// The cloud facts a program is built from.
+#[derive(Clone)]
+struct Discovered {
+    region: String,
+    zones: Vec<String>,
+    account_id: String,
 }
 
 impl Context {
@@ -64,6 +79,9 @@ impl Context {
             backend_url,
             cloud: cli.cloud,
             memory: Default::default(),
+            #[cfg(feature = "aws")]
+            aws: Default::default(),
+            discovered: Default::default(),
         })
     }
 
@@ -84,7 +102,7 @@ impl Context {
         match self.cloud {
             Cloud::Memory => Ok(Arc::new(self.memory_cloud()?)),
             #[cfg(feature = "aws")]
-            Cloud::Aws => Ok(Arc::new(crate::provider::aws::AwsFactory::from_env())),
+            Cloud::Aws => Ok(self.aws().clone()),
             #[cfg(not(feature = "aws"))]
             Cloud::Aws => bail!(
                 "this build of tapctl has no AWS provider (built without the `aws` feature); run with --cloud memory"
@@ -103,6 +121,11 @@ impl Context {
         Ok(self.memory.get_or_init(|| cloud).clone())
     }
 
+    #[cfg(feature = "aws")]
+    fn aws(&self) -> &Arc<crate::provider::aws::AwsFactory> {
+        self.aws.get_or_init(|| Arc::new(crate::provider::aws::AwsFactory::from_env()))
+    }
+
     /// Where a traffic shift reads alarm states: the stack's region.
     fn alarm_source(&self) -> Result<Arc<dyn AlarmSource>> {
         match self.cloud {
@@ -110,7 +133,7 @@ impl Context {
             #[cfg(feature = "aws")]
             Cloud::Aws => {
                 let region = programs::region(&self.config(&[])?, env_region().as_deref())?;
-                Ok(crate::provider::aws::AwsFactory::from_env().alarm_source(Some(&region)))
+                Ok(self.aws().alarm_source(Some(&region)))
             }
             #[cfg(not(feature = "aws"))]
             Cloud::Aws => bail!(
@@ -139,13 +162,7 @@ impl Context {
         let config = self.config(overrides)?;
         let aws_region = env_region();
         let region = programs::region(&config, aws_region.as_deref())?;
-        let provider = factory.configure(&PropertyMap::from([("region".to_string(), Value::from(region.as_str()))]))?;
-        let zones = provider
-            .availability_zones()
-            .await
-            .with_context(|| format!("listing the availability zones of {region}"))?;
-        let account_id =
-            provider.caller_account_id().await.context("asking the provider which account its credentials act in")?;
+        let Discovered { zones, account_id, .. } = self.discover(factory, region).await?;
         // ENVIRONMENT_SUFFIX is what CI pipelines of the seed systems set.
         let suffix = ["TAPCTL_ENVIRONMENT_SUFFIX", "ENVIRONMENT_SUFFIX"]
             .iter()
@@ -160,6 +177,25 @@ impl Context {
             account_id: Some(account_id),
         };
         Ok(programs::build(&self.workspace.project.program, &ctx)?)
+    }
+
+    /// The availability zones of `region` and the credentials' account, from
+    /// the provider the first time, from memory afterwards.
+    async fn discover(&self, factory: &Arc<dyn ProviderFactory>, region: String) -> Result<Discovered> {
+        let known = self.discovered.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(known) = known.filter(|d| d.region == region) {
+            return Ok(known);
+        }
+        let provider = factory.configure(&PropertyMap::from([("region".to_string(), Value::from(region.as_str()))]))?;
+        let zones = provider
+            .availability_zones()
+            .await
+            .with_context(|| format!("listing the availability zones of {region}"))?;
+        let account_id =
+            provider.caller_account_id().await.context("asking the provider which account its credentials act in")?;
+        let found = Discovered { region, zones, account_id };
+        *self.discovered.lock().unwrap_or_else(|e| e.into_inner()) = Some(found.clone());
+        Ok(found)
     }
 
     fn parallel(&self, flag: Option<usize>) -> Result<usize> {

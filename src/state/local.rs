@@ -22,6 +22,18 @@ pub struct Loaded {
     pub replay: Replay,
 }
 
+impl Loaded {
+    /// A checkpoint with `replay`'s journal applied to it, in order again and
+    /// validated when the journal changed it (every backend loads this way).
+    pub(crate) fn replayed(mut snapshot: Snapshot, replay: Replay) -> Result<Loaded, StateError> {
+        if replay.applied > 0 {
+            snapshot.sort_topologically();
+            snapshot.validate()?;
+        }
+        Ok(Loaded { snapshot, replay })
+    }
+}
+
 /// A stack that has state in this backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StackSummary {
@@ -75,11 +87,7 @@ impl LocalBackend {
         check_stack_name(stack)?;
         let mut snapshot = self.read_checkpoint(stack, crypter)?;
         let replay = journal::replay(&self.journal_path(stack), &mut snapshot, crypter)?;
-        if replay.applied > 0 {
-            snapshot.sort_topologically();
-            snapshot.validate()?;
-        }
-        Ok(Loaded { snapshot, replay })
+        Loaded::replayed(snapshot, replay)
     }
 
     fn read_checkpoint(&self, stack: &str, crypter: Option<&Crypter>) -> Result<Snapshot, StateError> {

@@ -37,6 +37,12 @@ impl LockHolder {
         }
     }
 
+    /// Who holds a lock whose record is not written yet: a run that has
+    /// just taken it.
+    pub(crate) fn starting() -> LockHolder {
+        LockHolder { pid: 0, host: "unknown".into(), started: "just now".into(), command: "(starting)".into() }
+    }
+
     /// Whether the holder is this host's process and is still running.
     pub fn is_alive_here(&self) -> bool {
         self.host == hostname() && Path::new(&format!("/proc/{}", self.pid)).exists()
@@ -138,12 +144,7 @@ fn try_lock(file: &File, path: &Path, stack: &str) -> Result<(), StateError> {
         Ok(()) => Ok(()),
         Err(TryLockError::WouldBlock) => {
             let mut f = File::open(path).map_err(|e| StateError::io(path, e))?;
-            let holder = read_holder(&mut f, path)?.unwrap_or_else(|| LockHolder {
-                pid: 0,
-                host: "unknown".into(),
-                started: "just now".into(),
-                command: "(starting)".into(),
-            });
+            let holder = read_holder(&mut f, path)?.unwrap_or_else(LockHolder::starting);
             Err(StateError::Locked { stack: stack.into(), holder: Box::new(holder) })
         }
         Err(TryLockError::Error(e)) => Err(StateError::io(path, e)),

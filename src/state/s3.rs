@@ -139,6 +139,16 @@ impl Store {
         }
     }
 
+    /// The ETag of `key`, if there is such an object (its body is not fetched).
+    fn etag(&self, key: &str) -> Result<Option<String>, StateError> {
+        let request = self.client.head_object().bucket(&self.bucket).key(key).send();
+        match self.runner.run(request) {
+            Ok(out) => Ok(Some(out.e_tag().unwrap_or_default().to_string())),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
+            Err(e) => Err(self.failed(key, e)),
+        }
+    }
+
     fn put(
         &self,
         key: &str,
@@ -179,9 +189,11 @@ impl Store {
         self.runner.run(request).map(|_| ()).map_err(|e| self.failed(from, e))
     }
 
-    /// Keys under `prefix`, in order.
+    /// Keys directly under `prefix` (not in a "folder" below it), in order:
+    /// listing the stacks skips their journal and history objects.
     fn list(&self, prefix: &str) -> Result<Vec<String>, StateError> {
-        let mut pages = self.client.list_objects_v2().bucket(&self.bucket).prefix(prefix).into_paginator().send();
+        let request = self.client.list_objects_v2().bucket(&self.bucket).prefix(prefix).delimiter("/");
+        let mut pages = request.into_paginator().send();
         let listed = self.runner.run(async move {
             let mut keys = Vec::new();
             while let Some(page) = pages.next().await {
@@ -267,11 +279,7 @@ impl S3Backend {
             replay.applied += r.applied;
             replay.torn_tail |= r.torn_tail;
         }
-        if replay.applied > 0 {
-            snapshot.sort_topologically();
-            snapshot.validate()?;
-        }
-        Ok(Loaded { snapshot, replay })
+        Loaded::replayed(snapshot, replay)
     }
 
     /// Takes the stack's lock for `command`, or fails naming the holder.
@@ -322,7 +330,7 @@ impl S3Backend {
         // Not read by this process (an import): what is there now, under our lock.
         let expected = match known {
             Some(etag) => etag,
-            None => self.store.get(&key)?.map(|(_, etag)| etag),
+            None => self.store.etag(&key)?,
         };
         if expected.is_some() && self.history > 0 {
             let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ");
@@ -350,7 +358,7 @@ impl S3Backend {
         for key in self.store.list(&self.store.prefix)? {
             let name = &key[self.store.prefix.len()..];
             let Some(stack) = name.strip_suffix(".json") else { continue };
-            if stack.contains('/') || check_stack_name(stack).is_err() {
+            if check_stack_name(stack).is_err() {
                 continue;
             }
             let bytes = self.store.get(&key)?.map(|(b, _)| b).unwrap_or_default();
@@ -441,12 +449,7 @@ impl S3Lock {
 }
 
 fn locked(stack: &str, record: &[u8]) -> StateError {
-    let holder = parse_holder(&String::from_utf8_lossy(record)).unwrap_or_else(|| LockHolder {
-        pid: 0,
-        host: "unknown".into(),
-        started: "just now".into(),
-        command: "(starting)".into(),
-    });
+    let holder = parse_holder(&String::from_utf8_lossy(record)).unwrap_or_else(LockHolder::starting);
     StateError::Locked { stack: stack.into(), holder: Box::new(holder) }
 }
 
