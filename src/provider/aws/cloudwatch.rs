@@ -628,9 +628,7 @@ impl AlarmSource for CloudWatchAlarms {
 mod tests {
     use super::*;
 
-    fn map(pairs: Vec<(&str, Value)>) -> PropertyMap {
-        pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
-    }
+    use crate::provider::aws::map;
 
     #[test]
     fn log_group_arn_drops_the_stream_wildcard() {

@@ -2968,9 +2968,7 @@ mod nacl_association {
 mod tests {
     use super::*;
 
-    fn map(pairs: Vec<(&str, Value)>) -> PropertyMap {
-        pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
-    }
+    use crate::provider::aws::map;
 
     fn check(token: &str, pairs: Vec<(&str, Value)>) -> Result<(), ProviderError> {
         Ec2.check(token, &map(pairs))

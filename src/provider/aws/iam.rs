@@ -966,9 +966,7 @@ mod attachment {
 mod tests {
     use super::*;
 
-    fn map(pairs: Vec<(&str, Value)>) -> PropertyMap {
-        pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
-    }
+    use crate::provider::aws::map;
 
     #[test]
     fn policy_documents_are_decoded_and_compacted() {

@@ -1087,9 +1087,7 @@ mod listener {
 mod tests {
     use super::*;
 
-    fn map(pairs: Vec<(&str, Value)>) -> PropertyMap {
-        pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
-    }
+    use crate::provider::aws::map;
 
     #[test]
     fn arn_suffixes_are_cloudwatch_dimensions() {

@@ -1293,6 +1293,12 @@ pub fn partition(region: &str) -> &'static str {
     }
 }
 
+/// Inputs from `(name, value)` pairs, for the service modules' tests.
+#[cfg(test)]
+pub(crate) fn map(pairs: Vec<(&str, Value)>) -> PropertyMap {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1304,10 +1310,6 @@ mod tests {
             token: "aws:ec2/vpc:Vpc".into(),
             timeout: None,
         }
-    }
-
-    fn map(pairs: Vec<(&str, Value)>) -> PropertyMap {
-        pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
     }
 
     #[test]

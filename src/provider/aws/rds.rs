@@ -1984,9 +1984,7 @@ fn explain_protection<T>(kind: &str, id: &str, deleted: Result<T, ProviderError>
 mod tests {
     use super::*;
 
-    fn map(pairs: Vec<(&str, Value)>) -> PropertyMap {
-        pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
-    }
+    use crate::provider::aws::map;
 
     fn cluster_inputs(extra: Vec<(&str, Value)>) -> PropertyMap {
         let mut pairs = vec![

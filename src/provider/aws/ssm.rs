@@ -240,9 +240,7 @@ async fn update(
 mod tests {
     use super::*;
 
-    fn map(pairs: Vec<(&str, Value)>) -> PropertyMap {
-        pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
-    }
+    use crate::provider::aws::map;
 
     #[test]
     fn checks() {
