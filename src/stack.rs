@@ -22,6 +22,17 @@ pub enum StackError {
     /// The user declined the plan.
     #[error("the plan was not confirmed; nothing was changed")]
     Declined,
+    /// The state belongs to another project (e.g. a Pulumi stack imported
+    /// under a different project name): planning would recreate everything.
+    #[error("stack `{stack}` holds the resources of project `{theirs}`, but the program is project `{ours}`: its URNs name `{theirs}`, so this program would create its resources anew and delete the recorded ones. Name the project `{theirs}` (deploy.toml's `name`, or Pulumi.yaml's) to manage the recorded stack with this program; nothing was changed")]
+    ForeignProject {
+        /// The stack.
+        stack: String,
+        /// The project the state's root stack resource names.
+        theirs: String,
+        /// The program's project.
+        ours: String,
+    },
 }
 
 /// A stack's state in a backend, with the means to decrypt it.
@@ -76,6 +87,9 @@ impl Stack {
     /// pending creates left, which `up` will adopt).
     pub async fn preview(&self, engine: &Engine, program: &Program, targets: &[Urn]) -> Result<Plan, StackError> {
         let mut snapshot = self.snapshot()?;
+        self.check_project(&snapshot, program)?;
+        let adopted = adopt_recorded_default_provider(program, &snapshot);
+        let program = adopted.as_ref().unwrap_or(program);
         for (mutation, _) in engine.plan_recovery(&snapshot).await? {
             mutation.apply(&mut snapshot);
         }
@@ -95,6 +109,9 @@ impl Stack {
             return Err(StackError::NeedPassphrase);
         }
         let (locked, snapshot) = self.lock_and_recover("up", opts)?;
+        self.check_project(&snapshot, program)?;
+        let adopted = adopt_recorded_default_provider(program, &snapshot);
+        let program = adopted.as_ref().unwrap_or(program);
         let persister = self.persister(&locked, snapshot)?;
         if let Err(e) = self.settle_pending(engine, &persister, opts).await {
             return self.finish(locked, persister, Plan::default(), Err(e));
@@ -165,6 +182,19 @@ impl Stack {
 
     /// Takes the lock and folds an interrupted run's journal into the
     /// checkpoint, so this run starts from a clean, compacted state.
+    /// Refuses a program of another project than the state's root stack
+    /// resource names.
+    fn check_project(&self, snapshot: &Snapshot, program: &Program) -> Result<(), StackError> {
+        match snapshot.root_stack() {
+            Some(root) if root.urn.project() != program.project() => Err(StackError::ForeignProject {
+                stack: self.name.clone(),
+                theirs: root.urn.project().to_string(),
+                ours: program.project().to_string(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     fn lock_and_recover(&self, command: &str, opts: &RunOptions) -> Result<(LockedStack, Snapshot), StackError> {
         let locked = self.backend.lock(&self.name, command)?;
         if let Some(dead) = locked.taken_over() {
@@ -224,4 +254,49 @@ impl Stack {
         let summary = result?;
         Ok(Outcome { plan, summary, snapshot })
     }
+}
+
+/// `program` with its default AWS provider named as the state recorded it,
+/// when the state holds exactly one live default AWS provider under another
+/// plugin version's name (`default_5_35_0`, `default_6_x`) with the same
+/// configuration; `None` when there is nothing to adopt.
+fn adopt_recorded_default_provider(program: &Program, snapshot: &Snapshot) -> Option<Program> {
+    use crate::model::AWS_PROVIDER_TYPE;
+    let ours = program.default_provider_urn()?;
+    if snapshot.live(ours).is_some() {
+        return None;
+    }
+    let mut recorded = snapshot
+        .live_resources()
+        .filter(|r| r.type_token() == AWS_PROVIDER_TYPE && r.parent.is_none() && r.urn.name().starts_with("default_"));
+    let theirs = recorded.next()?;
+    if recorded.next().is_some() {
+        return None;
+    }
+    let desired = program.get(ours)?;
+    if !same_provider_configuration(&desired.inputs, &theirs.inputs) {
+        return None;
+    }
+    let version = theirs.inputs.get("version").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    let mut adopted = program.clone();
+    adopted.keep_default_provider_name(theirs.urn.name(), &version).ok()?;
+    Some(adopted)
+}
+
+/// Whether two provider configurations agree on everything but the plugin
+/// `version` and the bookkeeping Pulumi adds (`__`-prefixed keys,
+/// pulumi-aws's `skip…` defaults).
+fn same_provider_configuration(a: &crate::model::PropertyMap, b: &crate::model::PropertyMap) -> bool {
+    let settings = |m: &crate::model::PropertyMap| -> Vec<(String, crate::model::Value)> {
+        m.iter()
+            .filter(|(k, v)| {
+                let default =
+                    crate::plan::PULUMI_AWS_PROVIDER_DEFAULTS.iter().any(|(dk, dv)| dk == k && v.as_str() == Some(*dv));
+                *k != "version" && !k.starts_with("__") && !default
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    let (a, b) = (settings(a), settings(b));
+    a.len() == b.len() && a.iter().zip(&b).all(|((ka, va), (kb, vb))| ka == kb && va.same_as(vb))
 }

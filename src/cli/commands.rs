@@ -302,7 +302,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             if outcome.summary.succeeded() {
                 write_output_file(&ctx, &outcome.snapshot, *show_secrets)?;
             }
-            report(&ctx, &outcome.summary, &outcome.snapshot, *json, &progress)
+            report(&outcome.summary, &outcome.snapshot, *json, &progress)
         }
         Command::Shift { to, steps, interval } => shift(&cli, *to, steps, interval).await,
         Command::Destroy { yes, parallel } => {
@@ -324,7 +324,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 .await
                 .map_err(|e| declined_or(e, *yes))?;
             progress.finish();
-            report(&ctx, &outcome.summary, &outcome.snapshot, false, &progress)
+            report(&outcome.summary, &outcome.snapshot, false, &progress)
         }
         Command::Refresh { yes: _ } => {
             let ctx = Context::resolve(&cli, false)?;
@@ -341,7 +341,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Stack(StackCommand::Output { json, show_secrets }) => {
             let ctx = Context::resolve(&cli, false)?;
             let snapshot = ctx.stack()?.snapshot()?;
-            let outputs = stack_outputs(&snapshot, &ctx);
+            if let Some(note) = project_mismatch(&snapshot, &ctx) {
+                eprintln!("note: {note}");
+            }
+            let outputs = stack_outputs(&snapshot);
             print!("{}", render::outputs(&outputs, *json, *show_secrets));
             Ok(ExitCode::SUCCESS)
         }
@@ -364,20 +367,18 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             // Relative paths mean relative to --cwd, as if tapctl started there.
             let file = &cli.cwd.join(file);
             let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-            let raw: serde_json::Value =
-                serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
-            if raw.get("version").and_then(serde_json::Value::as_u64) != Some(u64::from(CHECKPOINT_VERSION)) {
-                bail!(
-                    "{} is not a version 3 deployment (expected {{\"version\":3,\"deployment\":{{…}}}} as `pulumi stack export` writes)",
-                    file.display()
-                );
-            }
-            let d: UntypedDeployment = serde_json::from_value(raw)
-                .with_context(|| format!("{} is not a Pulumi deployment", file.display()))?;
-            let source = source_crypter(&d.deployment, &ctx)
-                .with_context(|| format!("reading the secrets of {}", file.display()))?;
-            let snapshot = Snapshot::from_deployment(d.deployment, source.as_ref().or(ctx.crypter.as_ref()))
+            let deployment = crate::state::import::parse_export(file, &text)?;
+            let source = crate::state::import::source_crypter(
+                &deployment,
+                file,
+                ctx.stack_file.encryption_salt(),
+                source_passphrase(),
+            )?;
+            let snapshot = Snapshot::from_deployment(deployment, source.as_ref().or(ctx.crypter.as_ref()))
                 .with_context(|| format!("{} failed validation; the current state is unchanged", file.display()))?;
+            if let Some(note) = project_mismatch(&snapshot, &ctx) {
+                eprintln!("warning: {note}");
+            }
             ctx.stack()?.import(&snapshot)?;
             println!("Imported {} resources into stack {}.", snapshot.resources.len(), ctx.stack_name);
             Ok(ExitCode::SUCCESS)
@@ -523,7 +524,7 @@ impl TrafficSwitch for CliSwitch<'_> {
 fn write_output_file(ctx: &Context, snapshot: &Snapshot, show_secrets: bool) -> Result<()> {
     let Some(path) = ctx.config(&[])?.optional_string("tap:outputFile")? else { return Ok(()) };
     let path = ctx.workspace.root().join(path);
-    let body = render::outputs(&stack_outputs(snapshot, ctx), true, show_secrets);
+    let body = render::outputs(&stack_outputs(snapshot), true, show_secrets);
     let dir = path.parent().unwrap_or(ctx.workspace.root());
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
@@ -533,19 +534,19 @@ fn write_output_file(ctx: &Context, snapshot: &Snapshot, show_secrets: bool) -> 
     Ok(())
 }
 
-fn stack_outputs(snapshot: &Snapshot, ctx: &Context) -> PropertyMap {
-    let root = Urn::root(&ctx.stack_name, &ctx.workspace.project.name);
-    snapshot.live(&root).map(|r| r.outputs.clone()).unwrap_or_default()
+/// The stack outputs: those of the state's root `pulumi:pulumi:Stack`
+/// resource, found as Pulumi finds it (by type, not by this project's name).
+fn stack_outputs(snapshot: &Snapshot) -> PropertyMap {
+    snapshot.root_stack().map(|r| r.outputs.clone()).unwrap_or_default()
 }
 
 fn report(
-    ctx: &Context,
     summary: &crate::engine::RunSummary,
     snapshot: &Snapshot,
     json: bool,
     progress: &Progress,
 ) -> Result<ExitCode> {
-    let outputs = stack_outputs(snapshot, ctx);
+    let outputs = stack_outputs(snapshot);
     if json {
         println!("{}", serde_json::to_string_pretty(&render::run_json(summary, &progress.steps(), &outputs))?);
     } else {
@@ -554,30 +555,24 @@ fn report(
     Ok(if summary.succeeded() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-/// The crypter that reads the ciphertexts of an imported deployment: its
-/// own passphrase provider's salt with TAPCTL_SOURCE_PASSPHRASE, or with this
-/// stack's passphrase. `None` when it has no encrypted secrets or shares
-/// this stack's salt.
-fn source_crypter(d: &crate::state::Deployment, ctx: &Context) -> Result<Option<Crypter>> {
-    let Some(provider) = &d.secrets_providers else { return Ok(None) };
-    if provider.kind != "passphrase" {
-        use crate::state::encoding::has_ciphertext;
-        let encrypted = d.resources.iter().any(|r| r.inputs.values().chain(r.outputs.values()).any(has_ciphertext));
-        if encrypted {
-            bail!(
-                "its secrets are encrypted by Pulumi's `{}` secrets provider, which tapctl cannot read: export with `pulumi stack export --show-secrets` and import that",
-                provider.kind
-            );
-        }
-        return Ok(None);
-    }
-    let Some(salt) = provider.state.get("salt").and_then(serde_json::Value::as_str) else { return Ok(None) };
-    if Some(salt) == ctx.stack_file.encryption_salt() {
-        return Ok(None);
-    }
-    let passphrase = std::env::var("TAPCTL_SOURCE_PASSPHRASE").ok().or_else(crate::state::secrets::passphrase_from_env);
-    let Some(passphrase) = passphrase else {
-        bail!("its secrets are encrypted with a passphrase: set TAPCTL_SOURCE_PASSPHRASE (or this stack's TAPCTL_CONFIG_PASSPHRASE, if the same)")
-    };
-    Ok(Some(Crypter::open(&passphrase, salt)?))
+/// The passphrase that opens an imported deployment's secrets:
+/// TAPCTL_SOURCE_PASSPHRASE, else this stack's own passphrase variables.
+fn source_passphrase() -> Option<crate::state::import::SourcePassphrase> {
+    use crate::state::import::SourcePassphrase;
+    ["TAPCTL_SOURCE_PASSPHRASE", "TAPCTL_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE"]
+        .into_iter()
+        .find_map(|variable| std::env::var(variable).ok().map(|passphrase| SourcePassphrase { passphrase, variable }))
+}
+
+/// When the state's root stack belongs to another project than this one: what
+/// that means and how to align the two.
+fn project_mismatch(snapshot: &Snapshot, ctx: &Context) -> Option<String> {
+    let root = snapshot.root_stack()?;
+    let theirs = root.urn.project();
+    let ours = &ctx.workspace.project.name;
+    (theirs != ours).then(|| {
+        format!(
+            "the imported stack belongs to project `{theirs}` but this project is `{ours}`: its resources' URNs name `{theirs}`, so a preview here would create this project's resources anew and delete the imported ones. Set `name = \"{theirs}\"` in deploy.toml to manage the imported stack with this program"
+        )
+    })
 }

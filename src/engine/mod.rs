@@ -344,6 +344,11 @@ impl Engine {
             let ctx = CallContext { urn: urn.clone(), token: rec.type_token().to_string(), timeout: None };
             let failed = |e: ProviderError| EngineError::Provider { urn: urn.clone(), source: e };
             match pending.kind {
+                // Pulumi's `get` and `import` change nothing in the cloud.
+                PendingKind::Reading | PendingKind::Importing => out.push((
+                    Mutation::Abandon(urn.clone()),
+                    format!("dropped the pending {} of {urn}: it changed nothing in the cloud", pending.kind.as_str()),
+                )),
                 PendingKind::Creating => {
                     let recorded: HashSet<&str> =
                         snapshot.resources.iter().filter(|r| r.urn == urn).filter_map(|r| r.id.as_deref()).collect();

@@ -291,6 +291,42 @@ impl Program {
         self.outputs.insert(name.to_string(), value.into());
     }
 
+    /// The default AWS provider resource, once a resource has asked for it.
+    pub fn default_provider_urn(&self) -> Option<&Urn> {
+        self.default_provider.as_ref()
+    }
+
+    /// Gives the default provider the name and `version` a state recorded it
+    /// under (`default_5_35_0` after a Pulumi CLI with pulumi-aws 5.35.0):
+    /// Pulumi names default providers after the plugin version, and a newer
+    /// plugin with the same configuration is the same provider, so its
+    /// resources keep pointing at the recorded one and nothing is replaced.
+    pub fn keep_default_provider_name(&mut self, name: &str, version: &str) -> Result<(), ProgramError> {
+        let Some(old) = self.default_provider.clone() else { return Ok(()) };
+        let new = self.urn_for(None, AWS_PROVIDER_TYPE, name)?;
+        if new == old {
+            return Ok(());
+        }
+        if self.by_urn.contains_key(&new) {
+            return Err(ProgramError::DuplicateUrn(new));
+        }
+        let index = self.by_urn.remove(&old).expect("the default provider is registered");
+        self.by_urn.insert(new.clone(), index);
+        let provider = &mut self.resources[index];
+        provider.urn = new.clone();
+        provider.inputs.insert("version".into(), version.into());
+        for r in &mut self.resources {
+            if r.provider.as_ref() == Some(&old) {
+                r.provider = Some(new.clone());
+            }
+            for d in r.options.depends_on.iter_mut().filter(|d| **d == old) {
+                *d = new.clone();
+            }
+        }
+        self.default_provider = Some(new);
+        Ok(())
+    }
+
     fn default_provider(&mut self) -> Result<Urn, ProgramError> {
         if let Some(urn) = &self.default_provider {
             return Ok(urn.clone());

@@ -374,7 +374,7 @@ pub fn preview(
 /// Inputs pulumi-aws's CheckConfig adds to every provider it configures, at
 /// these defaults: a provider recorded by Pulumi has them, tapctl's program
 /// does not set them, and neither is a difference.
-const PULUMI_AWS_PROVIDER_DEFAULTS: [(&str, &str); 3] =
+pub(crate) const PULUMI_AWS_PROVIDER_DEFAULTS: [(&str, &str); 3] =
     [("skipCredentialsValidation", "false"), ("skipRegionValidation", "true"), ("skipMetadataApiCheck", "true")];
 
 /// Carries over what Pulumi records on a provider beyond its configuration —

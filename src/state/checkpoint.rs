@@ -53,26 +53,80 @@ pub struct UntypedDeployment {
 }
 
 /// A deployment: the resources as of the end of the last operation.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+///
+/// Deserialized by hand ([`Deployment::deserialize`]) so that fields tapctl
+/// does not know land in `extra` without serde's `flatten`, which would buffer
+/// every resource of a large state before decoding it.
+#[derive(Debug, Clone, Serialize)]
 pub struct Deployment<R = Vec<ResourceV3>> {
     /// Who wrote it and when.
     pub manifest: Manifest,
     /// How secrets in this deployment are encrypted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub secrets_providers: Option<SecretsProvider>,
     /// Resources, dependencies before dependents.
-    #[serde(default)]
     pub resources: R,
     /// Operations that began and never finished.
-    #[serde(default)]
     pub pending_operations: Vec<PendingOperation>,
     /// Metadata Pulumi keeps about the snapshot.
-    #[serde(default = "empty_object")]
     pub metadata: Json,
+    /// Fields a newer or foreign writer added that tapctl does not interpret,
+    /// written back as they came.
+    #[serde(flatten)]
+    pub extra: Map<String, Json>,
 }
 
-fn empty_object() -> Json {
-    Json::Object(Map::new())
+impl<'de, R: Deserialize<'de> + Default> Deserialize<'de> for Deployment<R> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields<R>(std::marker::PhantomData<R>);
+        impl<'de, R: Deserialize<'de> + Default> serde::de::Visitor<'de> for Fields<R> {
+            type Value = Deployment<R>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Pulumi deployment object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Deployment<R>, A::Error> {
+                let mut manifest = None;
+                let mut secrets_providers = None;
+                let mut resources = None;
+                let mut pending_operations = None;
+                let mut metadata = None;
+                let mut extra = Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "manifest" => manifest = Some(map.next_value()?),
+                        "secrets_providers" => secrets_providers = map.next_value()?,
+                        // Pulumi writes `null` for an empty list in older versions.
+                        "resources" => resources = map.next_value::<Option<R>>()?,
+                        "pending_operations" => pending_operations = map.next_value()?,
+                        "metadata" => metadata = map.next_value::<Option<Json>>()?,
+                        _ => {
+                            extra.insert(key, map.next_value()?);
+                        }
+                    }
+                }
+                Ok(Deployment {
+                    manifest: manifest.ok_or_else(|| serde::de::Error::missing_field("manifest"))?,
+                    secrets_providers,
+                    resources: resources.unwrap_or_default(),
+                    pending_operations: pending_operations.unwrap_or_default(),
+                    metadata: metadata.unwrap_or_else(|| Json::Object(Map::new())),
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields(std::marker::PhantomData))
+    }
+}
+
+/// Reads `null` as the type's empty value: Pulumi CLI versions before ~3.110
+/// write `null` for empty lists and maps (e.g. `"propertyDependencies":
+/// {"region": null}`), and Pulumi itself reads them as empty.
+pub(crate) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// Who wrote a deployment.
@@ -105,9 +159,12 @@ pub struct SecretsProvider {
 pub struct PendingOperation {
     /// The resource as it was when the operation began.
     pub resource: ResourceV3,
-    /// `creating`, `updating`, `deleting` or `reading`.
+    /// `creating`, `updating`, `deleting`, `reading` or `importing`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// Fields tapctl does not interpret.
+    #[serde(flatten)]
+    pub extra: Map<String, Json>,
 }
 
 /// One resource in a deployment (`ResourceV3`).
@@ -119,43 +176,43 @@ pub struct ResourceV3 {
     /// Cloud resource (`true`) or component (`false`).
     pub custom: bool,
     /// Condemned: a replaced resource waiting for deletion.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "is_false")]
     pub delete: bool,
     /// Cloud id (custom resources only).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "String::is_empty")]
     pub id: String,
     /// Type token.
     #[serde(rename = "type")]
     pub type_token: String,
     /// Inputs, secrets encrypted.
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Map::is_empty")]
     pub inputs: Map<String, Json>,
     /// Outputs, secrets encrypted.
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Map::is_empty")]
     pub outputs: Map<String, Json>,
     /// Parent URN.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "String::is_empty")]
     pub parent: String,
     /// Refuse to delete or replace.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "is_false")]
     pub protect: bool,
     /// URNs this resource depends on.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub dependencies: Vec<String>,
     /// `<provider urn>::<provider id>`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "String::is_empty")]
     pub provider: String,
     /// For each input, the URNs it references.
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Map::is_empty")]
     pub property_dependencies: Map<String, Json>,
     /// Replacement is in progress with delete-before-replace.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "is_false")]
     pub pending_replacement: bool,
     /// Time limits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_timeouts: Option<CustomTimeouts>,
     /// Leave the cloud resource when deleting from state.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "is_false")]
     pub retain_on_delete: bool,
     /// RFC 3339 creation time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -164,10 +221,10 @@ pub struct ResourceV3 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified: Option<String>,
     /// Inputs whose changes are ignored.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub ignore_changes: Vec<String>,
     /// Inputs whose changes force replacement.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub replace_on_changes: Vec<String>,
     /// Fields tapctl does not interpret.
     #[serde(flatten)]

@@ -43,7 +43,7 @@ impl Mutation {
         match self {
             Mutation::Begin(kind, resource) => {
                 s.pending.retain(|p| p.resource.urn != resource.urn);
-                s.pending.push(Pending { kind: *kind, resource: resource.as_ref().clone() });
+                s.pending.push(Pending { kind: *kind, resource: resource.as_ref().clone(), extra: Default::default() });
             }
             Mutation::Upsert(resource) => {
                 s.pending.retain(|p| p.resource.urn != resource.urn);

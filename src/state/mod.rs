@@ -8,6 +8,7 @@
 pub mod backend;
 pub mod checkpoint;
 pub mod encoding;
+pub mod import;
 pub mod journal;
 pub mod local;
 pub mod lock;

@@ -109,12 +109,13 @@ impl StateResource {
         let opt_urn = |s: &str| if s.is_empty() { Ok(None) } else { parse_urn(s).map(Some) };
         let mut property_dependencies = BTreeMap::new();
         for (k, v) in &r.property_dependencies {
-            let urns = v
-                .as_array()
-                .ok_or_else(|| StateError::Invalid(format!("propertyDependencies.{k} of {} is not a list", r.urn)))?
-                .iter()
-                .map(|u| parse_urn(u.as_str().unwrap_or_default()))
-                .collect::<Result<Vec<_>, _>>()?;
+            // `null` is how Pulumi CLIs before ~3.110 wrote an empty list.
+            let urns = match v {
+                Json::Null => &[][..],
+                Json::Array(list) => list.as_slice(),
+                _ => return Err(StateError::Invalid(format!("propertyDependencies.{k} of {} is not a list", r.urn))),
+            };
+            let urns = urns.iter().map(|u| parse_urn(u.as_str().unwrap_or_default())).collect::<Result<Vec<_>, _>>()?;
             property_dependencies.insert(k.clone(), urns);
         }
         Ok(StateResource {
@@ -159,6 +160,10 @@ pub enum PendingKind {
     Updating,
     /// A delete.
     Deleting,
+    /// A read of an existing resource (Pulumi's `get`); it changed nothing.
+    Reading,
+    /// An import of an existing resource; it changed nothing.
+    Importing,
 }
 
 impl PendingKind {
@@ -168,6 +173,8 @@ impl PendingKind {
             PendingKind::Creating => "creating",
             PendingKind::Updating => "updating",
             PendingKind::Deleting => "deleting",
+            PendingKind::Reading => "reading",
+            PendingKind::Importing => "importing",
         }
     }
 
@@ -176,7 +183,11 @@ impl PendingKind {
             "creating" => Ok(PendingKind::Creating),
             "updating" => Ok(PendingKind::Updating),
             "deleting" => Ok(PendingKind::Deleting),
-            other => Err(StateError::Invalid(format!("unknown pending operation type `{other}`"))),
+            "reading" => Ok(PendingKind::Reading),
+            "importing" => Ok(PendingKind::Importing),
+            other => Err(StateError::Invalid(format!(
+                "unknown pending operation type `{other}` (Pulumi writes creating, updating, deleting, reading or importing)"
+            ))),
         }
     }
 }
@@ -188,6 +199,8 @@ pub struct Pending {
     pub kind: PendingKind,
     /// The resource as it was when the operation began.
     pub resource: StateResource,
+    /// Fields of the pending operation a foreign writer added, kept as is.
+    pub extra: Map<String, Json>,
 }
 
 /// The decoded state of one stack.
@@ -201,12 +214,25 @@ pub struct Snapshot {
     pub pending: Vec<Pending>,
     /// Snapshot metadata from a foreign writer, kept as is.
     pub metadata: Map<String, Json>,
+    /// Deployment fields a foreign writer added that tapctl does not
+    /// interpret, written back as they came.
+    pub deployment_extra: Map<String, Json>,
+    /// Manifest fields a foreign writer added (e.g. Pulumi's `plugins`),
+    /// written back as they came.
+    pub manifest_extra: Map<String, Json>,
 }
 
 impl Snapshot {
     /// The live (not condemned) record for `urn`.
     pub fn live(&self, urn: &Urn) -> Option<&StateResource> {
         self.live_resources().find(|r| &r.urn == urn)
+    }
+
+    /// The root `pulumi:pulumi:Stack` resource, found as Pulumi finds it: the
+    /// live resource of that type without a parent, whatever project its URN
+    /// names.
+    pub fn root_stack(&self) -> Option<&StateResource> {
+        self.live_resources().find(|r| r.type_token() == crate::model::ROOT_STACK_TYPE && r.parent.is_none())
     }
 
     /// Live records only.
@@ -348,7 +374,7 @@ impl Snapshot {
                 time: chrono::Utc::now().to_rfc3339(),
                 magic: sha256_hex(&version),
                 version,
-                extra: Map::new(),
+                extra: self.manifest_extra.clone(),
             },
             secrets_providers: encryption_salt
                 .map(|salt| SecretsProvider { kind: "passphrase".into(), state: serde_json::json!({ "salt": salt }) }),
@@ -356,9 +382,16 @@ impl Snapshot {
             pending_operations: self
                 .pending
                 .iter()
-                .map(|p| Ok(PendingOperation { resource: p.resource.to_v3(crypter)?, kind: p.kind.as_str().into() }))
+                .map(|p| {
+                    Ok(PendingOperation {
+                        resource: p.resource.to_v3(crypter)?,
+                        kind: p.kind.as_str().into(),
+                        extra: p.extra.clone(),
+                    })
+                })
                 .collect::<Result<_, StateError>>()?,
             metadata: Json::Object(self.metadata.clone()),
+            extra: self.deployment_extra.clone(),
         })
     }
 
@@ -378,6 +411,7 @@ impl Snapshot {
                 Ok(Pending {
                     kind: PendingKind::parse(&p.kind)?,
                     resource: StateResource::from_v3(&p.resource, crypter)?,
+                    extra: p.extra,
                 })
             })
             .collect::<Result<_, StateError>>()?;
@@ -385,7 +419,8 @@ impl Snapshot {
             Json::Object(m) => m,
             _ => Map::new(),
         };
-        let snapshot = Snapshot { resources, pending, metadata };
+        let snapshot =
+            Snapshot { resources, pending, metadata, deployment_extra: d.extra, manifest_extra: d.manifest.extra };
         snapshot.validate()?;
         Ok(snapshot)
     }

@@ -302,7 +302,7 @@ const CASES: &[Case] = &[
         "import of a version 2 deployment",
         |d| std::fs::write(d.join("x.json"), "{\"version\":2,\"deployment\":{}}").unwrap(),
         &["stack", "import", "x.json"],
-        "not a version 3 deployment",
+        "is a version 2 deployment",
     ),
     case(
         "import of a deployment with a duplicate URN",

@@ -126,6 +126,7 @@ pub fn tapctl(dir: &Path, cloud: &str) -> assert_cmd::Command {
     for var in [
         "TAPCTL_CONFIG_PASSPHRASE",
         "PULUMI_CONFIG_PASSPHRASE",
+        "TAPCTL_SOURCE_PASSPHRASE",
         "TAPCTL_STACK",
         "TAPCTL_ENVIRONMENT_SUFFIX",
         "ENVIRONMENT_SUFFIX",

@@ -136,3 +136,163 @@ fn secrets_are_re_encrypted_on_import_and_printed_only_on_request() {
     // B's passphrase reads B's state; A's no longer does.
     tapctl(b).env("TAPCTL_CONFIG_PASSPHRASE", "pass-a").args(["stack", "export"]).assert().failure();
 }
+
+/// Rewrites an export the way older Pulumi CLIs (before ~3.110) wrote
+/// deployments: `null` for empty lists, per-input `propertyDependencies`
+/// entries of `null`, `sourcePosition`, the `checkpoint` form a file backend
+/// keeps, pending operations of the kinds tapctl never writes, and a field a
+/// newer CLI might add at every level.
+fn as_an_older_pulumi_checkpoint(export: Json) -> Json {
+    let mut d = as_pulumi_wrote_it(export)["deployment"].take();
+    for r in d["resources"].as_array_mut().unwrap() {
+        let deps = r.get("dependencies").cloned().unwrap_or(json!([]));
+        if deps == json!([]) {
+            r["dependencies"] = Json::Null;
+        }
+        let inputs: Vec<String> = r["inputs"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+        let pd = r["propertyDependencies"].as_object().cloned().unwrap_or_default();
+        let mut with_nulls = serde_json::Map::new();
+        for k in inputs {
+            with_nulls.insert(k.clone(), pd.get(&k).cloned().unwrap_or(Json::Null));
+        }
+        r["propertyDependencies"] = Json::Object(with_nulls);
+        r["futureField"] = json!({"kept": true});
+    }
+    let bucket = d["resources"].as_array().unwrap().iter().find(|r| r["type"] == "aws:ec2/vpc:Vpc").cloned().unwrap();
+    d["pending_operations"] = json!([
+        {"resource": bucket.clone(), "type": "reading"},
+        {"resource": bucket, "type": "importing"}
+    ]);
+    d["manifest"]["futureField"] = json!("kept");
+    d["futureField"] = json!({"kept": [1, 2]});
+    json!({"version": 3, "checkpoint": {"stack": "organization/tap/dev", "latest": d}})
+}
+
+#[test]
+fn an_older_pulumi_checkpoint_with_nulls_and_unknown_fields_is_taken_over_and_written_back() {
+    let dir = project();
+    let d = dir.path();
+    tapctl(d).args(["up", "--yes"]).assert().success();
+    let export: Json = serde_json::from_str(&stdout_of(tapctl(d).args(["stack", "export"]))).unwrap();
+    std::fs::remove_file(d.join("state/dev.json")).unwrap();
+    std::fs::write(d.join("old.json"), as_an_older_pulumi_checkpoint(export).to_string()).unwrap();
+    tapctl(d).args(["stack", "import", "old.json"]).assert().success();
+
+    let plan = changes(d);
+    for k in ["create", "update", "replace", "delete"] {
+        assert_eq!(plan["changeSummary"][k], 0, "{k}: {plan}");
+    }
+    let again: Json = serde_json::from_str(&stdout_of(tapctl(d).args(["stack", "export"]))).unwrap();
+    let dep = &again["deployment"];
+    assert_eq!(dep["futureField"], json!({"kept": [1, 2]}), "deployment-level field");
+    assert_eq!(dep["manifest"]["futureField"], json!("kept"), "manifest field");
+    assert_eq!(dep["resources"][1]["futureField"], json!({"kept": true}), "resource field");
+    let kinds: Vec<&str> =
+        dep["pending_operations"].as_array().unwrap().iter().map(|p| p["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["reading", "importing"], "pending operations survive until a run settles them");
+
+    // The next `up` settles them: a read and an import changed nothing in the cloud.
+    tapctl(d).args(["up", "--yes"]).assert().success().stderr(
+        predicate::str::contains("dropped the pending reading of")
+            .and(predicate::str::contains("changed nothing in the cloud")),
+    );
+    let settled: Json = serde_json::from_str(&stdout_of(tapctl(d).args(["stack", "export"]))).unwrap();
+    assert_eq!(settled["deployment"]["pending_operations"], json!([]));
+}
+
+/// A real export: the example the Pulumi Cloud REST API reference gives for
+/// `GET …/export`, written by Pulumi CLI v2.22.0 (see the folder's README).
+const DOCS_EXPORT: &str = "tests/data/pulumi-exports/pulumi-cloud-docs-v2.22.0-vpc.json";
+
+#[test]
+fn outputs_of_a_stack_from_another_project_are_found_and_the_mismatch_is_named() {
+    let dir = project();
+    let d = dir.path();
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join(DOCS_EXPORT), d.join("docs.json")).unwrap();
+    tapctl(d).args(["stack", "import", "docs.json"]).assert().success().stderr(
+        predicate::str::contains("project `demo-aws-ts-webserver`")
+            .and(predicate::str::contains("Set `name = \"demo-aws-ts-webserver\"` in deploy.toml")),
+    );
+    let outputs: Json = serde_json::from_str(&stdout_of(tapctl(d).args(["stack", "output", "--json"]))).unwrap();
+    assert_eq!(outputs["vpcId"], json!("vpc-04057e18647a66e24"));
+
+    // Planning the flagship over it would delete the imported VPC: refused.
+    let before = std::fs::read(d.join("state/dev.json")).unwrap();
+    tapctl(d).args(["preview"]).assert().failure().stderr(predicate::str::contains(
+        "holds the resources of project `demo-aws-ts-webserver`, but the program is project `tap`",
+    ));
+    tapctl(d).args(["up", "--yes"]).assert().failure().stderr(predicate::str::contains("nothing was changed"));
+    assert_eq!(std::fs::read(d.join("state/dev.json")).unwrap(), before, "state untouched");
+
+    // What tapctl does not interpret comes back out as it went in.
+    let again = stdout_of(tapctl(d).args(["stack", "export"]));
+    assert!(again.contains("__defaults") && again.contains("\"__meta\""), "{again}");
+}
+
+#[test]
+fn the_source_passphrase_is_named_and_needed_only_for_ciphertext() {
+    let (a, b) = (project(), project());
+    let (a, b) = (a.path(), b.path());
+    tapctl(a)
+        .env("TAPCTL_CONFIG_PASSPHRASE", "pass-a")
+        .args(["config", "set", "tap:alertEmail", "oncall@example.com", "--secret"])
+        .assert()
+        .success();
+    tapctl(a).env("TAPCTL_CONFIG_PASSPHRASE", "pass-a").args(["up", "--yes"]).assert().success();
+    let export = stdout_of(tapctl(a).env("TAPCTL_CONFIG_PASSPHRASE", "pass-a").args(["stack", "export"]));
+    std::fs::write(b.join("from-a.json"), &export).unwrap();
+
+    tapctl(b)
+        .env("TAPCTL_SOURCE_PASSPHRASE", "not-pass-a")
+        .args(["stack", "import", "from-a.json"])
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains("TAPCTL_SOURCE_PASSPHRASE does not open the secrets of")
+                .and(predicate::str::contains("from-a.json")),
+        );
+    tapctl(b)
+        .args(["stack", "import", "from-a.json"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("set TAPCTL_SOURCE_PASSPHRASE").and(predicate::str::contains("from-a.json")));
+    assert!(!b.join("state/dev.json").exists(), "a failed import writes nothing");
+
+    // The same salt with nothing sealed under it: no passphrase is needed.
+    let mut plain: Json = serde_json::from_str(&export).unwrap();
+    let strip = |v: &mut Json| {
+        if let Some(m) = v.as_object_mut() {
+            m.retain(|_, x| !x.to_string().contains("ciphertext"));
+        }
+    };
+    for r in plain["deployment"]["resources"].as_array_mut().unwrap() {
+        strip(&mut r["inputs"]);
+        strip(&mut r["outputs"]);
+    }
+    assert!(!plain.to_string().contains("ciphertext"));
+    std::fs::write(b.join("plain.json"), plain.to_string()).unwrap();
+    tapctl(b).args(["stack", "import", "plain.json"]).assert().success();
+}
+
+#[test]
+fn a_default_provider_of_an_older_plugin_with_the_same_configuration_is_the_same_provider() {
+    let dir = project();
+    let d = dir.path();
+    tapctl(d).args(["up", "--yes"]).assert().success();
+    let export = stdout_of(tapctl(d).args(["stack", "export"]));
+    // What a Pulumi CLI with pulumi-aws 5.35.0 recorded for the same stack.
+    let older = export.replace("default_7_48_0", "default_5_35_0").replace("\"7.48.0\"", "\"5.35.0\"");
+    let older =
+        as_pulumi_wrote_it(serde_json::from_str(&older).unwrap()).to_string().replace("\"7.48.0\"", "\"5.35.0\"");
+    std::fs::remove_file(d.join("state/dev.json")).unwrap();
+    std::fs::write(d.join("older.json"), &older).unwrap();
+    tapctl(d).args(["stack", "import", "older.json"]).assert().success();
+
+    let plan = changes(d);
+    for k in ["create", "update", "replace", "delete"] {
+        assert_eq!(plan["changeSummary"][k], 0, "{k}: {plan}");
+    }
+    tapctl(d).args(["up", "--yes"]).assert().success();
+    let after = stdout_of(tapctl(d).args(["stack", "export"]));
+    assert!(after.contains("default_5_35_0") && !after.contains("default_7_48_0"), "the recorded provider stays");
+}
