@@ -296,3 +296,76 @@ fn a_default_provider_of_an_older_plugin_with_the_same_configuration_is_the_same
     let after = stdout_of(tapctl(d).args(["stack", "export"]));
     assert!(after.contains("default_5_35_0") && !after.contains("default_7_48_0"), "the recorded provider stays");
 }
+
+/// Fields of Pulumi's Go `apitype.ResourceV3` that its JSON schema's
+/// `resourceV3` does not list yet (see tests/data/pulumi-schemas/README.md):
+/// the only fields beyond the schema an export may carry.
+const GO_FIELDS_THE_SCHEMA_LAGS_ON: [&str; 6] =
+    ["created", "modified", "retainOnDelete", "ignoreChanges", "replaceOnChanges", "sourcePosition"];
+
+/// What Pulumi's deployment schema says against `export`, if anything.
+fn pulumi_schema_errors(export: &Json) -> Option<String> {
+    const BASE: &str = "https://github.com/pulumi/pulumi/blob/master/sdk/go/common/apitype/";
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pulumi-schemas");
+    let read =
+        |name: &str| -> Json { serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap() };
+    let mut resources = read("resources.json");
+    let props = resources["$defs"]["resourceV3"]["properties"].as_object_mut().unwrap();
+    for field in GO_FIELDS_THE_SCHEMA_LAGS_ON {
+        assert!(!props.contains_key(field), "the schema has caught up on `{field}`: drop it from the list");
+        props.insert(field.to_string(), json!({}));
+    }
+    let mut compiler = boon::Compiler::new();
+    for (name, doc) in [
+        ("deployments.json", read("deployments.json")),
+        ("resources.json", resources),
+        ("property-values.json", read("property-values.json")),
+    ] {
+        compiler.add_resource(&format!("{BASE}{name}"), doc).unwrap();
+    }
+    let mut schemas = boon::Schemas::new();
+    let deployment = compiler.compile(&format!("{BASE}deployments.json"), &mut schemas).unwrap();
+    schemas.validate(export, deployment).err().map(|e| format!("{e:#}"))
+}
+
+fn check_against_pulumis_schema(export: &Json) {
+    if let Some(e) = pulumi_schema_errors(export) {
+        panic!("the export does not validate against Pulumi's schema: {e}");
+    }
+}
+
+#[test]
+fn the_export_validates_against_pulumis_own_schema() {
+    let dir = project();
+    let d = dir.path();
+    // Secrets and every kind of value the flagship records.
+    tapctl(d)
+        .env("TAPCTL_CONFIG_PASSPHRASE", "pass")
+        .args(["config", "set", "tap:alertEmail", "oncall@example.com", "--secret"])
+        .assert()
+        .success();
+    tapctl(d).env("TAPCTL_CONFIG_PASSPHRASE", "pass").args(["up", "--yes"]).assert().success();
+    let export: Json =
+        serde_json::from_str(&stdout_of(tapctl(d).env("TAPCTL_CONFIG_PASSPHRASE", "pass").args(["stack", "export"])))
+            .unwrap();
+    assert!(export.to_string().contains("\"ciphertext\""));
+    check_against_pulumis_schema(&export);
+    // The schema does refuse what Pulumi does not define.
+    let mut bogus = export.clone();
+    bogus["deployment"]["resources"][1]["notAPulumiField"] = json!(1);
+    assert!(pulumi_schema_errors(&bogus).is_some_and(|e| e.contains("notAPulumiField")));
+    let shown: Json = serde_json::from_str(&stdout_of(tapctl(d).env("TAPCTL_CONFIG_PASSPHRASE", "pass").args([
+        "stack",
+        "export",
+        "--show-secrets",
+    ])))
+    .unwrap();
+    check_against_pulumis_schema(&shown);
+    // And a Pulumi-written deployment taken over and exported again.
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join(DOCS_EXPORT), d.join("docs.json")).unwrap();
+    let other = project();
+    std::fs::copy(d.join("docs.json"), other.path().join("docs.json")).unwrap();
+    tapctl(other.path()).args(["stack", "import", "docs.json"]).assert().success();
+    let again: Json = serde_json::from_str(&stdout_of(tapctl(other.path()).args(["stack", "export"]))).unwrap();
+    check_against_pulumis_schema(&again);
+}
