@@ -40,7 +40,6 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use rand::rngs::OsRng;
 use rand::RngCore;
-use sha2::Sha256;
 
 /// The only format version Pulumi has defined, for both salts and secret values.
 const VERSION: &str = "v1";
@@ -219,9 +218,7 @@ fn passphrase_from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Option<Str
 
 /// PBKDF2-HMAC-SHA256 with Pulumi's parameters.
 fn derive_key(passphrase: &str, salt: &[u8]) -> [u8; KEY_LEN] {
-    let mut key = [0u8; KEY_LEN];
-    pbkdf2::pbkdf2_hmac::<Sha256>(passphrase.as_bytes(), salt, PBKDF2_ROUNDS, &mut key);
-    key
+    tapctl_kdf::pbkdf2_hmac_sha256(passphrase.as_bytes(), salt, PBKDF2_ROUNDS)
 }
 
 /// A parsed `v1:<nonce>:<ciphertext>` secret value.
