@@ -199,7 +199,7 @@ impl Stack {
         let locked = self.backend.lock(&self.name, command)?;
         if let Some(dead) = locked.taken_over() {
             (opts.events)(&Event::Notice(format!(
-                "{dead} died holding the lock of stack `{}`; taking over",
+                "{dead} died holding the lock of stack `{}` (or stopped renewing it until its lease ran out); taking over",
                 self.name
             )));
         }

@@ -5,6 +5,7 @@
 //! same guarantees; only durability and locking are implemented per medium.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::journal::JournalWriter;
 use super::local::{Loaded, LocalBackend, StackSummary};
@@ -26,7 +27,35 @@ pub enum BackendUrl {
         prefix: String,
         /// The bucket's region (`?region=`), when it is not the environment's.
         region: Option<String>,
+        /// How long a run's lock holds without renewal (`?lease=`, `?renew=`).
+        lease: Lease,
     },
+}
+
+/// How long a remote lock holds, and how often its holder renews it: a lock
+/// not renewed for `lease` is taken over by the next run, one that is being
+/// renewed never is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease {
+    /// How long the lock holds without renewal.
+    pub lease: Duration,
+    /// How often the holder renews it.
+    pub renew: Duration,
+}
+
+impl Default for Lease {
+    fn default() -> Lease {
+        Lease { lease: Duration::from_secs(120), renew: Duration::from_secs(30) }
+    }
+}
+
+/// `90s`, `2m` or a bare number of seconds.
+fn parse_seconds(text: &str) -> Option<Duration> {
+    let (digits, unit) = match text.strip_suffix('m') {
+        Some(d) => (d, 60),
+        None => (text.strip_suffix('s').unwrap_or(text), 1),
+    };
+    digits.parse::<u64>().ok().filter(|n| *n > 0).map(|n| Duration::from_secs(n * unit))
 }
 
 impl BackendUrl {
@@ -42,6 +71,7 @@ impl BackendUrl {
         if let Some(rest) = url.strip_prefix("s3://") {
             let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
             let mut region = None;
+            let mut lease = Lease::default();
             for pair in query.split('&').filter(|p| !p.is_empty()) {
                 match pair.split_once('=') {
                     Some(("region", r))
@@ -53,8 +83,21 @@ impl BackendUrl {
                     Some(("region", _)) => {
                         return Err(bad("`region` must be an AWS region name, e.g. ?region=eu-west-1"))
                     }
-                    _ => return Err(bad(&format!("unknown option `{pair}`; the S3 backend takes ?region=<region>"))),
+                    Some(("lease", t)) => {
+                        lease.lease = parse_seconds(t).ok_or_else(|| bad("`lease` must be a duration, e.g. ?lease=2m or ?lease=90s"))?
+                    }
+                    Some(("renew", t)) => {
+                        lease.renew = parse_seconds(t).ok_or_else(|| bad("`renew` must be a duration, e.g. ?renew=30s"))?
+                    }
+                    _ => {
+                        return Err(bad(&format!(
+                            "unknown option `{pair}`; the S3 backend takes ?region=<region>, ?lease=<duration> and ?renew=<duration>"
+                        )))
+                    }
                 }
+            }
+            if lease.renew * 2 > lease.lease {
+                return Err(bad("`renew` must be at most half of `lease` (defaults: lease 2m, renew 30s), so one late renewal does not lose the lock"));
             }
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             let valid_bucket = (3..=63).contains(&bucket.len())
@@ -69,7 +112,7 @@ impl BackendUrl {
                 return Err(bad("the key prefix may not contain `.` or `..` segments"));
             }
             let prefix = if prefix.is_empty() { String::new() } else { format!("{prefix}/") };
-            return Ok(BackendUrl::S3 { bucket: bucket.to_string(), prefix, region });
+            return Ok(BackendUrl::S3 { bucket: bucket.to_string(), prefix, region, lease });
         }
         Err(bad("use file://<dir> (e.g. file://state) or s3://<bucket>[/<prefix>]"))
     }
@@ -79,8 +122,17 @@ impl std::fmt::Display for BackendUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             BackendUrl::File(dir) => write!(f, "file://{}", dir.display()),
-            BackendUrl::S3 { bucket, prefix, region: None } => write!(f, "s3://{bucket}/{prefix}"),
-            BackendUrl::S3 { bucket, prefix, region: Some(r) } => write!(f, "s3://{bucket}/{prefix}?region={r}"),
+            BackendUrl::S3 { bucket, prefix, region, lease } => {
+                let mut options = Vec::new();
+                if let Some(r) = region {
+                    options.push(format!("region={r}"));
+                }
+                if *lease != Lease::default() {
+                    options.push(format!("lease={}s&renew={}s", lease.lease.as_secs(), lease.renew.as_secs()));
+                }
+                let query = if options.is_empty() { String::new() } else { format!("?{}", options.join("&")) };
+                write!(f, "s3://{bucket}/{prefix}{query}")
+            }
         }
     }
 }
@@ -108,8 +160,8 @@ impl Backend {
         match url {
             BackendUrl::File(dir) => Ok(Backend::File(LocalBackend::new(dir))),
             #[cfg(feature = "aws")]
-            BackendUrl::S3 { bucket, prefix, region } => {
-                Ok(Backend::S3(super::s3::S3Backend::open(bucket, prefix, region.as_deref(), history)?))
+            BackendUrl::S3 { bucket, prefix, region, lease } => {
+                Ok(Backend::S3(super::s3::S3Backend::open(bucket, prefix, region.as_deref(), *lease, history)?))
             }
             #[cfg(not(feature = "aws"))]
             BackendUrl::S3 { .. } => {
@@ -239,16 +291,30 @@ mod tests {
         assert_eq!(BackendUrl::parse("file:///abs", root).unwrap(), BackendUrl::File("/abs".into()));
         assert_eq!(
             BackendUrl::parse("s3://tap-state/team/a/", root).unwrap(),
-            BackendUrl::S3 { bucket: "tap-state".into(), prefix: "team/a/".into(), region: None }
+            BackendUrl::S3 {
+                bucket: "tap-state".into(),
+                prefix: "team/a/".into(),
+                region: None,
+                lease: Lease::default()
+            }
         );
         assert_eq!(
             BackendUrl::parse("s3://tap-state", root).unwrap(),
-            BackendUrl::S3 { bucket: "tap-state".into(), prefix: String::new(), region: None }
+            BackendUrl::S3 { bucket: "tap-state".into(), prefix: String::new(), region: None, lease: Lease::default() }
         );
         assert_eq!(
             BackendUrl::parse("s3://tap-state/team?region=eu-west-1", root).unwrap(),
-            BackendUrl::S3 { bucket: "tap-state".into(), prefix: "team/".into(), region: Some("eu-west-1".into()) }
+            BackendUrl::S3 {
+                bucket: "tap-state".into(),
+                prefix: "team/".into(),
+                region: Some("eu-west-1".into()),
+                lease: Lease::default()
+            }
         );
+        let url = BackendUrl::parse("s3://tap-state/team?lease=4m&renew=45", root).unwrap();
+        let BackendUrl::S3 { lease, .. } = &url else { panic!("{url:?}") };
+        assert_eq!(*lease, Lease { lease: Duration::from_secs(240), renew: Duration::from_secs(45) });
+        assert_eq!(url.to_string(), "s3://tap-state/team/?lease=240s&renew=45s");
         for (url, why) in [
             ("file://", "no directory"),
             ("s3://Tap_State", "bucket name"),
@@ -257,6 +323,9 @@ mod tests {
             ("gs://bucket", "s3://<bucket>"),
             ("s3://tap-state?region=Mars", "AWS region name"),
             ("s3://tap-state?versioned=yes", "unknown option"),
+            ("s3://tap-state?lease=soon", "`lease` must be a duration"),
+            ("s3://tap-state?renew=0s", "`renew` must be a duration"),
+            ("s3://tap-state?lease=60s&renew=45s", "at most half of `lease`"),
         ] {
             let e = BackendUrl::parse(url, root).unwrap_err().to_string();
             assert!(e.contains(why) && e.contains(url), "{url}: {e}");

@@ -25,6 +25,16 @@ pub struct LockHolder {
     pub started: String,
     /// The command it was running.
     pub command: String,
+    /// For a lock its holder renews (the S3 backend's): how long it holds
+    /// without renewal, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_seconds: Option<u64>,
+    /// How often the holder renews it, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renew_seconds: Option<u64>,
+    /// RFC 3339 time of the last renewal, by the holder's clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renewed: Option<String>,
 }
 
 impl LockHolder {
@@ -34,13 +44,24 @@ impl LockHolder {
             host: hostname(),
             started: chrono::Utc::now().to_rfc3339(),
             command: command.to_string(),
+            lease_seconds: None,
+            renew_seconds: None,
+            renewed: None,
         }
     }
 
     /// Who holds a lock whose record is not written yet: a run that has
     /// just taken it.
     pub(crate) fn starting() -> LockHolder {
-        LockHolder { pid: 0, host: "unknown".into(), started: "just now".into(), command: "(starting)".into() }
+        LockHolder {
+            pid: 0,
+            host: "unknown".into(),
+            started: "just now".into(),
+            command: "(starting)".into(),
+            lease_seconds: None,
+            renew_seconds: None,
+            renewed: None,
+        }
     }
 
     /// Whether the holder is this host's process and is still running.
@@ -168,5 +189,8 @@ pub(crate) fn parse_holder(body: &str) -> Option<LockHolder> {
         host: "unknown".into(),
         started: "unknown".into(),
         command: format!("(unreadable lock record: {})", body.chars().take(60).collect::<String>()),
+        lease_seconds: None,
+        renew_seconds: None,
+        renewed: None,
     }))
 }

@@ -20,7 +20,7 @@ pub mod snapshot;
 
 use std::path::{Path, PathBuf};
 
-pub use backend::{Backend, BackendUrl, LockedStack};
+pub use backend::{Backend, BackendUrl, Lease, LockedStack};
 pub use checkpoint::{Deployment, UntypedDeployment, VersionedCheckpoint, CHECKPOINT_VERSION};
 pub use journal::{JournalWriter, Mutation, Replay};
 pub use local::{Loaded, LocalBackend, StackSummary};

@@ -14,9 +14,16 @@
 //! are created with `If-None-Match: *` (create, never replace), and the
 //! checkpoint is replaced with `If-Match` on the ETag this run read (or
 //! created with `If-None-Match: *`), so a writer that lost its lock to
-//! `tapctl cancel` fails instead of overwriting. A lock whose holder is a
-//! dead process of this host is taken over, as with the file backend; any
-//! other holder makes the run fail, naming it.
+//! `tapctl cancel` fails instead of overwriting.
+//!
+//! The lock is a lease: its holder renews it every `renew` (default 30 s)
+//! with a conditional write on its own ETag, and a lock not renewed for
+//! `lease` (default 2 min) is taken over by the next run, with a notice —
+//! never while its holder still renews, and never by two runs at once (the
+//! takeover deletes exactly the record it watched, `If-Match`, and creates
+//! its own with `If-None-Match: *`). A lock whose holder is a dead process
+//! of this host is taken over at once, as with the file backend; a live or
+//! recently renewed holder makes the run fail, naming it.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -29,7 +36,7 @@ use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 
-use super::backend::{LockGuard, LockedStack};
+use super::backend::{Lease, LockGuard, LockedStack};
 use super::journal::{self, JournalSink, JournalWriter, Replay};
 use super::local::{check_stack_name, decode_checkpoint, encode_checkpoint, summarize, Loaded, StackSummary};
 use super::lock::{hostname, parse_holder, LockHolder};
@@ -51,6 +58,11 @@ impl Runner {
             .enable_all()
             .build()?;
         Ok(Runner(Some(rt)))
+    }
+
+    /// Starts `task` in the background (the lock's renewal).
+    fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) -> tokio::task::JoinHandle<()> {
+        self.0.as_ref().expect("the runtime lives until drop").spawn(task)
     }
 
     fn run<T: Send + 'static>(&self, request: impl Future<Output = T> + Send + 'static) -> T {
@@ -155,12 +167,42 @@ impl Store {
         body: Vec<u8>,
         condition: Condition,
     ) -> Result<Result<String, PreconditionFailed>, StateError> {
+        let request = self.put_request(key, body, condition);
+        self.put_outcome(key, self.runner.run(request.send()))
+    }
+
+    /// [`put`](Store::put) from inside the store's runtime (the lock renewal).
+    async fn put_async(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        condition: Condition,
+    ) -> Result<Result<String, PreconditionFailed>, StateError> {
+        self.put_outcome(key, self.put_request(key, body, condition).send().await)
+    }
+
+    fn put_request(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        condition: Condition,
+    ) -> aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder {
         let request = self.client.put_object().bucket(&self.bucket).key(key).body(ByteStream::from(body));
-        let request = match condition {
+        match condition {
             Condition::Absent => request.if_none_match("*"),
             Condition::Matches(etag) => request.if_match(etag),
-        };
-        match self.runner.run(request.send()) {
+        }
+    }
+
+    fn put_outcome(
+        &self,
+        key: &str,
+        sent: Result<
+            aws_sdk_s3::operation::put_object::PutObjectOutput,
+            SdkError<aws_sdk_s3::operation::put_object::PutObjectError>,
+        >,
+    ) -> Result<Result<String, PreconditionFailed>, StateError> {
+        match sent {
             Ok(out) => Ok(Ok(out.e_tag().unwrap_or_default().to_string())),
             Err(e) if precondition_failed(&e) => Ok(Err(PreconditionFailed)),
             Err(e) => Err(self.failed(key, e)),
@@ -211,11 +253,16 @@ fn precondition_failed<E: ProvideErrorMetadata>(e: &SdkError<E>) -> bool {
     matches!(e.code(), Some("PreconditionFailed")) || e.raw_response().is_some_and(|r| r.status().as_u16() == 412)
 }
 
+fn runner(bucket: &str, prefix: &str) -> Result<Runner, StateError> {
+    Runner::new().map_err(|e| StateError::Store { location: format!("s3://{bucket}/{prefix}"), detail: e.to_string() })
+}
+
 /// Stacks in an S3 bucket.
 #[derive(Debug, Clone)]
 pub struct S3Backend {
     store: Arc<Store>,
     history: usize,
+    lease: Lease,
     /// Each stack's checkpoint ETag as this process last read or wrote it.
     etags: Arc<Mutex<HashMap<String, Option<String>>>>,
 }
@@ -225,11 +272,41 @@ impl S3Backend {
     /// come from the environment as for the AWS provider (`AWS_PROFILE`,
     /// `AWS_ENDPOINT_URL`, …); the region is `region` (the URL's
     /// `?region=`), else the environment's, else S3's default us-east-1.
-    pub fn open(bucket: &str, prefix: &str, region: Option<&str>, history: usize) -> Result<S3Backend, StateError> {
-        let runner = Runner::new()
-            .map_err(|e| StateError::Store { location: format!("s3://{bucket}/{prefix}"), detail: e.to_string() })?;
+    pub fn open(
+        bucket: &str,
+        prefix: &str,
+        region: Option<&str>,
+        lease: Lease,
+        history: usize,
+    ) -> Result<S3Backend, StateError> {
+        let runner = runner(bucket, prefix)?;
         let config = runner.run(aws_config::defaults(BehaviorVersion::latest()).load());
-        let mut builder = aws_sdk_s3::config::Builder::from(&config);
+        Ok(S3Backend::build(runner, &config, bucket, prefix, region, lease, history))
+    }
+
+    /// The backend for `bucket`/`prefix` (empty or ending in `/`) with an
+    /// SDK configuration of the embedding program's own (credentials,
+    /// endpoint, region) instead of the environment's.
+    pub fn with_config(
+        config: &aws_config::SdkConfig,
+        bucket: &str,
+        prefix: &str,
+        lease: Lease,
+        history: usize,
+    ) -> Result<S3Backend, StateError> {
+        Ok(S3Backend::build(runner(bucket, prefix)?, config, bucket, prefix, None, lease, history))
+    }
+
+    fn build(
+        runner: Runner,
+        config: &aws_config::SdkConfig,
+        bucket: &str,
+        prefix: &str,
+        region: Option<&str>,
+        lease: Lease,
+        history: usize,
+    ) -> S3Backend {
+        let mut builder = aws_sdk_s3::config::Builder::from(config);
         if let Some(region) = region {
             builder = builder.region(aws_config::Region::new(region.to_string()));
         } else if config.region().is_none() {
@@ -241,7 +318,7 @@ impl S3Backend {
         let builder = if config.endpoint_url().is_some() { builder.force_path_style(true) } else { builder };
         let client = Client::from_conf(builder.build());
         let store = Store { runner, client, bucket: bucket.to_string(), prefix: prefix.to_string() };
-        Ok(S3Backend { store: Arc::new(store), history, etags: Arc::default() })
+        S3Backend { store: Arc::new(store), history, lease, etags: Arc::default() }
     }
 
     fn checkpoint_key(&self, stack: &str) -> String {
@@ -285,7 +362,8 @@ impl S3Backend {
     /// Takes the stack's lock for `command`, or fails naming the holder.
     pub fn lock(&self, stack: &str, command: &str) -> Result<LockedStack, StateError> {
         check_stack_name(stack)?;
-        let lock = S3Lock::acquire(self.store.clone(), self.store.key(&format!("{stack}.lock")), stack, command)?;
+        let key = self.store.key(&format!("{stack}.lock"));
+        let lock = S3Lock::acquire(self.store.clone(), key, stack, command, self.lease)?;
         Ok(LockedStack::new(stack, LockGuard::S3(lock)))
     }
 
@@ -401,51 +479,178 @@ impl JournalSink for S3JournalSink {
     }
 }
 
-/// A held S3 stack lock; deleted (if still ours) when dropped.
+/// A held S3 stack lock: renewed in the background every `renew` with a
+/// conditional write on its own ETag, so a run on any host sees that its
+/// holder lives; deleted (if still ours) when dropped.
 #[derive(Debug)]
 pub struct S3Lock {
     store: Arc<Store>,
     key: String,
-    etag: String,
+    held: Arc<tokio::sync::Mutex<Held>>,
+    renewer: Option<tokio::task::JoinHandle<()>>,
     taken_over: Option<LockHolder>,
 }
 
+/// The lock as its holder last wrote it. Each renewal holds the mutex for
+/// its whole request, so release never races a renewal in flight.
+#[derive(Debug)]
+struct Held {
+    etag: String,
+    record: LockHolder,
+    /// A renewal found another run's record: the lock was taken over.
+    lost: bool,
+    /// Released: renew no more.
+    released: bool,
+}
+
+/// What watching another run's lock showed.
+enum Watched {
+    /// Its holder renews it (or renewed it so recently that it is live).
+    Live,
+    /// It was released while we watched.
+    Released,
+    /// Its lease ran out with no renewal.
+    Expired,
+}
+
 impl S3Lock {
-    fn acquire(store: Arc<Store>, key: String, stack: &str, command: &str) -> Result<S3Lock, StateError> {
-        let me = LockHolder::current(command);
-        let body = serde_json::to_vec_pretty(&me).map_err(|e| StateError::Invalid(e.to_string()))?;
+    fn acquire(store: Arc<Store>, key: String, stack: &str, command: &str, lease: Lease) -> Result<S3Lock, StateError> {
+        let mut me = LockHolder::current(command);
+        me.lease_seconds = Some(lease.lease.as_secs());
+        me.renew_seconds = Some(lease.renew.as_secs());
         let mut taken_over = None;
-        // Twice at most: once more after taking over from a dead holder, or
-        // after the holder released between our write and our read.
-        for _ in 0..2 {
+        // Three times at most: once more after taking over from a dead or
+        // expired holder, or after the holder released between our write and
+        // our read.
+        for _ in 0..3 {
+            me.renewed = Some(chrono::Utc::now().to_rfc3339());
+            let body = record(&me)?;
             if let Ok(etag) = store.put(&key, body.clone(), Condition::Absent)? {
                 // Read back: an emulator's conditional write may not be atomic;
                 // whoever's record is there holds the lock.
                 match store.get(&key)? {
-                    Some((found, _)) if found == body => return Ok(S3Lock { store, key, etag, taken_over }),
+                    Some((found, _)) if found == body => {
+                        return Ok(S3Lock::hold(store, key, etag, me, lease, taken_over));
+                    }
                     Some((found, _)) => return Err(locked(stack, &found)),
                     None => continue,
                 }
             }
             let Some((found, etag)) = store.get(&key)? else { continue };
-            match parse_holder(&String::from_utf8_lossy(&found)) {
-                Some(h) if taken_over.is_none() && h.host == hostname() && !h.is_alive_here() => {
-                    // A process of this host that no longer exists: it died
-                    // holding the lock. Delete exactly that record and retry.
-                    store.delete(&key, Some(&etag))?;
-                    taken_over = Some(h);
+            let Some(holder) = parse_holder(&String::from_utf8_lossy(&found)) else {
+                return Err(locked(stack, &found));
+            };
+            if taken_over.is_some() {
+                return Err(locked(stack, &found));
+            }
+            if holder.host == hostname() && !holder.is_alive_here() {
+                // A process of this host that no longer exists: it died
+                // holding the lock. Delete exactly that record and retry.
+                store.delete(&key, Some(&etag))?;
+                taken_over = Some(holder);
+                continue;
+            }
+            match watch(&store, &key, &etag, &holder)? {
+                Watched::Live => return Err(locked(stack, &found)),
+                Watched::Released => {}
+                // Conditional: if it was renewed or replaced meanwhile, the
+                // delete fails and the next round meets the new record.
+                Watched::Expired => {
+                    if store.delete(&key, Some(&etag))? {
+                        taken_over = Some(holder);
+                    }
                 }
-                _ => return Err(locked(stack, &found)),
             }
         }
         let (found, _) = store.get(&key)?.unwrap_or_default();
         Err(locked(stack, &found))
     }
 
+    fn hold(
+        store: Arc<Store>,
+        key: String,
+        etag: String,
+        record: LockHolder,
+        lease: Lease,
+        taken_over: Option<LockHolder>,
+    ) -> S3Lock {
+        let held = Arc::new(tokio::sync::Mutex::new(Held { etag, record, lost: false, released: false }));
+        let renewer = store.runner.spawn(renew(store.clone(), key.clone(), held.clone(), lease.renew));
+        S3Lock { store, key, held, renewer: Some(renewer), taken_over }
+    }
+
     /// The run this lock was taken over from.
     pub fn taken_over(&self) -> Option<&LockHolder> {
         self.taken_over.as_ref()
     }
+}
+
+fn record(holder: &LockHolder) -> Result<Vec<u8>, StateError> {
+    serde_json::to_vec_pretty(holder).map_err(|e| StateError::Invalid(e.to_string()))
+}
+
+/// Renews the lock every `every` until it is released or found lost.
+async fn renew(store: Arc<Store>, key: String, held: Arc<tokio::sync::Mutex<Held>>, every: std::time::Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        let mut held = held.lock().await;
+        if held.released {
+            return;
+        }
+        held.record.renewed = Some(chrono::Utc::now().to_rfc3339());
+        let Ok(body) = record(&held.record) else { return };
+        match store.put_async(&key, body, Condition::Matches(held.etag.clone())).await {
+            Ok(Ok(etag)) => held.etag = etag,
+            Ok(Err(PreconditionFailed)) => {
+                tracing::error!(
+                    "the lock {} was taken over by another run: this run no longer holds its stack, and its checkpoint write will be refused",
+                    store.location(&key)
+                );
+                held.lost = true;
+                return;
+            }
+            // A failed renewal is retried at the next tick; the lease
+            // (at least twice the interval) covers one miss.
+            Err(e) => tracing::warn!("could not renew the lock {}: {e}", store.location(&key)),
+        }
+    }
+}
+
+/// Watches another run's lock whose holder renews it. A record renewed less
+/// than two renewal intervals ago (by the holder's clock) is live. An older
+/// one is watched, by this host's clock, until its lease would run out —
+/// and for at least two renewal intervals, so a holder whose clock lags is
+/// seen renewing — and it is live the moment its ETag changes. A record
+/// without a lease (an older tapctl) is never expired.
+fn watch(store: &Store, key: &str, etag: &str, holder: &LockHolder) -> Result<Watched, StateError> {
+    use std::time::{Duration, Instant};
+    let Some(lease) = holder.lease_seconds.map(Duration::from_secs) else { return Ok(Watched::Live) };
+    let renew = holder.renew_seconds.map(Duration::from_secs).unwrap_or(lease / 4);
+    let renewed = holder.renewed.as_deref().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+    let age = renewed
+        .map(|t| (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).to_std().unwrap_or_default())
+        .unwrap_or(lease);
+    if age < renew * 2 {
+        return Ok(Watched::Live);
+    }
+    let wait = lease.saturating_sub(age).max(renew * 2);
+    tracing::warn!(
+        "{} was last renewed {}s ago; waiting up to {}s for its lease to run out before taking it over",
+        store.location(key),
+        age.as_secs(),
+        wait.as_secs()
+    );
+    let poll = (renew / 4).clamp(Duration::from_millis(100), Duration::from_secs(2));
+    let deadline = Instant::now() + wait;
+    while Instant::now() < deadline {
+        std::thread::sleep(poll);
+        match store.etag(key)? {
+            None => return Ok(Watched::Released),
+            Some(now) if now != etag => return Ok(Watched::Live),
+            Some(_) => {}
+        }
+    }
+    Ok(Watched::Expired)
 }
 
 fn locked(stack: &str, record: &[u8]) -> StateError {
@@ -455,7 +660,20 @@ fn locked(stack: &str, record: &[u8]) -> StateError {
 
 impl Drop for S3Lock {
     fn drop(&mut self) {
-        match self.store.delete(&self.key, Some(&self.etag)) {
+        // Taking the mutex waits out a renewal in flight; then none starts.
+        let held = self.held.clone();
+        let (etag, lost) = self.store.runner.run(async move {
+            let mut held = held.lock().await;
+            held.released = true;
+            (held.etag.clone(), held.lost)
+        });
+        if let Some(renewer) = self.renewer.take() {
+            renewer.abort();
+        }
+        if lost {
+            return;
+        }
+        match self.store.delete(&self.key, Some(&etag)) {
             Ok(true) => {}
             Ok(false) => tracing::warn!("lock {} was replaced by another run; left alone", self.key),
             Err(e) => tracing::warn!("could not release lock {}: {e}", self.key),

@@ -267,3 +267,118 @@ fn a_lock_from_another_host_blocks_until_cancel_clears_it() {
     succeed(&mut memory(&["up", "--yes"]));
     assert_eq!(keys(&rt, &moto, "locks/"), vec!["locks/dev.json".to_string()]);
 }
+
+/// The lock record of a run on another host (`ci-runner-9`) that renews its
+/// lease every `renew` seconds, holds it for `lease`, and whose clock says it
+/// last renewed `age` seconds ago.
+fn foreign_lock(age: i64, lease: u64, renew: u64) -> Vec<u8> {
+    let renewed = (chrono::Utc::now() - chrono::Duration::seconds(age)).to_rfc3339();
+    serde_json::json!({
+        "pid": 4242, "host": "ci-runner-9", "started": renewed, "command": "up",
+        "lease_seconds": lease, "renew_seconds": renew, "renewed": renewed
+    })
+    .to_string()
+    .into_bytes()
+}
+
+fn put_lock(rt: &tokio::runtime::Runtime, moto: &Moto, key: &str, body: Vec<u8>) {
+    rt.block_on(s3(rt, moto).put_object().bucket(BUCKET).key(key).body(body.into()).send()).unwrap();
+}
+
+fn lock_body(rt: &tokio::runtime::Runtime, moto: &Moto, key: &str) -> Option<Json> {
+    let got = rt.block_on(s3(rt, moto).get_object().bucket(BUCKET).key(key).send()).ok()?;
+    let bytes = rt.block_on(got.body.collect()).unwrap().to_vec();
+    serde_json::from_slice(&bytes).ok()
+}
+
+#[test]
+fn a_lock_whose_holder_stopped_renewing_is_taken_over_when_its_lease_runs_out() {
+    let moto = Moto::start();
+    let rt = runtime();
+    make_bucket(&rt, &moto);
+    let dir = project();
+    let d = dir.path();
+    let url = format!("s3://{BUCKET}/lease");
+    // Killed on its host 3 s ago, with a 6 s lease: 3 s of it are left.
+    put_lock(&rt, &moto, "lease/dev.lock", foreign_lock(3, 6, 1));
+    let started = std::time::Instant::now();
+    let mut up = crate::common::tapctl(d, "memory");
+    let out = up.envs(moto.env()).args(["--backend", &url, "up", "--yes"]).output().unwrap();
+    let waited = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("waiting up to") && stderr.contains("ci-runner-9"), "{stderr}");
+    assert!(stderr.contains("lease ran out); taking over"), "{stderr}");
+    assert!(waited >= Duration::from_secs(2), "it waited out the lease: {waited:?}");
+    assert_eq!(keys(&rt, &moto, "lease/"), vec!["lease/dev.json".to_string()], "the lock is released after the run");
+}
+
+#[test]
+fn a_lock_whose_holder_renews_is_never_taken_over() {
+    let moto = Moto::start();
+    let rt = runtime();
+    make_bucket(&rt, &moto);
+    let dir = project();
+    let d = dir.path();
+    let url = format!("s3://{BUCKET}/live");
+    let up = || {
+        let mut cmd = crate::common::tapctl(d, "memory");
+        cmd.envs(moto.env()).args(["--backend", &url, "up", "--yes"]);
+        cmd.output().unwrap()
+    };
+    // Renewed a moment ago: refused at once.
+    put_lock(&rt, &moto, "live/dev.lock", foreign_lock(0, 4, 1));
+    let out = up();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("is locked by"));
+
+    // A holder whose clock lags a minute behind, renewing every half second:
+    // its record looks expired, but the watcher sees it change.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let renewer = {
+        let (stop, client) = (stop.clone(), s3(&rt, &moto));
+        std::thread::spawn(move || {
+            let rt = runtime();
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let body = foreign_lock(60, 4, 1);
+                rt.block_on(client.put_object().bucket(BUCKET).key("live/dev.lock").body(body.into()).send()).unwrap();
+                std::thread::sleep(Duration::from_millis(500));
+            }
+        })
+    };
+    let out = up();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    renewer.join().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("waiting up to") && stderr.contains("is locked by"), "{stderr}");
+    let holder = lock_body(&rt, &moto, "live/dev.lock").unwrap();
+    assert_eq!(holder["host"], "ci-runner-9", "still the live holder's lock");
+    assert!(!keys(&rt, &moto, "live/").contains(&"live/dev.json".to_string()), "nothing was written");
+}
+
+#[test]
+fn a_held_lock_is_renewed_so_no_other_run_takes_it_over() {
+    use tapctl::state::s3::S3Backend;
+    use tapctl::state::Lease;
+    let moto = Moto::start();
+    let rt = runtime();
+    make_bucket(&rt, &moto);
+    let config = rt.block_on(moto.sdk_config(super::REGION));
+    let lease = Lease { lease: Duration::from_secs(2), renew: Duration::from_secs(1) };
+    let holder = S3Backend::with_config(&config, BUCKET, "held/", lease, 1).unwrap();
+    let locked = holder.lock("dev", "up").unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..14 {
+        let body = lock_body(&rt, &moto, "held/dev.lock").expect("held");
+        seen.insert(body["renewed"].as_str().unwrap().to_string());
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(seen.len() >= 3, "renewed about every second for 3.5 s: {seen:?}");
+    // Well past a lease since it was taken, yet renewed: never taken over.
+    let other = S3Backend::with_config(&config, BUCKET, "held/", lease, 1).unwrap();
+    let e = other.lock("dev", "up").unwrap_err().to_string();
+    assert!(e.contains("is locked by"), "{e}");
+    drop(locked);
+    assert!(lock_body(&rt, &moto, "held/dev.lock").is_none(), "released on drop");
+    drop(other.lock("dev", "up").unwrap());
+}
