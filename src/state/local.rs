@@ -93,7 +93,10 @@ impl LocalBackend {
     fn read_checkpoint(&self, stack: &str, crypter: Option<&Crypter>) -> Result<Snapshot, StateError> {
         let path = self.checkpoint_path(stack);
         match fs::read(&path) {
-            Ok(bytes) => decode_checkpoint(bytes, stack, crypter, &path, &self.backup_path(stack)),
+            Ok(bytes) => {
+                let backup = Some(self.backup_path(stack)).filter(|b| b.exists());
+                decode_checkpoint(bytes, stack, crypter, &path, backup.as_deref())
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Snapshot::default()),
             Err(e) => Err(StateError::io(&path, e)),
         }
@@ -182,16 +185,20 @@ impl LocalBackend {
 }
 
 /// Decodes checkpoint file bytes into a validated snapshot. `location` and
-/// `backup` name the checkpoint and its previous version in errors.
+/// `backup` name the checkpoint and its previous version (if one exists) in
+/// errors.
 pub(crate) fn decode_checkpoint(
     bytes: Vec<u8>,
     stack: &str,
     crypter: Option<&Crypter>,
     location: &Path,
-    backup: &Path,
+    backup: Option<&Path>,
 ) -> Result<Snapshot, StateError> {
-    let corrupt =
-        |detail: String| StateError::Corrupt { path: location.to_path_buf(), backup: backup.to_path_buf(), detail };
+    let corrupt = |detail: String| StateError::Corrupt {
+        path: location.to_path_buf(),
+        backup: backup.map(Path::to_path_buf),
+        detail,
+    };
     // The version first, so that another version is reported as such rather
     // than as whatever field it fails to decode; the probe skips the rest
     // without building it.

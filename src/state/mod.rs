@@ -41,16 +41,13 @@ pub enum StateError {
         source: std::io::Error,
     },
     /// A checkpoint that does not parse or breaks an integrity rule.
-    #[error(
-        "state file {} is damaged ({detail}); it has not been modified. The previous checkpoint is kept at {}: inspect both, then copy the good one into place",
-        path.display(),
-        backup.display()
-    )]
+    #[error("state file {} is damaged ({detail}); it has not been modified. {}", path.display(), fallback_advice(backup.as_deref()))]
     Corrupt {
         /// The damaged file.
         path: PathBuf,
-        /// Where the previous checkpoint is kept.
-        backup: PathBuf,
+        /// Where the previous checkpoint is kept, when there is one (the
+        /// first compaction has none to keep).
+        backup: Option<PathBuf>,
         /// What is wrong.
         detail: String,
     },
@@ -122,6 +119,17 @@ pub enum StateError {
     /// A stack name that cannot be a file name.
     #[error("`{0}` is not a valid stack name: use letters, digits, `-`, `_` and `.` (at most 100 characters)")]
     BadStackName(String),
+}
+
+/// What to do about a damaged checkpoint, given what there is to fall back on.
+fn fallback_advice(backup: Option<&Path>) -> String {
+    match backup {
+        Some(b) => format!(
+            "The previous checkpoint is kept at {}: inspect both, then copy the good one into place",
+            b.display()
+        ),
+        None => "There is no previous checkpoint to fall back on (one is kept from the second update on): restore the file from your own backup, or import an export of the stack with `tapctl stack import FILE`".to_string(),
+    }
 }
 
 impl StateError {

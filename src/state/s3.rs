@@ -343,8 +343,18 @@ impl S3Backend {
         let key = self.checkpoint_key(stack);
         let (mut snapshot, etag) = match self.store.get(&key)? {
             Some((bytes, etag)) => {
-                let history = self.at(&self.history_prefix(stack));
-                (decode_checkpoint(bytes, stack, crypter, &self.at(&key), &history)?, Some(etag))
+                let prefix = self.history_prefix(stack);
+                let history = self.at(&prefix);
+                let decoded = decode_checkpoint(bytes, stack, crypter, &self.at(&key), Some(&history));
+                // Only a damaged checkpoint pays for looking at its history.
+                let decoded = match decoded {
+                    Err(StateError::Corrupt { path, detail, .. }) => {
+                        let kept = !self.store.list(&prefix)?.is_empty();
+                        Err(StateError::Corrupt { path, detail, backup: kept.then_some(history) })
+                    }
+                    other => other,
+                };
+                (decoded?, Some(etag))
             }
             None => (Snapshot::default(), None),
         };

@@ -165,6 +165,31 @@ async fn damaged_or_foreign_checkpoints_are_refused_and_left_untouched() {
     }
 }
 
+#[tokio::test]
+async fn a_damaged_checkpoint_points_at_what_there_is_to_fall_back_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, _) = memory_engine(MemoryCloud::new());
+    let up =
+        || async { stack_in(dir.path(), "dev").up(&engine, &small("dev", 1, "x"), &RunOptions::default(), yes).await };
+    up().await.unwrap();
+    let path = dir.path().join("dev.json");
+    let backup = dir.path().join("dev.json.bak");
+    let good = std::fs::read_to_string(&path).unwrap();
+    // After the first update there is no previous checkpoint.
+    assert!(!backup.exists());
+    std::fs::write(&path, &good[..good.len() / 2]).unwrap();
+    let err = up().await.unwrap_err().to_string();
+    assert!(err.contains("no previous checkpoint") && err.contains("stack import") && !err.contains(".bak"), "{err}");
+    // From the second on, the previous one is kept and named.
+    std::fs::write(&path, &good).unwrap();
+    let more = small("dev", 2, "x");
+    stack_in(dir.path(), "dev").up(&engine, &more, &RunOptions::default(), yes).await.unwrap();
+    assert!(backup.exists());
+    std::fs::write(&path, &good[..good.len() / 2]).unwrap();
+    let err = up().await.unwrap_err().to_string();
+    assert!(err.contains(&format!("kept at {}", backup.display())), "{err}");
+}
+
 fn duplicate_first_custom(good: &str) -> String {
     let mut v: serde_json::Value = serde_json::from_str(good).unwrap();
     let resources = v["checkpoint"]["latest"]["resources"].as_array_mut().unwrap();
