@@ -10,6 +10,11 @@
 //! `peak_rss_mb` is the measured operation's own peak. Run with `cargo bench --no-default-features
 //! --bench engine`; `BENCH_QUICK=1` skips the 10,000-resource scenarios.
 //!
+//! Start-up: `BENCH scenario=startup_preview program=blue-green resources=82
+//! runs=<n> median_ms=… min_ms=… max_ms=…` times `tapctl preview` of the
+//! flagship on the in-memory cloud as a whole process, over an existing
+//! stack, the way a user runs it.
+//!
 //! Latency model of the flagship scenario (a): each call sleeps its resource
 //! kind's typical AWS duration scaled by 2 ms per real second (a 10-minute
 //! Aurora cluster takes 1.2 s, a 2-minute NAT gateway 240 ms, a security
@@ -300,6 +305,40 @@ fn parse(line: &str) -> Option<Measured> {
     })
 }
 
+/// Times `tapctl preview` of the flagship, as a process, over a stack that
+/// is already up; prints its line and returns the median in ms.
+fn startup_preview() -> f64 {
+    let tapctl = env!("CARGO_BIN_EXE_tapctl");
+    let dir = tempfile::tempdir().unwrap();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(repo.join("deploy.toml"), dir.path().join("deploy.toml")).unwrap();
+    std::fs::create_dir(dir.path().join("stacks")).unwrap();
+    std::fs::copy(repo.join("stacks/dev.toml"), dir.path().join("stacks/dev.toml")).unwrap();
+    let run = |args: &[&str]| {
+        let out =
+            Command::new(tapctl).arg("--cwd").arg(dir.path()).args(["--cloud", "memory"]).args(args).output().unwrap();
+        assert!(out.status.success(), "tapctl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    run(&["up", "--yes"]);
+    let mut times: Vec<f64> = (0..11)
+        .map(|_| {
+            let t = Instant::now();
+            run(&["preview"]);
+            t.elapsed().as_secs_f64() * 1000.0
+        })
+        .skip(1)
+        .collect();
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    println!(
+        "BENCH scenario=startup_preview program=blue-green resources=82 runs={} median_ms={median:.1} min_ms={:.1} max_ms={:.1}",
+        times.len(),
+        times[0],
+        times[times.len() - 1]
+    );
+    median
+}
+
 fn target(name: &str, goal: &str, measured: String, pass: bool) {
     println!("TARGET {name} goal=\"{goal}\" measured={measured} pass={pass}");
 }
@@ -343,6 +382,8 @@ fn main() {
             results.extend(parse(l));
         }
     }
+    let startup_ms = startup_preview();
+    target("startup_preview_flagship", "< 150 ms", format!("{startup_ms:.0}ms"), startup_ms < 150.0);
     let get = |scenario: &str, n: usize| results.iter().find(|m| m.scenario == scenario && m.resources == n);
     for m in results.iter().filter(|m| m.ratio > 0.0 && (m.scenario != "flagship_up" || m.parallel >= 1000)) {
         target(
