@@ -20,6 +20,7 @@ pub mod provider;
 pub mod shift;
 pub mod stack;
 pub mod state;
+pub mod yaml;
 
 pub use engine::{Cancel, Engine, Event, EventSink, RunOptions, RunSummary};
 pub use model::{Component, Program, PropertyMap, Resource, ResourceOptions, Urn, Value};

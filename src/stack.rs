@@ -88,7 +88,7 @@ impl Stack {
     pub async fn preview(&self, engine: &Engine, program: &Program, targets: &[Urn]) -> Result<Plan, StackError> {
         let mut snapshot = self.snapshot()?;
         self.check_project(&snapshot, program)?;
-        let adopted = adopt_recorded_default_provider(program, &snapshot);
+        let adopted = adopt_recorded(program, &snapshot);
         let program = adopted.as_ref().unwrap_or(program);
         for (mutation, _) in engine.plan_recovery(&snapshot).await? {
             mutation.apply(&mut snapshot);
@@ -110,7 +110,7 @@ impl Stack {
         }
         let (locked, snapshot) = self.lock_and_recover("up", opts)?;
         self.check_project(&snapshot, program)?;
-        let adopted = adopt_recorded_default_provider(program, &snapshot);
+        let adopted = adopt_recorded(program, &snapshot);
         let program = adopted.as_ref().unwrap_or(program);
         let persister = self.persister(&locked, snapshot)?;
         if let Err(e) = self.settle_pending(engine, &persister, opts).await {
@@ -254,6 +254,25 @@ impl Stack {
         let summary = result?;
         Ok(Outcome { plan, summary, snapshot })
     }
+}
+
+/// `program` with what the state already recorded for it where the program
+/// only generated a stand-in: its default provider's name, auto-generated
+/// physical names. `None` when nothing differs.
+fn adopt_recorded(program: &Program, snapshot: &Snapshot) -> Option<Program> {
+    let mut adopted = adopt_recorded_default_provider(program, snapshot);
+    for auto in program.autonames() {
+        let recorded = snapshot.live(&auto.urn).and_then(|r| r.inputs.get(&auto.property));
+        let Some(recorded) = recorded.filter(|v| v.as_str().is_some_and(|s| s.starts_with(&auto.prefix))) else {
+            continue;
+        };
+        let current = adopted.as_ref().unwrap_or(program).get(&auto.urn).and_then(|d| d.inputs.get(&auto.property));
+        if current != Some(recorded) {
+            let target = adopted.get_or_insert_with(|| program.clone());
+            target.set_input(&auto.urn, &auto.property, recorded.clone());
+        }
+    }
+    adopted
 }
 
 /// `program` with its default AWS provider named as the state recorded it,

@@ -176,6 +176,10 @@ impl Context {
             aws_region,
             account_id: Some(account_id),
         };
+        if self.workspace.is_pulumi() {
+            let program = crate::yaml::YamlProgram::load(self.workspace.root())?;
+            return Ok(program.build(&ctx)?);
+        }
         Ok(programs::build(&self.workspace.project.program, &ctx)?)
     }
 
@@ -413,6 +417,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Config(ConfigCommand::Get { key }) => {
             let ctx = Context::resolve(&cli, false)?;
             let values = ctx.stack_file.values(ctx.crypter.as_ref())?;
+            let key = &ctx.workspace.qualify_key(key);
             let v = values
                 .get(key)
                 .ok_or_else(|| anyhow!("config key `{key}` is not set in {}", ctx.stack_file.path().display()))?;
@@ -424,6 +429,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Config(ConfigCommand::Set { key, value, secret }) => {
             let mut ctx = Context::resolve(&cli, *secret)?;
+            let key = &ctx.workspace.qualify_key(key);
             if *secret {
                 let crypter = ctx.crypter.clone().ok_or_else(|| {
                     anyhow!("--secret needs a passphrase: set TAPCTL_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE)")

@@ -18,6 +18,8 @@ use toml_edit::{DocumentMut, InlineTable, Item, Table};
 use crate::model::Value;
 use crate::state::{BackendUrl, Crypter, SecretsError, StateError};
 
+mod yaml_stack;
+
 /// Errors in configuration files and values.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -30,7 +32,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// No project file where one was expected.
-    #[error("no deploy.toml in {}: run tapctl from the project folder or pass --cwd <folder>", .0.display())]
+    #[error("no deploy.toml or Pulumi.yaml in {}: run tapctl from the project folder or pass --cwd <folder>", .0.display())]
     NoProject(PathBuf),
     /// A file that is not valid TOML or has the wrong shape.
     #[error("{}: {detail}", path.display())]
@@ -126,22 +128,31 @@ fn default_backend_history() -> usize {
     10
 }
 
-/// A project folder: `deploy.toml`, `stacks/`, `state/`.
+/// A project folder: `deploy.toml`, `stacks/`, `state/`; or a Pulumi YAML
+/// project as Pulumi keeps it: `Pulumi.yaml` and `Pulumi.<stack>.yaml`.
 #[derive(Debug, Clone)]
 pub struct Workspace {
     root: PathBuf,
-    /// The parsed project file.
+    /// The parsed project file (for a Pulumi project, what `Pulumi.yaml`
+    /// amounts to).
     pub project: ProjectFile,
+    pulumi: bool,
 }
 
+/// The `program` a Pulumi YAML project runs.
+pub const PULUMI_YAML_PROGRAM: &str = "pulumi-yaml";
+
 impl Workspace {
-    /// Opens the project in `root`.
+    /// Opens the project in `root`: its `deploy.toml`, else its `Pulumi.yaml`.
     pub fn open(root: &Path) -> Result<Workspace, ConfigError> {
         let path = root.join("deploy.toml");
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(ConfigError::NoProject(root.to_path_buf()))
+                if root.join("Pulumi.yaml").exists() {
+                    return Workspace::open_pulumi(root);
+                }
+                return Err(ConfigError::NoProject(root.to_path_buf()));
             }
             Err(e) => return Err(io(&path, e)),
         };
@@ -156,7 +167,51 @@ impl Workspace {
         if project.parallel == Some(0) {
             return Err(ConfigError::Parse { path, detail: "parallel must be at least 1".into() });
         }
-        Ok(Workspace { root: root.to_path_buf(), project })
+        Ok(Workspace { root: root.to_path_buf(), project, pulumi: false })
+    }
+
+    /// A Pulumi YAML project: the name from `Pulumi.yaml`, the state where
+    /// its `backend.url` says (`s3://…` or `file://…`), else in `state/`
+    /// beside it; the default stack is the only `Pulumi.<stack>.yaml`, else
+    /// `dev`.
+    fn open_pulumi(root: &Path) -> Result<Workspace, ConfigError> {
+        let program = crate::yaml::YamlProgram::load(root)
+            .map_err(|e| ConfigError::Parse { path: root.join("Pulumi.yaml"), detail: e.to_string() })?;
+        let file = crate::yaml::node::parse(
+            &std::fs::read_to_string(root.join("Pulumi.yaml")).map_err(|e| io(&root.join("Pulumi.yaml"), e))?,
+        )
+        .unwrap_or_else(|_| crate::yaml::node::Node { kind: crate::yaml::node::Kind::Null, pos: Default::default() });
+        let backend = file
+            .get("backend")
+            .and_then(|b| b.get("url"))
+            .and_then(|u| u.as_str())
+            .map(|url| match url.strip_prefix("file://~") {
+                Some(rest) => format!("file://{}{rest}", std::env::var("HOME").unwrap_or_default()),
+                None => url.to_string(),
+            })
+            .unwrap_or_else(default_backend);
+        let mut workspace = Workspace {
+            root: root.to_path_buf(),
+            project: ProjectFile {
+                name: program.project_name().to_string(),
+                program: PULUMI_YAML_PROGRAM.to_string(),
+                description: file.get("description").and_then(|d| d.as_str()).map(str::to_string),
+                default_stack: default_stack(),
+                backend,
+                backend_history: default_backend_history(),
+                parallel: None,
+            },
+            pulumi: true,
+        };
+        if let [only] = workspace.stack_names().as_slice() {
+            workspace.project.default_stack = only.clone();
+        }
+        Ok(workspace)
+    }
+
+    /// Whether this is a Pulumi YAML project (`Pulumi.yaml`, `Pulumi.<stack>.yaml`).
+    pub fn is_pulumi(&self) -> bool {
+        self.pulumi
     }
 
     /// The project folder.
@@ -181,19 +236,38 @@ impl Workspace {
 
     /// Path of a stack's file.
     pub fn stack_path(&self, stack: &str) -> PathBuf {
-        self.root.join("stacks").join(format!("{stack}.toml"))
+        if self.pulumi {
+            self.root.join(format!("Pulumi.{stack}.yaml"))
+        } else {
+            self.root.join("stacks").join(format!("{stack}.toml"))
+        }
     }
 
     /// Stacks that have a stack file.
     pub fn stack_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(self.root.join("stacks"))
+        let (dir, name_of): (PathBuf, fn(&str) -> Option<&str>) = if self.pulumi {
+            (self.root.clone(), |f| f.strip_prefix("Pulumi.")?.strip_suffix(".yaml").filter(|s| !s.is_empty()))
+        } else {
+            (self.root.join("stacks"), |f| f.strip_suffix(".toml"))
+        };
+        let mut names: Vec<String> = std::fs::read_dir(dir)
             .into_iter()
             .flatten()
             .flatten()
-            .filter_map(|e| e.file_name().to_string_lossy().strip_suffix(".toml").map(str::to_string))
+            .filter_map(|e| name_of(&e.file_name().to_string_lossy()).map(str::to_string))
             .collect();
         names.sort();
         names
+    }
+
+    /// A config key as the project stores it: Pulumi projects put a key
+    /// without a namespace in the project's, as Pulumi does.
+    pub fn qualify_key(&self, key: &str) -> String {
+        if self.pulumi && !key.contains(':') {
+            format!("{}:{key}", self.project.name)
+        } else {
+            key.to_string()
+        }
     }
 
     /// Creates stack `stack`'s file, empty or with `copy_from`'s plain config
@@ -204,12 +278,30 @@ impl Workspace {
         if path.exists() {
             return Err(ConfigError::StackExists { stack: stack.into(), path });
         }
+        if self.pulumi {
+            let mut file = StackFile { path: path.clone(), doc: Doc::Yaml(yaml_stack::Document::empty()) };
+            let mut skipped = Vec::new();
+            if let Some(source) = copy_from {
+                for (key, stored) in self.stack(source)?.entries()? {
+                    match stored {
+                        Stored::Secure(_) => skipped.push(key),
+                        Stored::Plain(v) => file.set_value(&key, v)?,
+                    }
+                }
+            }
+            file.save()?;
+            return Ok(skipped);
+        }
         let mut doc: DocumentMut =
             format!("# Stack config for {stack}.\n[config]\n").parse().expect("a fixed document");
         let mut skipped = Vec::new();
         if let Some(source) = copy_from {
             let from = self.stack(source)?;
-            if let Some(table) = from.doc.get("config").and_then(Item::as_table_like) {
+            let from_doc = match &from.doc {
+                Doc::Toml(d) => Some(d),
+                Doc::Yaml(_) => None,
+            };
+            if let Some(table) = from_doc.and_then(|d| d.get("config")).and_then(Item::as_table_like) {
                 for (key, item) in table.iter() {
                     let secure = item.as_table_like().is_some_and(|t| t.contains_key("secure"));
                     if secure {
@@ -222,7 +314,7 @@ impl Workspace {
         }
         let dir = path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-        StackFile { path, doc }.save()?;
+        StackFile { path, doc: Doc::Toml(doc) }.save()?;
         Ok(skipped)
     }
 
@@ -240,7 +332,15 @@ impl Workspace {
 #[derive(Debug, Clone)]
 pub struct StackFile {
     path: PathBuf,
-    doc: DocumentMut,
+    doc: Doc,
+}
+
+/// A stack file's document: `stacks/<stack>.toml`, or Pulumi's
+/// `Pulumi.<stack>.yaml`.
+#[derive(Debug, Clone)]
+enum Doc {
+    Toml(DocumentMut),
+    Yaml(yaml_stack::Document),
 }
 
 /// A config value as stored: plain, or encrypted.
@@ -253,27 +353,28 @@ pub enum Stored {
 }
 
 impl StackFile {
-    /// Reads and checks a stack file.
+    /// Reads and checks a stack file (`*.toml`, or Pulumi's `Pulumi.<stack>.yaml`).
     pub fn load(path: &Path) -> Result<StackFile, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| io(path, e))?;
-        let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| ConfigError::Parse {
-            path: path.to_path_buf(),
-            detail: e.to_string(),
-        })?;
-        let file = StackFile { path: path.to_path_buf(), doc };
-        for (key, _) in file.doc.iter() {
+        let parse = |detail: String| ConfigError::Parse { path: path.to_path_buf(), detail };
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let doc = yaml_stack::Document::parse(&text).map_err(parse)?;
+            let file = StackFile { path: path.to_path_buf(), doc: Doc::Yaml(doc) };
+            file.entries()?;
+            return Ok(file);
+        }
+        let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| parse(e.to_string()))?;
+        for (key, _) in doc.iter() {
             if key != "encryptionsalt" && key != "config" {
-                return Err(ConfigError::Parse {
-                    path: path.to_path_buf(),
-                    detail: format!(
-                        "unknown top-level key `{key}`: a stack file holds `encryptionsalt` and a [config] table"
-                    ),
-                });
+                return Err(parse(format!(
+                    "unknown top-level key `{key}`: a stack file holds `encryptionsalt` and a [config] table"
+                )));
             }
         }
-        if file.doc.get("config").is_some_and(|c| !c.is_table_like()) {
-            return Err(ConfigError::Parse { path: path.to_path_buf(), detail: "`config` must be a table".into() });
+        if doc.get("config").is_some_and(|c| !c.is_table_like()) {
+            return Err(parse("`config` must be a table".into()));
         }
+        let file = StackFile { path: path.to_path_buf(), doc: Doc::Toml(doc) };
         file.entries()?;
         Ok(file)
     }
@@ -285,18 +386,34 @@ impl StackFile {
 
     /// The `encryptionsalt`, if secrets were ever set.
     pub fn encryption_salt(&self) -> Option<&str> {
-        self.doc.get("encryptionsalt").and_then(Item::as_str)
+        match &self.doc {
+            Doc::Toml(d) => d.get("encryptionsalt").and_then(Item::as_str),
+            Doc::Yaml(d) => d.encryption_salt(),
+        }
     }
 
     /// Records the `encryptionsalt`.
     pub fn set_encryption_salt(&mut self, salt: &str) {
-        self.doc["encryptionsalt"] = toml_edit::value(salt);
+        match &mut self.doc {
+            Doc::Toml(d) => d["encryptionsalt"] = toml_edit::value(salt),
+            Doc::Yaml(d) => d.set_encryption_salt(salt),
+        }
     }
 
     /// Every config entry as stored.
     pub fn entries(&self) -> Result<BTreeMap<String, Stored>, ConfigError> {
         let mut out = BTreeMap::new();
-        let Some(table) = self.doc.get("config").and_then(Item::as_table_like) else { return Ok(out) };
+        let doc = match &self.doc {
+            Doc::Toml(d) => d,
+            Doc::Yaml(d) => {
+                for (key, stored) in d.entries() {
+                    check_key(&key)?;
+                    out.insert(key, stored);
+                }
+                return Ok(out);
+            }
+        };
+        let Some(table) = doc.get("config").and_then(Item::as_table_like) else { return Ok(out) };
         for (key, item) in table.iter() {
             check_key(key)?;
             let bad = |problem: &str| ConfigError::BadValue { key: key.to_string(), problem: problem.to_string() };
@@ -334,44 +451,73 @@ impl StackFile {
             .collect()
     }
 
-    /// Sets a plain value (parsed as a number or boolean when it looks like one).
+    /// Sets a plain value. In a TOML stack file it is parsed as a number or
+    /// boolean when it looks like one; Pulumi's stack files keep the text, as
+    /// `pulumi config set` does (the program's declared type converts it).
     pub fn set_plain(&mut self, key: &str, raw: &str) -> Result<(), ConfigError> {
         check_key(key)?;
-        let v: toml_edit::Value = if let Ok(n) = raw.parse::<i64>() {
-            n.into()
-        } else if let Ok(b) = raw.parse::<bool>() {
-            b.into()
-        } else if let (Ok(f), true) = (raw.parse::<f64>(), raw.contains('.')) {
-            f.into()
-        } else {
-            raw.into()
+        let v: toml_edit::Value = match &mut self.doc {
+            Doc::Yaml(d) => {
+                d.set(key, Value::from(raw));
+                return Ok(());
+            }
+            Doc::Toml(_) => {
+                if let Ok(n) = raw.parse::<i64>() {
+                    n.into()
+                } else if let Ok(b) = raw.parse::<bool>() {
+                    b.into()
+                } else if let (Ok(f), true) = (raw.parse::<f64>(), raw.contains('.')) {
+                    f.into()
+                } else {
+                    raw.into()
+                }
+            }
         };
         self.config_table()[key] = Item::Value(v);
+        Ok(())
+    }
+
+    /// Sets a value as it is (Pulumi stack files only: copying config).
+    fn set_value(&mut self, key: &str, value: Value) -> Result<(), ConfigError> {
+        check_key(key)?;
+        if let Doc::Yaml(d) = &mut self.doc {
+            d.set(key, value);
+        }
         Ok(())
     }
 
     /// Sets a secret value, encrypted with `crypter`.
     pub fn set_secret(&mut self, key: &str, plaintext: &str, crypter: &Crypter) -> Result<(), ConfigError> {
         check_key(key)?;
+        let ciphertext = crypter.encrypt(plaintext);
+        if let Doc::Yaml(d) = &mut self.doc {
+            d.set_secure(key, &ciphertext);
+            return Ok(());
+        }
         let mut t = InlineTable::new();
-        t.insert("secure", crypter.encrypt(plaintext).into());
+        t.insert("secure", ciphertext.into());
         self.config_table()[key] = Item::Value(toml_edit::Value::InlineTable(t));
         Ok(())
     }
 
     fn config_table(&mut self) -> &mut Table {
-        if !self.doc.contains_table("config") {
-            self.doc["config"] = Item::Table(Table::new());
+        let Doc::Toml(doc) = &mut self.doc else { unreachable!("only TOML stack files have tables") };
+        if !doc.contains_table("config") {
+            doc["config"] = Item::Table(Table::new());
         }
-        self.doc["config"].as_table_mut().expect("config was just made a table")
+        doc["config"].as_table_mut().expect("config was just made a table")
     }
 
-    /// Writes the file atomically, keeping its comments and layout.
+    /// Writes the file atomically (a TOML file keeps its comments and layout).
     pub fn save(&self) -> Result<(), ConfigError> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
+        let text = match &self.doc {
+            Doc::Toml(d) => d.to_string(),
+            Doc::Yaml(d) => d.to_text(),
+        };
         let write = || -> std::io::Result<()> {
             let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-            std::io::Write::write_all(&mut tmp, self.doc.to_string().as_bytes())?;
+            std::io::Write::write_all(&mut tmp, text.as_bytes())?;
             tmp.as_file().sync_all()?;
             tmp.persist(&self.path).map_err(|e| e.error)?;
             Ok(())

@@ -137,6 +137,25 @@ impl Resource {
     pub fn arn(&self) -> Value {
         self.output("arn")
     }
+
+    /// This resource as the parent of others (Pulumi allows any resource
+    /// as a parent; its type then chains into theirs).
+    pub fn as_parent(&self) -> Component {
+        Component { urn: self.urn.clone() }
+    }
+}
+
+/// A physical name the program generated the way Pulumi auto-names (logical
+/// name, `-`, 7 hex characters): a stack that already recorded one for the
+/// resource keeps the recorded one (see [`Program::set_input`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AutoName {
+    /// The resource.
+    pub urn: Urn,
+    /// The input that holds the name (`name`, `bucket`, …).
+    pub property: String,
+    /// What the generated suffix follows (`<logical name>-`).
+    pub prefix: String,
 }
 
 /// A provider resource that custom resources can be bound to.
@@ -162,6 +181,7 @@ pub struct Program {
     default_provider_inputs: PropertyMap,
     default_provider: Option<Urn>,
     outputs: PropertyMap,
+    autonames: Vec<AutoName>,
 }
 
 impl Program {
@@ -186,6 +206,7 @@ impl Program {
             default_provider_inputs: aws_provider_inputs,
             default_provider: None,
             outputs: PropertyMap::new(),
+            autonames: Vec::new(),
         }
     }
 
@@ -284,6 +305,34 @@ impl Program {
             provider: Some(provider.urn.clone()),
         })?;
         Ok(Resource { urn })
+    }
+
+    /// Records that `property` of `resource` holds an auto-generated name
+    /// beginning with `prefix`.
+    pub fn mark_autonamed(&mut self, resource: &Resource, property: &str, prefix: &str) {
+        self.autonames.push(AutoName {
+            urn: resource.urn.clone(),
+            property: property.to_string(),
+            prefix: prefix.to_string(),
+        });
+    }
+
+    /// The auto-generated names, in registration order.
+    pub fn autonames(&self) -> &[AutoName] {
+        &self.autonames
+    }
+
+    /// Replaces one input of a registered resource (a recorded auto-name
+    /// taking the place of a generated one). `false` if there is no such
+    /// resource.
+    pub fn set_input(&mut self, urn: &Urn, property: &str, value: Value) -> bool {
+        match self.by_urn.get(urn) {
+            Some(&i) => {
+                self.resources[i].inputs.insert(property.to_string(), value);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Exports a stack output (recorded on the root stack resource).

@@ -49,6 +49,9 @@ pub enum BuildError {
     /// A registration failed.
     #[error(transparent)]
     Program(#[from] ProgramError),
+    /// A mistake in a Pulumi YAML program.
+    #[error(transparent)]
+    Yaml(#[from] crate::yaml::YamlError),
     /// The project names a program tapctl does not have.
     #[error("unknown program `{0}` in deploy.toml; available: {available}", available = PROGRAMS.join(", "))]
     UnknownProgram(String),

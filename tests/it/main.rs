@@ -17,3 +17,4 @@ mod migrate;
 mod moto;
 mod multi_env;
 mod state;
+mod yaml;
