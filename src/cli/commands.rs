@@ -441,6 +441,30 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             ctx.stack_file.save()?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Kinds { json } => {
+            let kinds = crate::provider::KINDS;
+            if *json {
+                let list: Vec<serde_json::Value> = kinds
+                    .iter()
+                    .map(|k| {
+                        serde_json::json!({
+                            "token": k.token,
+                            "inputs": k.inputs,
+                            "requiredInputs": k.required,
+                            "outputs": k.outputs,
+                            "replaceOnChanges": k.force_new,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                for k in kinds {
+                    println!("{}", k.token);
+                }
+                println!("\n{} kinds; `tapctl kinds --json` gives each one's inputs and outputs.", kinds.len());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Graph { format: GraphFormat::Dot } => {
             let ctx = Context::resolve(&cli, false)?;
             let factory = ctx.factory()?;

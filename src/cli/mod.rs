@@ -128,6 +128,12 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
     },
+    /// List the pulumi-aws resource kinds tapctl supports.
+    Kinds {
+        /// Print JSON: each kind's token, inputs, required inputs and outputs.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `tapctl stack …`

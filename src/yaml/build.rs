@@ -392,7 +392,9 @@ impl Eval<'_> {
             let hint = did_you_mean(&token, supported).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
             return Err(self.at(
                 ty.pos,
-                format!("resource type `{token}` is not supported by tapctl{hint}; the README's kind table lists the supported ones"),
+                format!(
+                    "resource type `{token}` is not supported by tapctl{hint}; `tapctl kinds` lists the supported ones"
+                ),
             ));
         };
         // Pulumi's auto-name: the logical name, `-`, 7 hex characters.

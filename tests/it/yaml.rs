@@ -289,3 +289,14 @@ fn a_pulumi_project_in_another_language_is_refused_with_the_way_forward() {
         .failure()
         .stderr(predicate::str::contains("runtime is `nodejs`").and(predicate::str::contains("runtime: yaml")));
 }
+
+#[test]
+fn tapctl_kinds_lists_what_a_program_may_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = stdout(tapctl(dir.path()).args(["kinds"]));
+    assert!(text.lines().any(|l| l == "aws:ec2/vpc:Vpc") && text.contains(" kinds;"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&stdout(tapctl(dir.path()).args(["kinds", "--json"]))).unwrap();
+    let vpc = json.as_array().unwrap().iter().find(|k| k["token"] == "aws:ec2/vpc:Vpc").unwrap();
+    assert!(vpc["inputs"].as_array().unwrap().contains(&serde_json::json!("cidrBlock")));
+    assert_eq!(json.as_array().unwrap().len(), tapctl::provider::KINDS.len());
+}
