@@ -10,11 +10,12 @@
 
 mod build;
 pub mod expr;
+pub mod invokes;
 pub mod node;
 
 use std::path::{Path, PathBuf};
 
-pub use build::{Invoker, NoInvokes};
+pub use build::Invoker;
 use node::{Kind, Node, Pos};
 
 use crate::programs::{Built, ProgramContext};
@@ -158,9 +159,10 @@ impl YamlProgram {
         Ok(out)
     }
 
-    /// Builds the resources for one stack (no `fn::invoke`).
+    /// Builds the resources for one stack; `fn::invoke` of the functions
+    /// the command already knows the answer to ([`invokes::FUNCTIONS`]).
     pub fn build(&self, ctx: &ProgramContext<'_>) -> Result<Built, YamlError> {
-        self.build_with(ctx, &NoInvokes)
+        self.build_with(ctx, &invokes::ContextInvoker::new(ctx))
     }
 
     /// Builds the resources for one stack, running `fn::invoke` through `invoker`.

@@ -101,6 +101,9 @@ async fn a_yaml_program_goes_up_previews_clean_and_destroys() {
     assert_eq!(root.outputs["vpcId"], Value::from(vpc.id.clone().unwrap()));
     assert_eq!(root.outputs["roleName"], role.inputs["name"]);
     assert_eq!(root.outputs["region"], Value::from("us-east-1"));
+    assert_eq!(root.outputs["invokedRegion"], Value::from("us-east-1"));
+    assert_eq!(root.outputs["accountId"], Value::from("123456789012"));
+    assert_eq!(root.outputs["firstZone"], Value::from("us-east-1a"));
     assert_eq!(root.outputs["joined"], Value::from(format!("webapp-dev-{}", vpc.id.as_deref().unwrap())));
     assert_eq!(
         root.outputs["bucketArn"],
@@ -170,7 +173,7 @@ fn every_mistake_is_reported_at_its_line_and_column_before_any_cloud_call() {
         Bad { what: "missing required", yaml: "resources:\n  sub:\n    type: aws:ec2:Subnet\n", at: "4:3", says: "needs vpcId" },
         Bad { what: "unsupported kind", yaml: "resources:\n  fn:\n    type: aws:lambda:Function\n", at: "5:11", says: "`aws:lambda/function:Function` is not supported by tapctl" },
         Bad { what: "unknown function", yaml: "variables:\n  x:\n    fn::joinn: [\",\", [a]]\n", at: "5:5", says: "unknown function `fn::joinn` (did you mean `fn::join`?)" },
-        Bad { what: "invoke without data sources", yaml: "variables:\n  ami:\n    fn::invoke:\n      function: aws:ec2/getAmi:getAmi\n      arguments: {mostRecent: true}\n", at: "", says: "function `aws:ec2/getAmi:getAmi` cannot be called here" },
+        Bad { what: "invoke without data sources", yaml: "variables:\n  ami:\n    fn::invoke:\n      function: aws:ec2/getAmi:getAmi\n      arguments: {mostRecent: true}\n", at: "6:15", says: "function `aws:ec2/getAmi:getAmi` is not supported yet; tapctl answers aws:index/getRegion:getRegion" },
         Bad { what: "unknown section", yaml: "resource:\n  vpc:\n    type: aws:ec2:Vpc\n", at: "3:1", says: "unknown section `resource` (did you mean `resources`?)" },
         Bad { what: "unknown resource field", yaml: "resources:\n  vpc:\n    type: aws:ec2:Vpc\n    propertes: {}\n", at: "6:5", says: "resource `vpc` has no field `propertes` (did you mean `properties`?)" },
         Bad { what: "no type", yaml: "resources:\n  vpc:\n    properties: {}\n", at: "4:3", says: "resource `vpc` has no `type`" },
