@@ -28,6 +28,7 @@ mod secrets;
 mod secretsmanager;
 mod sns;
 mod ssm;
+mod yaml;
 
 use std::sync::Arc;
 use std::time::Duration;
