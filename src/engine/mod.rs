@@ -5,7 +5,9 @@
 //! Invariant: the engine decides each resource's step only once its
 //! dependencies have finished (so inputs are known), persists a write-ahead
 //! `Begin` before every cloud mutation and the result after it, and deletes in
-//! reverse dependency order after every create and update has finished.
+//! reverse dependency order after every create and update has finished
+//! (a delete-first replacement deletes its old self, and the dependents
+//! that must be replaced with it, in its own step).
 
 pub mod cancel;
 pub mod events;
@@ -139,6 +141,11 @@ impl std::fmt::Debug for Engine {
 /// Per-run shared state for the apply phase.
 struct ApplyRun<'a> {
     start: HashMap<&'a Urn, &'a Arc<StateResource>>,
+    /// The starting records in state order (dependencies first).
+    start_order: Vec<&'a Arc<StateResource>>,
+    /// Dependents deleted ahead of a delete-first replacement: their own
+    /// step creates them again.
+    deleted_early: Mutex<HashSet<Urn>>,
     persister: &'a Persister,
     providers: Mutex<Providers>,
     /// The record of every resource this run has settled, for resolving
@@ -241,6 +248,8 @@ impl Engine {
             order.iter().map(|u| graph.dependencies(u).iter().map(|d| index[d]).collect()).collect();
         let run = ApplyRun {
             start: start.resources.iter().filter(|r| !r.delete).map(|r| (&r.urn, r)).collect(),
+            start_order: start.resources.iter().filter(|r| !r.delete).collect(),
+            deleted_early: Mutex::new(HashSet::new()),
             persister,
             providers: Mutex::new(self.providers(Some(program), &start)?),
             live: Mutex::new(HashMap::new()),
@@ -673,7 +682,10 @@ impl ApplyRun<'_> {
 
     /// Runs one desired resource's step.
     async fn apply(&self, d: &DesiredResource) -> Result<StepOp, StepError> {
-        let old = self.start.get(&d.urn).copied();
+        // Deleted ahead of a resource it depends on being replaced delete-first:
+        // created again now, which completes its replacement.
+        let deleted_early = self.deleted_early.lock().unwrap_or_else(|e| e.into_inner()).contains(&d.urn);
+        let old = if deleted_early { None } else { self.start.get(&d.urn).copied() };
         if !self.targeted(&d.urn) && d.type_token() != ROOT_STACK_TYPE {
             if let Some(old) = old {
                 self.remember(Arc::clone(old));
@@ -685,9 +697,10 @@ impl ApplyRun<'_> {
         let decision =
             decide(d, resolved, old.map(Arc::as_ref), provider.as_deref(), false).map_err(StepError::Plan)?;
         let op = decision.op;
+        let reported = if deleted_early { StepOp::Replace } else { op };
         let began = Instant::now();
         if op != StepOp::Same {
-            (self.events)(&Event::StepStarted { urn: d.urn.clone(), op });
+            (self.events)(&Event::StepStarted { urn: d.urn.clone(), op: reported });
         }
         let inputs = decision.inputs;
         match (op, old) {
@@ -740,6 +753,7 @@ impl ApplyRun<'_> {
             (StepOp::Replace, Some(old)) => {
                 let provider = provider.ok_or_else(|| StepError::Plan(PlanError::NoProvider(d.urn.clone())))?;
                 if decision.delete_before_replace {
+                    self.delete_dependents_first(&d.urn).await?;
                     self.delete_old(d, provider.as_ref(), old).await?;
                     self.create(d, provider.as_ref(), inputs, None).await?;
                 } else {
@@ -752,9 +766,55 @@ impl ApplyRun<'_> {
             (StepOp::Delete, _) => unreachable!("desired resources are never deleted by their own step"),
         }
         if op != StepOp::Same {
-            (self.events)(&Event::StepDone { urn: d.urn.clone(), op, elapsed: began.elapsed() });
+            (self.events)(&Event::StepDone { urn: d.urn.clone(), op: reported, elapsed: began.elapsed() });
         }
-        Ok(op)
+        Ok(reported)
+    }
+
+    /// Before `root` is deleted to be replaced, deletes what depends on it and
+    /// must be replaced because of it, dependents first — Pulumi's rule: a
+    /// dependent must be replaced when an input that references a replaced
+    /// resource, once unknown, forces its replacement (transitively). Each
+    /// is created again by its own step, after `root`'s new self exists.
+    async fn delete_dependents_first(&self, root: &Urn) -> Result<(), StepError> {
+        let providers = self.providers.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut replaced: HashSet<&Urn> = HashSet::from([root]);
+        let mut doomed: Vec<&StateResource> = Vec::new();
+        for rec in &self.start_order {
+            if &rec.urn == root || !rec.custom || crate::model::is_provider_type(rec.type_token()) {
+                continue;
+            }
+            let referencing: Vec<&String> = rec
+                .property_dependencies
+                .iter()
+                .filter(|(_, urns)| urns.iter().any(|u| replaced.contains(u)))
+                .map(|(k, _)| k)
+                .collect();
+            if referencing.is_empty() {
+                continue;
+            }
+            let Some(provider) = provider_for_record(rec, &providers) else { continue };
+            let mut unknown = rec.inputs.clone();
+            for k in &referencing {
+                unknown.insert((*k).clone(), Value::Unknown);
+            }
+            let diff =
+                provider.diff(rec.type_token(), &rec.inputs, &unknown).map_err(|e| StepError::Provider("diff", e))?;
+            let forced = referencing.iter().any(|k| rec.replace_on_changes.contains(k));
+            if !diff.replace_keys.is_empty() || forced {
+                replaced.insert(&rec.urn);
+                doomed.push(rec);
+            }
+        }
+        for rec in doomed.into_iter().rev() {
+            (self.events)(&Event::Notice(format!(
+                "deleting {} first: it must be replaced because {root}, which it depends on, is replaced delete-first",
+                rec.urn
+            )));
+            delete_one(rec, &providers, self.persister, self.events).await?;
+            self.deleted_early.lock().unwrap_or_else(|e| e.into_inner()).insert(rec.urn.clone());
+        }
+        Ok(())
     }
 
     async fn create(

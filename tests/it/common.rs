@@ -70,6 +70,44 @@ pub fn small(stack: &str, subnets: usize, tag: &str) -> Program {
     p
 }
 
+/// A named role and a role policy attached to it by name; `path` of the role.
+pub fn role_with_policy(path: &str) -> Program {
+    let mut p = Program::new("demo", "dev", props(&[("region", "us-east-1".into())]));
+    let root = p.root();
+    let role = p
+        .resource(
+            &root,
+            "aws:iam/role:Role",
+            "role",
+            props(&[
+                ("name", "demo-role".into()),
+                ("path", path.into()),
+                (
+                    "assumeRolePolicy",
+                    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#.into(),
+                ),
+            ]),
+            ResourceOptions::default(),
+        )
+        .unwrap();
+    p.resource(
+        &root,
+        "aws:iam/rolePolicy:RolePolicy",
+        "policy",
+        props(&[
+            ("name", "demo-policy".into()),
+            ("role", role.output("name")),
+            (
+                "policy",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}"#.into(),
+            ),
+        ]),
+        ResourceOptions::default(),
+    )
+    .unwrap();
+    p
+}
+
 /// A property map from pairs.
 pub fn props(pairs: &[(&str, Value)]) -> PropertyMap {
     pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()

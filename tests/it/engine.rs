@@ -11,7 +11,7 @@ use tapctl::plan::StepOp;
 use tapctl::provider::memory::{Fault, Latency, MemoryCloud, Op};
 use tapctl::stack::StackError;
 
-use crate::common::{flagship, memory_engine, props, recording, small, stack_in, yes};
+use crate::common::{flagship, memory_engine, props, recording, role_with_policy, small, stack_in, yes};
 
 #[tokio::test]
 async fn flagship_goes_up_shows_no_changes_updates_once_and_destroys_cleanly() {
@@ -476,4 +476,39 @@ async fn a_static_site_with_config_recording_goes_up_and_down_in_order() {
     let out = stack.destroy(&engine, &RunOptions::default(), yes).await.unwrap();
     assert!(out.summary.succeeded(), "{:?}", out.summary);
     assert!(cloud.objects().is_empty(), "{:?}", cloud.objects().keys().collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn a_delete_first_replacement_deletes_its_dependents_first_and_recreates_them_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, cloud) = memory_engine(MemoryCloud::new());
+    let stack = stack_in(dir.path(), "dev");
+    stack.up(&engine, &role_with_policy("/"), &RunOptions::default(), yes).await.unwrap();
+
+    // The named role must go before its replacement can exist, and the policy
+    // names it: Pulumi replaces both, the policy deleted first.
+    let changed = role_with_policy("/svc/");
+    let plan = stack.preview(&engine, &changed, &[]).await.unwrap();
+    assert_eq!(plan.summary().replace, 2, "{:?}", plan.summary());
+    let (opts, events) = recording(8);
+    let outcome = stack.up(&engine, &changed, &opts, yes).await.unwrap();
+    assert!(outcome.summary.succeeded(), "{:?}", outcome.summary);
+    assert_eq!(outcome.summary.changes.replace, 2, "{:?}", outcome.summary);
+
+    let events = events.lock().unwrap();
+    let index = |want: &dyn Fn(&Event) -> bool| events.iter().position(want).unwrap();
+    let policy_deleted =
+        index(&|e| matches!(e, Event::StepDone { urn, op: StepOp::Delete, .. } if urn.name() == "policy"));
+    let role_replaced =
+        index(&|e| matches!(e, Event::StepDone { urn, op: StepOp::Replace, .. } if urn.name() == "role"));
+    let policy_replaced =
+        index(&|e| matches!(e, Event::StepDone { urn, op: StepOp::Replace, .. } if urn.name() == "policy"));
+    assert!(policy_deleted < role_replaced && role_replaced < policy_replaced, "{events:?}");
+    assert!(events.iter().any(|e| matches!(e, Event::Notice(n) if n.contains("must be replaced because"))));
+
+    let objects = cloud.objects();
+    assert_eq!(objects.len(), 2, "the role and its policy, re-created: {:?}", objects.keys().collect::<Vec<_>>());
+    let role = outcome.snapshot.live_resources().find(|r| r.urn.name() == "role").unwrap();
+    assert_eq!(role.inputs["path"], Value::from("/svc/"));
+    assert!(!stack.preview(&engine, &changed, &[]).await.unwrap().summary().has_changes());
 }

@@ -22,6 +22,7 @@ mod kms;
 mod lb;
 mod multi_env;
 mod rds;
+mod replace;
 mod route53;
 mod s3;
 mod secrets;
@@ -54,7 +55,7 @@ pub struct Env {
 }
 
 /// Emulator pacing: moto answers at once, so poll fast and give up fast.
-fn fast() -> Settings {
+pub fn fast() -> Settings {
     Settings {
         retry: RetryPolicy {
             max_attempts: 3,
