@@ -495,7 +495,7 @@ async fn a_delete_first_replacement_deletes_its_dependents_first_and_recreates_t
     assert!(outcome.summary.succeeded(), "{:?}", outcome.summary);
     assert_eq!(outcome.summary.changes.replace, 2, "{:?}", outcome.summary);
 
-    let events = events.lock().unwrap();
+    let events = events.lock().unwrap().clone();
     let index = |want: &dyn Fn(&Event) -> bool| events.iter().position(want).unwrap();
     let policy_deleted =
         index(&|e| matches!(e, Event::StepDone { urn, op: StepOp::Delete, .. } if urn.name() == "policy"));
