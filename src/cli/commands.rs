@@ -217,8 +217,51 @@ fn env_region() -> Option<String> {
     ["AWS_REGION", "AWS_DEFAULT_REGION"].iter().find_map(|name| std::env::var(name).ok().filter(|r| !r.is_empty()))
 }
 
-fn parse_targets(targets: &[String]) -> Result<Vec<Urn>> {
-    targets.iter().map(|t| Urn::parse(t).map_err(|e| anyhow!("--target: {e}"))).collect()
+/// The resources `--target` names — each a URN, a resource name, or
+/// `type::name` (full or short type token) — and, with `dependents`, every
+/// resource of the program that depends on one of them, transitively.
+fn resolve_targets(program: &Program, targets: &[String], dependents: bool) -> Result<Vec<Urn>> {
+    let mut out: Vec<Urn> = Vec::new();
+    for t in targets {
+        if t.starts_with("urn:") {
+            out.push(Urn::parse(t).map_err(|e| anyhow!("--target: {e}"))?);
+            continue;
+        }
+        let (ty, name) = match t.rsplit_once("::") {
+            Some((ty, name)) => (Some(ty), name),
+            None => (None, t.as_str()),
+        };
+        let matches: Vec<&Urn> = program
+            .resources()
+            .iter()
+            .map(|r| &r.urn)
+            .filter(|u| u.name() == name)
+            .filter(|u| ty.is_none_or(|ty| u.type_token() == ty || crate::yaml::full_token(ty) == u.type_token()))
+            .collect();
+        match matches.as_slice() {
+            [one] => out.push((*one).clone()),
+            [] => bail!("--target {t}: no resource of the program is named that; give a URN, a name or type::name (`tapctl preview --json` lists the URNs)"),
+            many => bail!(
+                "--target {t} names {} resources; give one of their URNs: {}",
+                many.len(),
+                many.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+    if dependents && !out.is_empty() {
+        loop {
+            let before = out.len();
+            for r in program.resources() {
+                if !out.contains(&r.urn) && r.dependencies().iter().any(|d| out.contains(d)) {
+                    out.push(r.urn.clone());
+                }
+            }
+            if out.len() == before {
+                break;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Asks on the terminal; refuses when there is none to ask on.
@@ -260,12 +303,13 @@ fn declined_or(e: StackError, yes: bool) -> anyhow::Error {
 /// Runs one command.
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
-        Command::Preview { diff, json, targets } => {
+        Command::Preview { diff, json, targets, target_dependents } => {
             let ctx = Context::resolve(&cli, false)?;
             let factory = ctx.factory()?;
             let program = ctx.program(&factory).await?;
             let engine = Engine::new(factory);
-            let plan = ctx.stack()?.preview(&engine, &program, &parse_targets(targets)?).await?;
+            let targets = resolve_targets(&program, targets, *target_dependents)?;
+            let plan = ctx.stack()?.preview(&engine, &program, &targets).await?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&render::plan_json(&plan))?);
             } else {
@@ -274,7 +318,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Up { yes, parallel, targets, json, diff, show_secrets, refresh } => {
+        Command::Up { yes, parallel, targets, target_dependents, json, diff, show_secrets, refresh } => {
             let ctx = Context::resolve(&cli, true)?;
             let factory = ctx.factory()?;
             let program = ctx.program(&factory).await?;
@@ -282,7 +326,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let progress = Progress::new(*json);
             let opts = RunOptions {
                 parallel: ctx.parallel(*parallel)?,
-                targets: parse_targets(targets)?,
+                targets: resolve_targets(&program, targets, *target_dependents)?,
                 cancel: Cancel::new(),
                 events: progress.sink(),
                 refresh: *refresh,

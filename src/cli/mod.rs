@@ -57,9 +57,12 @@ pub enum Command {
         /// Print the plan as JSON.
         #[arg(long)]
         json: bool,
-        /// Only plan these resources (URNs).
+        /// Only plan these resources: URN, name, or type::name.
         #[arg(long = "target")]
         targets: Vec<String>,
+        /// With --target, also the resources that depend on the targets.
+        #[arg(long)]
+        target_dependents: bool,
     },
     /// Create or update the stack's resources.
     Up {
@@ -69,9 +72,12 @@ pub enum Command {
         /// Steps in flight at most (default: deploy.toml's parallel, else 4 × CPUs).
         #[arg(long, short = 'p')]
         parallel: Option<usize>,
-        /// Only update these resources (URNs).
+        /// Only update these resources: URN, name, or type::name.
         #[arg(long = "target")]
         targets: Vec<String>,
+        /// With --target, also the resources that depend on the targets.
+        #[arg(long)]
+        target_dependents: bool,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,

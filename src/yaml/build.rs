@@ -292,7 +292,7 @@ fn topological(names: &[&str], edges: &[Vec<usize>]) -> Result<Vec<usize>, Vec<S
 }
 
 /// `aws:s3:Bucket` → `aws:s3/bucket:Bucket`; full tokens pass unchanged.
-pub(crate) fn full_token(token: &str) -> String {
+pub fn full_token(token: &str) -> String {
     let parts: Vec<&str> = token.split(':').collect();
     match parts.as_slice() {
         [pkg, module, ty] if !module.contains('/') && !ty.is_empty() && *pkg != "pulumi" => {

@@ -15,7 +15,7 @@ pub mod node;
 
 use std::path::{Path, PathBuf};
 
-pub use build::Invoker;
+pub use build::{full_token, Invoker};
 use node::{Kind, Node, Pos};
 
 use crate::programs::{Built, ProgramContext};

@@ -303,3 +303,33 @@ fn tapctl_kinds_lists_what_a_program_may_use() {
     assert!(vpc["inputs"].as_array().unwrap().contains(&serde_json::json!("cidrBlock")));
     assert_eq!(json.as_array().unwrap().len(), tapctl::provider::KINDS.len());
 }
+
+#[test]
+fn targets_are_named_by_urn_name_or_type_and_can_take_their_dependents() {
+    use predicates::prelude::*;
+    let dir = project_copy("webapp");
+    let d = dir.path();
+    tapctl(d).args(["up", "--yes"]).assert().success();
+    // subnetA depends on the VPC; change only subnetA.
+    let text = std::fs::read_to_string(d.join("Pulumi.yaml")).unwrap().replace("10.20.1.0/24", "10.20.3.0/24");
+    std::fs::write(d.join("Pulumi.yaml"), text).unwrap();
+    let planned = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["preview", "--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str::<serde_json::Value>(&stdout(tapctl(d).args(&all))).unwrap()["changeSummary"].clone()
+    };
+    assert_eq!(planned(&["--target", "vpc"])["replace"], 0, "the VPC alone has nothing to do");
+    assert_eq!(
+        planned(&["--target", "aws:ec2:Vpc::vpc", "--target-dependents"])["replace"],
+        1,
+        "subnetA comes with it"
+    );
+    assert_eq!(planned(&["--target", "aws:ec2/subnet:Subnet::subnetA"])["replace"], 1);
+    let urn = "urn:pulumi:dev::webapp::aws:ec2/subnet:Subnet::subnetA";
+    assert_eq!(planned(&["--target", urn])["replace"], 1);
+    tapctl(d)
+        .args(["preview", "--target", "subnetC"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--target subnetC: no resource of the program is named that"));
+}
