@@ -8,7 +8,7 @@ Usage (from the repository root):
 
 Two sources feed the catalog:
 
-* the pulumi-aws schema extract (`../shared/pulumi-aws/schema-7.48.0.json`), which gives, per
+* the pulumi-aws schema extract (`schema/pulumi-aws-7.48.0.json`, see `schema/README.md`), which gives, per
   type token, the input names, required inputs and output names;
 * the hand-written FACTS table below, which holds what the schema does not say: which inputs force a
   replacement (Terraform's `ForceNew`; pulumi-aws is bridged from hashicorp/terraform-provider-aws
@@ -32,10 +32,10 @@ import textwrap
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_SCHEMA = REPO.parent / "shared" / "pulumi-aws" / "schema-7.48.0.json"
+DEFAULT_SCHEMA = REPO / "schema" / "pulumi-aws-7.48.0.json"
 DEFAULT_OUT = REPO / "src" / "provider" / "catalog.rs"
 # How the generated file and its test refer to the schema (relative to CARGO_MANIFEST_DIR).
-SCHEMA_REL = "../shared/pulumi-aws/schema-7.48.0.json"
+SCHEMA_REL = "schema/pulumi-aws-7.48.0.json"
 
 # Terraform AWS provider 6.x ("enhanced region support") gives every regional resource a top-level
 # `region` argument, and changing it forces replacement (guides/enhanced-region-support: "Changing the

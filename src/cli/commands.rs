@@ -584,7 +584,7 @@ impl TrafficSwitch for CliSwitch<'_> {
         let opts = RunOptions { targets: self.targets.clone(), events: self.events.clone(), ..RunOptions::default() };
         let outcome = self.stack.up(&self.engine, &built.program, &opts, |_| true).await.map_err(|e| e.to_string())?;
         if !outcome.summary.succeeded() {
-            let why: Vec<String> = outcome.summary.failures.iter().map(|(u, e)| format!("{}: {e}", u.name())).collect();
+            let why: Vec<String> = outcome.summary.failures.iter().map(|f| format!("{}: {f}", f.urn.name())).collect();
             return Err(why.join("; "));
         }
         let mut file = StackFile::load(self.ctx.stack_file.path()).map_err(|e| e.to_string())?;

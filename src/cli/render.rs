@@ -130,7 +130,11 @@ pub fn run_json(summary: &RunSummary, steps: &[StepRecord], outputs: &PropertyMa
     json!({
         "steps": steps,
         "changeSummary": summary_json(&summary.changes),
-        "failures": summary.failures.iter().map(|(u, e)| json!({"urn": u.as_str(), "error": e})).collect::<Vec<_>>(),
+        "failures": summary
+            .failures
+            .iter()
+            .map(|f| json!({"urn": f.urn.as_str(), "kind": f.kind.as_str(), "code": f.code, "error": f.message}))
+            .collect::<Vec<_>>(),
         "skipped": summary.skipped.iter().map(|(u, e)| json!({"urn": u.as_str(), "reason": e})).collect::<Vec<_>>(),
         "cancelled": summary.cancelled,
         "durationSeconds": summary.elapsed.as_secs_f64(),
@@ -148,7 +152,8 @@ pub fn run_text(summary: &RunSummary, outputs: &PropertyMap) -> String {
     out.push_str(&summary_text(&summary.changes, ""));
     if !summary.failures.is_empty() {
         out.push_str(&format!("\n{} failed:\n", summary.failures.len()));
-        for (u, e) in &summary.failures {
+        for f in &summary.failures {
+            let (u, e) = (&f.urn, &f.message);
             out.push_str(&format!("    {u}\n        {e}\n"));
         }
     }

@@ -8,7 +8,8 @@ use crate::model::{Component, Program, Resource, ResourceOptions, Value};
 use super::children::{allow, assume_role_policy, is_account_id, Children};
 use super::{ComponentError, Naming, Tags};
 
-/// The retention periods CloudWatch Logs accepts (days); 0 keeps logs forever.
+/// The retention periods CloudWatch Logs accepts (days). Keeping logs
+/// forever is not one of them: it is the absence of a retention setting.
 pub const RETENTION_DAYS: &[u32] =
     &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 

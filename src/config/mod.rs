@@ -318,9 +318,14 @@ impl Workspace {
         Ok(skipped)
     }
 
-    /// Loads a stack's file; the stack must exist.
+    /// Loads a stack's file; the stack must exist. A Pulumi project's stack
+    /// needs no `Pulumi.<stack>.yaml` until it has config, as with Pulumi:
+    /// the file is written when config is first set.
     pub fn stack(&self, stack: &str) -> Result<StackFile, ConfigError> {
         let path = self.stack_path(stack);
+        if self.pulumi && !path.exists() {
+            return Ok(StackFile { path, doc: Doc::Yaml(yaml_stack::Document::empty()) });
+        }
         if !path.exists() {
             return Err(ConfigError::UnknownStack { stack: stack.into(), path, known: self.stack_names().join(", ") });
         }

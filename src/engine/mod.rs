@@ -93,7 +93,7 @@ pub struct RunSummary {
     /// Steps completed, by kind.
     pub changes: ChangeSummary,
     /// Steps that failed, with their errors.
-    pub failures: Vec<(Urn, String)>,
+    pub failures: Vec<StepFailure>,
     /// Steps not attempted, with why.
     pub skipped: Vec<(Urn, String)>,
     /// Whether the run was cancelled.
@@ -102,17 +102,75 @@ pub struct RunSummary {
     pub elapsed: Duration,
 }
 
+/// Why one resource's step failed, typed as far as the edge (`--json`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepFailure {
+    /// The resource.
+    pub urn: Urn,
+    /// What kind of failure.
+    pub kind: FailureKind,
+    /// The cloud's error code (`InvalidVpcID.NotFound`, `AccessDenied`),
+    /// when the cloud answered.
+    pub code: Option<String>,
+    /// The whole message: the action, the code and the cloud's words.
+    pub message: String,
+}
+
+impl std::fmt::Display for StepFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The kinds of step failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The cloud failed in a way retrying may mend (throttling, 5xx), and
+    /// retries ran out.
+    Transient,
+    /// The cloud refused the request.
+    Permanent,
+    /// The resource was not found.
+    NotFound,
+    /// The inputs failed validation.
+    Invalid,
+    /// The operation outlived its time limit.
+    Timeout,
+    /// The planner refused the step (e.g. a protected resource).
+    Plan,
+    /// State could not be recorded.
+    State,
+    /// The engine refused the step.
+    Refused,
+}
+
+impl FailureKind {
+    /// The name `--json` reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::Transient => "transient",
+            FailureKind::Permanent => "permanent",
+            FailureKind::NotFound => "not_found",
+            FailureKind::Invalid => "invalid",
+            FailureKind::Timeout => "timeout",
+            FailureKind::Plan => "plan",
+            FailureKind::State => "state",
+            FailureKind::Refused => "refused",
+        }
+    }
+}
+
 impl RunSummary {
     /// Whether everything planned was done.
     pub fn succeeded(&self) -> bool {
         self.failures.is_empty() && self.skipped.is_empty() && !self.cancelled
     }
 
-    fn absorb(&mut self, urns: &[Urn], ends: Vec<JobEnd<StepOp>>, cancel: &Cancel) {
+    fn absorb(&mut self, urns: &[Urn], ends: Vec<JobEnd<StepOp, StepFailure>>, cancel: &Cancel) {
         for (i, end) in ends.into_iter().enumerate() {
             match end {
                 JobEnd::Done(op) => self.changes.add(op),
-                JobEnd::Failed(e) => self.failures.push((urns[i].clone(), e)),
+                JobEnd::Failed(e) => self.failures.push(e),
                 JobEnd::Skipped(Some(cause)) => {
                     self.skipped.push((urns[i].clone(), format!("{} did not complete", urns[cause])))
                 }
@@ -521,11 +579,16 @@ impl Fatal {
         msg
     }
 
-    /// Turns a step's failure into its message: state failures stop the run,
+    /// Turns a step's failure into its report: state failures stop the run,
     /// others are reported as the step's own.
-    fn step_failed(&self, e: StepError, urn: &Urn, opts: &RunOptions) -> String {
+    fn step_failed(&self, e: StepError, urn: &Urn, opts: &RunOptions) -> StepFailure {
         match e {
-            StepError::State(s) => self.stop(s, &opts.cancel),
+            StepError::State(s) => StepFailure {
+                urn: urn.clone(),
+                kind: FailureKind::State,
+                code: None,
+                message: self.stop(s, &opts.cancel),
+            },
             other => report_failure(&opts.events, urn, other),
         }
     }
@@ -536,10 +599,26 @@ impl Fatal {
     }
 }
 
-fn report_failure(events: &EventSink, urn: &Urn, e: StepError) -> String {
-    let msg = e.to_string();
-    events(&Event::StepFailed { urn: urn.clone(), error: msg.clone() });
-    msg
+fn report_failure(events: &EventSink, urn: &Urn, e: StepError) -> StepFailure {
+    let message = e.to_string();
+    events(&Event::StepFailed { urn: urn.clone(), error: message.clone() });
+    let (kind, code) = match &e {
+        StepError::Provider(_, p) => (
+            match p.kind {
+                ErrorKind::Transient => FailureKind::Transient,
+                ErrorKind::Permanent => FailureKind::Permanent,
+                ErrorKind::NotFound => FailureKind::NotFound,
+                ErrorKind::Invalid => FailureKind::Invalid,
+                ErrorKind::Timeout => FailureKind::Timeout,
+            },
+            Some(p.code.clone()),
+        ),
+        StepError::Plan(PlanError::Check { source, .. }) => (FailureKind::Invalid, Some(source.code.clone())),
+        StepError::Plan(_) => (FailureKind::Plan, None),
+        StepError::State(_) => (FailureKind::State, None),
+        StepError::Refused(_) => (FailureKind::Refused, None),
+    };
+    StepFailure { urn: urn.clone(), kind, code, message }
 }
 
 fn now() -> String {

@@ -12,11 +12,11 @@ use super::cancel::{Cancel, CancelLevel};
 
 /// How one job ended.
 #[derive(Debug, Clone, PartialEq)]
-pub enum JobEnd<T> {
+pub enum JobEnd<T, E = String> {
     /// It succeeded.
     Done(T),
-    /// It failed with this message.
-    Failed(String),
+    /// It failed with this error.
+    Failed(E),
     /// It was not run: a prerequisite failed or was skipped (its index), or the
     /// run was cancelled (`None`).
     Skipped(Option<usize>),
@@ -27,15 +27,15 @@ pub enum JobEnd<T> {
 /// Runs `job(i)` for every node `i` of a DAG given as prerequisite lists.
 /// Jobs become ready in index order, so callers pass a topological order to
 /// keep starts deterministic. Returns each node's end, by index.
-pub async fn run_dag<T, F, Fut>(
+pub async fn run_dag<T, E, F, Fut>(
     prerequisites: &[Vec<usize>],
     parallel: usize,
     cancel: &Cancel,
     job: F,
-) -> Vec<JobEnd<T>>
+) -> Vec<JobEnd<T, E>>
 where
     F: Fn(usize) -> Fut,
-    Fut: Future<Output = (usize, Result<T, String>)>,
+    Fut: Future<Output = (usize, Result<T, E>)>,
 {
     let n = prerequisites.len();
     let mut waiting: Vec<usize> = prerequisites.iter().map(Vec::len).collect();
@@ -45,7 +45,7 @@ where
             dependents[p].push(i);
         }
     }
-    let mut ends: Vec<Option<JobEnd<T>>> = (0..n).map(|_| None).collect();
+    let mut ends: Vec<Option<JobEnd<T, E>>> = (0..n).map(|_| None).collect();
     let mut blocked_by: Vec<Option<usize>> = vec![None; n];
     let mut ready: VecDeque<usize> = (0..n).filter(|&i| waiting[i] == 0).collect();
     let mut running = FuturesUnordered::new();

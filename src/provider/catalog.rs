@@ -1,7 +1,7 @@
 //! Catalog of the pulumi-aws resource kinds tapctl supports.
 //!
 //! GENERATED FILE, do not edit by hand. `scripts/gen_catalog.py` writes it from
-//! `../shared/pulumi-aws/schema-7.48.0.json` (@pulumi/aws 7.48.0) and a hand-written table kept
+//! `schema/pulumi-aws-7.48.0.json` (@pulumi/aws 7.48.0) and a hand-written table kept
 //! inside that script: edit the table and re-run `python3 scripts/gen_catalog.py`.
 //!
 //! The schema extract gives, per type token, the input names, required inputs and output names. It
@@ -3058,7 +3058,7 @@ mod tests {
     use super::*;
     use std::collections::HashSet;
 
-    const SCHEMA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/pulumi-aws/schema-7.48.0.json");
+    const SCHEMA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/pulumi-aws-7.48.0.json");
 
     fn schema() -> serde_json::Value {
         let text = std::fs::read_to_string(SCHEMA).unwrap_or_else(|e| panic!("cannot read {SCHEMA}: {e}"));

@@ -268,7 +268,12 @@ const CASES: &[Case] = &[
     case("unknown stack", nothing, &["--stack", "staging", "preview"], "stack `staging` does not exist"),
     case("stack name with a path", nothing, &["--stack", "../etc/passwd", "preview"], "not a valid stack name"),
     case("--parallel 0", nothing, &["up", "--yes", "--parallel", "0"], "--parallel must be at least 1"),
-    case("--target that is not a URN", nothing, &["preview", "--target", "vpc"], "--target"),
+    case(
+        "--target naming no resource",
+        nothing,
+        &["preview", "--target", "vpcc"],
+        "--target vpcc: no resource of the program is named that",
+    ),
     case(
         "--target naming nothing",
         nothing,

@@ -123,7 +123,9 @@ async fn a_failure_skips_dependents_while_independent_branches_finish() {
     let stack = stack_in(dir.path(), "dev");
     let out = stack.up(&engine, &small("dev", 4, "x"), &RunOptions::default(), yes).await.unwrap();
     assert_eq!(out.summary.failures.len(), 1);
-    assert!(out.summary.failures[0].1.contains("VpcLimitExceeded"), "{:?}", out.summary.failures);
+    assert!(out.summary.failures[0].message.contains("VpcLimitExceeded"), "{:?}", out.summary.failures);
+    assert_eq!(out.summary.failures[0].code.as_deref(), Some("VpcLimitExceeded"));
+    assert_eq!(out.summary.failures[0].kind, tapctl::engine::FailureKind::Permanent);
     assert_eq!(out.summary.skipped.len(), 4, "{:?}", out.summary.skipped);
     // The role does not depend on the VPC and was created.
     assert!(out.snapshot.resources.iter().any(|r| r.urn.name() == "role"));

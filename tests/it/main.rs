@@ -6,6 +6,7 @@
 mod aws;
 mod bad_input;
 mod banking;
+mod catalog;
 mod cli;
 mod common;
 mod ec2_blue_green;

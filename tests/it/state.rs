@@ -211,8 +211,7 @@ async fn state_uses_pulumi_tokens_and_input_names_only() {
     let (engine, _) = memory_engine(MemoryCloud::new());
     stack_in(dir.path(), "dev").up(&engine, &flagship("dev", &[]), &RunOptions::default(), yes).await.unwrap();
     let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/pulumi-aws/schema-7.48.0.json"))
-            .unwrap(),
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema/pulumi-aws-7.48.0.json")).unwrap(),
     )
     .unwrap();
     let state: serde_json::Value =

@@ -333,3 +333,27 @@ fn targets_are_named_by_urn_name_or_type_and_can_take_their_dependents() {
         .failure()
         .stderr(predicate::str::contains("--target subnetC: no resource of the program is named that"));
 }
+
+#[test]
+fn a_failed_step_reaches_json_with_its_cloud_code_and_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let policy = r#"'{"Version":"2012-10-17","Statement":[]}'"#;
+    std::fs::write(
+        d.join("Pulumi.yaml"),
+        format!(
+            "name: dup\nruntime: yaml\nresources:\n  a:\n    type: aws:iam:Role\n    properties:\n      name: same-name\n      assumeRolePolicy: {policy}\n  b:\n    type: aws:iam:Role\n    properties:\n      name: same-name\n      assumeRolePolicy: {policy}\n    options:\n      dependsOn: [\"${{a}}\"]\n"
+        ),
+    )
+    .unwrap();
+    let out = tapctl(d).args(["up", "--yes", "--json"]).output().unwrap();
+    assert!(!out.status.success(), "a failed step fails the command");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let failures = report["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1, "{report}");
+    let f = &failures[0];
+    assert_eq!(f["urn"], "urn:pulumi:dev::dup::aws:iam/role:Role::b");
+    assert_eq!(f["code"], "AlreadyExists", "{f}");
+    assert_eq!(f["kind"], "permanent", "{f}");
+    assert!(f["error"].as_str().unwrap().contains("create failed: AlreadyExists"), "{f}");
+}
