@@ -25,6 +25,8 @@ use crate::state::{Backend, BackendUrl, Crypter, Snapshot, UntypedDeployment, CH
 /// Everything the flags and files resolve to.
 struct Context {
     workspace: Workspace,
+    /// Programs the embedding crate registered (`Cli::with_programs`).
+    own: Vec<(String, super::ProgramFn)>,
     stack_name: String,
     stack_file: StackFile,
     crypter: Option<Crypter>,
@@ -50,7 +52,7 @@ struct Discovered {
 }
 
 impl Context {
-    fn resolve(cli: &Cli, create_salt: bool) -> Result<Context> {
+    fn resolve(cli: &Cli, create_salt: bool, own: &[(String, super::ProgramFn)]) -> Result<Context> {
         let workspace = Workspace::open(&cli.cwd)?;
         let stack_name = cli.stack.clone().unwrap_or_else(|| workspace.project.default_stack.clone());
         crate::state::local::check_stack_name(&stack_name)?;
@@ -73,6 +75,7 @@ impl Context {
         let backend_url = workspace.backend_url(cli.backend.as_deref())?;
         Ok(Context {
             workspace,
+            own: own.to_vec(),
             stack_name,
             stack_file,
             crypter,
@@ -180,7 +183,18 @@ impl Context {
             let program = crate::yaml::YamlProgram::load(self.workspace.root())?;
             return Ok(program.build(&ctx)?);
         }
-        Ok(programs::build(&self.workspace.project.program, &ctx)?)
+        let name = &self.workspace.project.program;
+        if let Some((_, build)) = self.own.iter().find(|(n, _)| n == name) {
+            return Ok(build(&ctx)?);
+        }
+        match programs::build(name, &ctx) {
+            Err(programs::BuildError::UnknownProgram(_)) if !self.own.is_empty() => {
+                let mut known: Vec<&str> = programs::PROGRAMS.to_vec();
+                known.extend(self.own.iter().map(|(n, _)| n.as_str()));
+                bail!("unknown program `{name}` in deploy.toml; available: {}", known.join(", "))
+            }
+            other => Ok(other?),
+        }
     }
 
     /// The availability zones of `region` and the credentials' account, from
@@ -301,10 +315,10 @@ fn declined_or(e: StackError, yes: bool) -> anyhow::Error {
 }
 
 /// Runs one command.
-pub async fn run(cli: Cli) -> Result<ExitCode> {
+pub async fn run(cli: Cli, own: &[(String, super::ProgramFn)]) -> Result<ExitCode> {
     match &cli.command {
         Command::Preview { diff, json, targets, target_dependents } => {
-            let ctx = Context::resolve(&cli, false)?;
+            let ctx = Context::resolve(&cli, false, own)?;
             let factory = ctx.factory()?;
             let program = ctx.program(&factory).await?;
             let engine = Engine::new(factory);
@@ -319,7 +333,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Up { yes, parallel, targets, target_dependents, json, diff, show_secrets, refresh } => {
-            let ctx = Context::resolve(&cli, true)?;
+            let ctx = Context::resolve(&cli, true, own)?;
             let factory = ctx.factory()?;
             let program = ctx.program(&factory).await?;
             let engine = Engine::new(factory);
@@ -352,9 +366,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
             report(&outcome.summary, &outcome.snapshot, *json, &progress)
         }
-        Command::Shift { to, steps, interval } => shift(&cli, *to, steps, interval).await,
+        Command::Shift { to, steps, interval } => shift(&cli, *to, steps, interval, own).await,
         Command::Destroy { yes, parallel } => {
-            let ctx = Context::resolve(&cli, false)?;
+            let ctx = Context::resolve(&cli, false, own)?;
             let engine = Engine::new(ctx.factory()?);
             let progress = Progress::new(false);
             let opts =
@@ -375,7 +389,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             report(&outcome.summary, &outcome.snapshot, false, &progress)
         }
         Command::Refresh { yes: _ } => {
-            let ctx = Context::resolve(&cli, false)?;
+            let ctx = Context::resolve(&cli, false, own)?;
             let engine = Engine::new(ctx.factory()?);
             let progress = Progress::new(false);
             let opts = RunOptions { parallel: ctx.parallel(None)?, events: progress.sink(), ..RunOptions::default() };
@@ -387,7 +401,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(if outcome.summary.succeeded() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Command::Stack(StackCommand::Output { json, show_secrets }) => {
-            let ctx = Context::resolve(&cli, false)?;
+            let ctx = Context::resolve(&cli, false, own)?;
             let snapshot = ctx.stack()?.snapshot()?;
             if let Some(note) = project_mismatch(&snapshot, &ctx) {
                 eprintln!("note: {note}");
@@ -397,7 +411,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Stack(StackCommand::Export { show_secrets }) => {
-            let ctx = Context::resolve(&cli, false)?;
+            let ctx = Context::resolve(&cli, false, own)?;
             let snapshot = ctx.stack()?.snapshot()?;
             let deployment = snapshot.to_deployment(ctx.crypter.as_ref(), ctx.stack_file.encryption_salt())?;
             let mut out = serde_json::to_value(UntypedDeployment { version: CHECKPOINT_VERSION, deployment })?;
@@ -411,7 +425,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Stack(StackCommand::Import { file }) => {
             // Importing secrets into a stack without any yet gives it a salt.
-            let ctx = Context::resolve(&cli, true)?;
+            let ctx = Context::resolve(&cli, true, own)?;
             // Relative paths mean relative to --cwd, as if tapctl started there.
             let file = &cli.cwd.join(file);
             let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
@@ -451,7 +465,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Cancel => {
-            let ctx = Context::resolve(&cli, false)?;
+            let ctx = Context::resolve(&cli, false, own)?;
             match ctx.stack()?.backend().clear_stale_lock(&ctx.stack_name)? {
                 Some(holder) => println!("Cleared the stale lock of stack {} held by {holder}.", ctx.stack_name),
                 None => println!("Stack {} is not locked.", ctx.stack_name),
@@ -459,7 +473,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Config(ConfigCommand::Get { key }) => {
-            let ctx = Context::resolve(&cli, false)?;
+            let ctx = Context::resolve(&cli, false, own)?;
             let values = ctx.stack_file.values(ctx.crypter.as_ref())?;
             let key = &ctx.workspace.qualify_key(key);
             let v = values
@@ -472,7 +486,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Config(ConfigCommand::Set { key, value, secret }) => {
-            let mut ctx = Context::resolve(&cli, *secret)?;
+            let mut ctx = Context::resolve(&cli, *secret, own)?;
             let key = &ctx.workspace.qualify_key(key);
             if *secret {
                 let crypter = ctx.crypter.clone().ok_or_else(|| {
@@ -483,6 +497,27 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 ctx.stack_file.set_plain(key, value)?;
             }
             ctx.stack_file.save()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::New { kind, name, tapctl_path, tapctl_git } => {
+            let dir = cli.cwd.join(name);
+            let source = match (tapctl_path, tapctl_git) {
+                (Some(p), _) => super::new::TapctlSource::Path(p.clone()),
+                (None, Some(url)) => super::new::TapctlSource::Git(url.clone()),
+                (None, None) => super::new::TapctlSource::Version,
+            };
+            let written = match kind {
+                super::NewKind::Yaml => super::new::yaml(&dir, name)?,
+                super::NewKind::Rust => super::new::rust(&dir, name, &source)?,
+            };
+            println!("Created {} in {}:", name, dir.display());
+            for f in written {
+                println!("    {f}");
+            }
+            match kind {
+                super::NewKind::Yaml => println!("\nNext: cd {name} && tapctl --cloud memory preview"),
+                super::NewKind::Rust => println!("\nNext: cd {name} && cargo run -- --cloud memory preview"),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Kinds { json } => {
@@ -510,7 +545,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Graph { format: GraphFormat::Dot } => {
-            let ctx = Context::resolve(&cli, false)?;
+            let ctx = Context::resolve(&cli, false, own)?;
             let factory = ctx.factory()?;
             let program = ctx.program(&factory).await?;
             print!("{}", ResourceGraph::from_program(&program)?.to_dot());
@@ -521,8 +556,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
 
 /// Moves traffic with `tapctl shift`, each step an `up` of the traffic
 /// control's resources.
-async fn shift(cli: &Cli, to: ShiftTo, steps: &[u32], interval: &str) -> Result<ExitCode> {
-    let ctx = Context::resolve(cli, false)?;
+async fn shift(
+    cli: &Cli,
+    to: ShiftTo,
+    steps: &[u32],
+    interval: &str,
+    own: &[(String, super::ProgramFn)],
+) -> Result<ExitCode> {
+    let ctx = Context::resolve(cli, false, own)?;
     let factory = ctx.factory()?;
     let built = ctx.built(&factory, &[]).await?;
     let traffic = built

@@ -7,6 +7,7 @@
 //! writes state except through [`crate::stack::Stack`].
 
 mod commands;
+mod new;
 mod progress;
 mod render;
 
@@ -134,6 +135,21 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
     },
+    /// Write a new project to start from: a Pulumi YAML one, or a Rust crate
+    /// with a program of its own.
+    New {
+        /// `yaml` or `rust`.
+        #[arg(value_enum)]
+        kind: NewKind,
+        /// The project's name (and folder, under --cwd).
+        name: String,
+        /// Rust: depend on tapctl at this path.
+        #[arg(long, conflicts_with = "tapctl_git")]
+        tapctl_path: Option<PathBuf>,
+        /// Rust: depend on tapctl from this git URL.
+        #[arg(long)]
+        tapctl_git: Option<String>,
+    },
     /// List the pulumi-aws resource kinds tapctl supports.
     Kinds {
         /// Print JSON: each kind's token, inputs, required inputs and outputs.
@@ -210,6 +226,15 @@ pub enum ShiftTo {
     Green,
 }
 
+/// What `tapctl new` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NewKind {
+    /// A Pulumi YAML project (Pulumi.yaml and Pulumi.dev.yaml).
+    Yaml,
+    /// A Rust crate with its own program and the whole tapctl CLI.
+    Rust,
+}
+
 /// Graph output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum GraphFormat {
@@ -217,8 +242,39 @@ pub enum GraphFormat {
     Dot,
 }
 
+/// A program a crate of its own brings to the CLI: builds a stack's
+/// resources from its context, like the shipped programs.
+pub type ProgramFn =
+    fn(&crate::programs::ProgramContext<'_>) -> Result<crate::programs::Built, crate::programs::BuildError>;
+
+/// tapctl's whole command line with a crate's own programs beside the
+/// shipped ones: `deploy.toml`'s `program = "edge"` selects one.
+#[derive(Debug, Clone, Default)]
+pub struct App {
+    programs: Vec<(String, ProgramFn)>,
+}
+
+impl Cli {
+    /// The CLI with `programs` registered by name, e.g.
+    /// `Cli::with_programs([("edge", edge::build as ProgramFn)]).main()`.
+    pub fn with_programs<'a>(programs: impl IntoIterator<Item = (&'a str, ProgramFn)>) -> App {
+        App { programs: programs.into_iter().map(|(name, f)| (name.to_string(), f)).collect() }
+    }
+}
+
+impl App {
+    /// Parses the command line, runs it, and returns the process's exit code.
+    pub fn main(self) -> ExitCode {
+        run_main(&self.programs)
+    }
+}
+
 /// Runs the CLI and returns the process's exit code.
 pub fn main() -> ExitCode {
+    run_main(&[])
+}
+
+fn run_main(programs: &[(String, ProgramFn)]) -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -228,7 +284,7 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    match runtime.block_on(commands::run(cli, programs)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

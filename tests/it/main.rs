@@ -17,5 +17,6 @@ mod migrate;
 #[cfg(feature = "aws")]
 mod moto;
 mod multi_env;
+mod new;
 mod state;
 mod yaml;
