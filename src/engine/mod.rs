@@ -908,6 +908,24 @@ impl ApplyRun<'_> {
         let ctx = self.ctx(d, d.options.custom_timeouts.create_limit());
         let created = match with_timeout(ctx.timeout, "create", provider.create(&ctx, &inputs)).await {
             Ok(c) => c,
+            Err(StepError::Provider(action, mut e)) if e.created_id.is_some() => {
+                // It exists: record it, partially created, so the next run
+                // replaces it and destroy deletes it — never orphaned.
+                let id = e.created_id.clone().unwrap_or_default();
+                let outputs = match provider.read(&ctx, &id).await {
+                    Ok(Some(outputs)) => mark_secrets(outputs, &inputs),
+                    _ => PropertyMap::new(),
+                };
+                let mut rec = self.record(d, Some(id), inputs, outputs, None);
+                rec.extra.insert(crate::state::snapshot::INIT_ERRORS.into(), serde_json::json!([e.to_string()]));
+                if let Some(old) = replacing {
+                    self.persister.enqueue(Mutation::Condemn(d.urn.clone(), old.id.clone().unwrap_or_default()));
+                }
+                self.settle(rec);
+                e.message
+                    .push_str(" (recorded as partially created: the next `up` makes it again, `destroy` deletes it)");
+                return Err(StepError::Provider(action, e));
+            }
             Err(e) => {
                 self.persist(Mutation::Abandon(d.urn.clone())).await?;
                 return Err(e);

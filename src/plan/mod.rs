@@ -163,6 +163,15 @@ pub fn decide(
     }
     let provider = provider.ok_or_else(|| PlanError::NoProvider(urn.clone()))?;
     provider.check(desired.type_token(), &inputs).map_err(|source| PlanError::Check { urn: urn.clone(), source })?;
+    if old.partially_created() {
+        // Partially created: what its failed steps left is unknown, so it is
+        // made again — delete first, as its name may be taken by itself.
+        if desired.options.protect || old.protect {
+            return Err(PlanError::Protected { urn: urn.clone(), action: "replace" });
+        }
+        let diffs = if with_diffs { property_diffs(&old.inputs, &inputs) } else { Vec::new() };
+        return Ok(Decision { op: StepOp::Replace, diffs, replace_keys: vec![], delete_before_replace: true, inputs });
+    }
     let d = provider
         .diff(desired.type_token(), &old.inputs, &inputs)
         .map_err(|source| PlanError::Check { urn: urn.clone(), source })?;

@@ -38,6 +38,9 @@ pub enum Op {
     Update,
     /// Delete.
     Delete,
+    /// A later call of a create, after the resource came to exist (tagging,
+    /// attributes, waiting): the create fails, the resource stays.
+    AfterCreate,
 }
 
 /// A latency model: how long `op` on the resource of `ctx` takes.
@@ -802,7 +805,15 @@ impl Provider for MemoryRegion {
     }
 
     async fn create(&self, ctx: &CallContext, inputs: &PropertyMap) -> Result<Created, ProviderError> {
-        self.cloud.call(ctx, Op::Create, || self.cloud.create_object(ctx, &self.region, inputs)).await
+        let created = self.cloud.call(ctx, Op::Create, || self.cloud.create_object(ctx, &self.region, inputs)).await?;
+        match self.cloud.take_fault(ctx, Op::AfterCreate) {
+            Some(e) => Err(ProviderError {
+                message: format!("{} was created, but a later step failed: {}", created.id, e.message),
+                created_id: Some(created.id),
+                ..e
+            }),
+            None => Ok(created),
+        }
     }
 
     async fn read(&self, ctx: &CallContext, id: &str) -> Result<Option<PropertyMap>, ProviderError> {

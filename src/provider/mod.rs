@@ -51,12 +51,16 @@ pub struct ProviderError {
     pub code: String,
     /// The cloud's message.
     pub message: String,
+    /// A create that failed after the resource came to exist: its id. The
+    /// engine records the resource as partially created (Pulumi's
+    /// `initErrors`) so nothing is orphaned.
+    pub created_id: Option<String>,
 }
 
 impl ProviderError {
     /// A failure of `kind` with `code` and `message`.
     pub fn new(kind: ErrorKind, code: impl Into<String>, message: impl Into<String>) -> ProviderError {
-        ProviderError { kind, code: code.into(), message: message.into() }
+        ProviderError { kind, code: code.into(), message: message.into(), created_id: None }
     }
 
     /// An input validation failure.

@@ -13,6 +13,10 @@ use super::secrets::Crypter;
 use super::StateError;
 use crate::model::{CustomTimeouts, PropertyMap, Urn};
 
+/// The checkpoint field in which Pulumi records why a resource was only
+/// partially created (`initErrors`).
+pub const INIT_ERRORS: &str = "initErrors";
+
 /// A resource as recorded in state, with decoded values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StateResource {
@@ -55,6 +59,11 @@ pub struct StateResource {
 }
 
 impl StateResource {
+    /// Whether it was only partially created (Pulumi's `initErrors`).
+    pub fn partially_created(&self) -> bool {
+        self.extra.get(INIT_ERRORS).and_then(Json::as_array).is_some_and(|e| !e.is_empty())
+    }
+
     /// The resource's type token.
     pub fn type_token(&self) -> &str {
         self.urn.type_token()

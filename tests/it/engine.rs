@@ -514,3 +514,71 @@ async fn a_delete_first_replacement_deletes_its_dependents_first_and_recreates_t
     assert_eq!(role.inputs["path"], Value::from("/svc/"));
     assert!(!stack.preview(&engine, &changed, &[]).await.unwrap().summary().has_changes());
 }
+
+/// A VPC and a named security group in it.
+fn vpc_and_group() -> tapctl::Program {
+    let mut p = tapctl::Program::new("demo", "dev", props(&[("region", "us-east-1".into())]));
+    let root = p.root();
+    let vpc = p
+        .resource(
+            &root,
+            "aws:ec2/vpc:Vpc",
+            "vpc",
+            props(&[("cidrBlock", "10.0.0.0/16".into())]),
+            ResourceOptions::default(),
+        )
+        .unwrap();
+    p.resource(
+        &root,
+        "aws:ec2/securityGroup:SecurityGroup",
+        "sg",
+        props(&[("vpcId", vpc.id()), ("name", "demo-sg".into()), ("description", "demo".into())]),
+        ResourceOptions::default(),
+    )
+    .unwrap();
+    p
+}
+
+#[tokio::test]
+async fn a_create_that_fails_after_the_resource_exists_is_recorded_then_finished_or_destroyed() {
+    use tapctl::provider::{ErrorKind, ProviderError};
+    let fault = || Fault {
+        name: Some("sg".into()),
+        token: None,
+        op: Op::AfterCreate,
+        error: ProviderError::new(ErrorKind::Permanent, "InvalidGroup.NotFound", "The security group does not exist"),
+        times: 1,
+    };
+    for finish in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let (engine, cloud) = memory_engine(MemoryCloud::new());
+        let stack = stack_in(dir.path(), "dev");
+        cloud.inject(fault());
+        let failed = stack.up(&engine, &vpc_and_group(), &RunOptions::default(), yes).await.unwrap();
+        assert_eq!(failed.summary.failures.len(), 1, "{:?}", failed.summary);
+        assert!(failed.summary.failures[0].message.contains("was created, but"), "{:?}", failed.summary);
+        let sg = failed.snapshot.live_resources().find(|r| r.urn.name() == "sg").expect("recorded, not orphaned");
+        assert!(sg.partially_created() && sg.id.is_some());
+        let export = serde_json::to_value(failed.snapshot.to_deployment(None, None).unwrap()).unwrap();
+        let rec = export["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["urn"].as_str().unwrap().ends_with("::sg"))
+            .unwrap();
+        assert!(rec["initErrors"][0].as_str().unwrap().contains("InvalidGroup.NotFound"), "as Pulumi writes it: {rec}");
+        assert_eq!(cloud.objects().len(), 2);
+
+        if finish {
+            let plan = stack.preview(&engine, &vpc_and_group(), &[]).await.unwrap();
+            assert_eq!(plan.summary().replace, 1, "the partial one is made again");
+            let done = stack.up(&engine, &vpc_and_group(), &RunOptions::default(), yes).await.unwrap();
+            assert!(done.summary.succeeded(), "{:?}", done.summary);
+            assert!(done.snapshot.live_resources().all(|r| !r.partially_created()));
+            assert_eq!(cloud.objects().len(), 2, "the half-made group was replaced, not duplicated");
+        }
+        let destroyed = stack.destroy(&engine, &RunOptions::default(), yes).await.unwrap();
+        assert!(destroyed.summary.succeeded(), "{:?}", destroyed.summary);
+        assert!(cloud.objects().is_empty(), "nothing left: {:?}", cloud.objects().keys().collect::<Vec<_>>());
+    }
+}

@@ -846,9 +846,13 @@ pub fn missing_field(operation: &str, field: &str) -> ProviderError {
 }
 
 /// Adds to an error that the resource exists as `id` (a step after the
-/// create call failed): the URN tag lets the next run find it.
+/// create call failed): the engine records it as partially created.
 pub fn after_create<'a>(id: &'a str, step: &'a str) -> impl FnOnce(ProviderError) -> ProviderError + 'a {
-    move |e| ProviderError { message: format!("{id} was created, but {step} failed: {}", e.message), ..e }
+    move |e| ProviderError {
+        message: format!("{id} was created, but {step} failed: {}", e.message),
+        created_id: Some(id.to_string()),
+        ..e
+    }
 }
 
 // ---------------------------------------------------------------------------
