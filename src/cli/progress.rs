@@ -46,6 +46,7 @@ fn verb(op: StepOp) -> (&'static str, &'static str) {
         StepOp::Update => ("updating", "updated"),
         StepOp::Replace => ("replacing", "replaced"),
         StepOp::Delete => ("deleting", "deleted"),
+        StepOp::DeleteReplaced => ("deleting original", "deleted original"),
         StepOp::Same => ("checking", "unchanged"),
     }
 }

@@ -842,7 +842,9 @@ impl ApplyRun<'_> {
                 }
             }
             (op, None) => return Err(StepError::Refused(format!("cannot {op} {}: it is not in the state", d.urn))),
-            (StepOp::Delete, _) => unreachable!("desired resources are never deleted by their own step"),
+            (StepOp::Delete | StepOp::DeleteReplaced, _) => {
+                unreachable!("desired resources are never deleted by their own step")
+            }
         }
         if op != StepOp::Same {
             (self.events)(&Event::StepDone { urn: d.urn.clone(), op: reported, elapsed: began.elapsed() });
@@ -1014,7 +1016,9 @@ async fn delete_one(
         return Err(StepError::Plan(PlanError::Protected { urn: rec.urn.clone(), action: "delete" }));
     }
     let began = Instant::now();
-    events(&Event::StepStarted { urn: rec.urn.clone(), op: StepOp::Delete });
+    // The old half of a replacement completes that replacement.
+    let op = if rec.delete { StepOp::DeleteReplaced } else { StepOp::Delete };
+    events(&Event::StepStarted { urn: rec.urn.clone(), op });
     let calls_cloud = rec.custom && !crate::model::is_provider_type(rec.type_token()) && !rec.retain_on_delete;
     if calls_cloud {
         let provider = provider_for_record(rec, providers).ok_or_else(|| {
@@ -1034,8 +1038,8 @@ async fn delete_one(
     }
     // The result need not wait for the disk: see `ApplyRun::settle`.
     persister.enqueue(Mutation::Remove(rec.urn.clone(), rec.id.clone()));
-    events(&Event::StepDone { urn: rec.urn.clone(), op: StepOp::Delete, elapsed: began.elapsed() });
-    Ok(StepOp::Delete)
+    events(&Event::StepDone { urn: rec.urn.clone(), op, elapsed: began.elapsed() });
+    Ok(op)
 }
 
 async fn refresh_one(

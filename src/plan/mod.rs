@@ -30,6 +30,9 @@ pub enum StepOp {
     Replace,
     /// `-` delete.
     Delete,
+    /// `--` delete the old half of a replacement: part of the `+-` it
+    /// completes, so it is not counted again.
+    DeleteReplaced,
 }
 
 impl StepOp {
@@ -41,6 +44,7 @@ impl StepOp {
             StepOp::Update => "~",
             StepOp::Replace => "+-",
             StepOp::Delete => "-",
+            StepOp::DeleteReplaced => "--",
         }
     }
 
@@ -52,6 +56,7 @@ impl StepOp {
             StepOp::Update => "update",
             StepOp::Replace => "replace",
             StepOp::Delete => "delete",
+            StepOp::DeleteReplaced => "delete-replaced",
         }
     }
 }
@@ -244,6 +249,7 @@ impl ChangeSummary {
             StepOp::Update => self.update += 1,
             StepOp::Replace => self.replace += 1,
             StepOp::Delete => self.delete += 1,
+            StepOp::DeleteReplaced => {}
         }
     }
 

@@ -357,3 +357,18 @@ fn a_failed_step_reaches_json_with_its_cloud_code_and_kind() {
     assert_eq!(f["kind"], "permanent", "{f}");
     assert!(f["error"].as_str().unwrap().contains("create failed: AlreadyExists"), "{f}");
 }
+
+#[test]
+fn a_replacement_is_reported_once() {
+    let dir = project_copy("webapp");
+    let d = dir.path();
+    tapctl(d).args(["up", "--yes"]).assert().success();
+    let text = std::fs::read_to_string(d.join("Pulumi.yaml")).unwrap().replace("10.20.1.0/24", "10.20.3.0/24");
+    std::fs::write(d.join("Pulumi.yaml"), text).unwrap();
+    let out = stdout(tapctl(d).args(["up", "--yes"]));
+    assert!(out.contains("+- 1 replaced"), "{out}");
+    assert!(!out.contains("- 1 deleted"), "the old half is part of the replacement: {out}");
+    assert!(out.contains("-- aws:ec2/subnet:Subnet subnetA deleted original"), "{out}");
+    let report: serde_json::Value = serde_json::from_str(&stdout(tapctl(d).args(["up", "--yes", "--json"]))).unwrap();
+    assert_eq!(report["changeSummary"]["delete"], 0, "{report}");
+}
