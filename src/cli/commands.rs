@@ -314,6 +314,14 @@ fn declined_or(e: StackError, yes: bool) -> anyhow::Error {
     }
 }
 
+/// The exit code of `up --expect-no-changes` when the plan has changes.
+pub const EXIT_UNEXPECTED_CHANGES: u8 = 3;
+
+/// A value as a line of text: strings as they are, anything else as JSON.
+fn plain_text(v: &Value) -> String {
+    v.as_str().map(str::to_string).unwrap_or_else(|| v.to_plain_json().to_string())
+}
+
 /// Runs one command.
 pub async fn run(cli: Cli, own: &[(String, super::ProgramFn)]) -> Result<ExitCode> {
     match &cli.command {
@@ -332,7 +340,17 @@ pub async fn run(cli: Cli, own: &[(String, super::ProgramFn)]) -> Result<ExitCod
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Up { yes, parallel, targets, target_dependents, json, diff, show_secrets, refresh } => {
+        Command::Up {
+            yes,
+            parallel,
+            targets,
+            target_dependents,
+            json,
+            diff,
+            show_secrets,
+            refresh,
+            expect_no_changes,
+        } => {
             let ctx = Context::resolve(&cli, true, own)?;
             let factory = ctx.factory()?;
             let program = ctx.program(&factory).await?;
@@ -347,6 +365,7 @@ pub async fn run(cli: Cli, own: &[(String, super::ProgramFn)]) -> Result<ExitCod
             };
             watch_ctrl_c(&opts.cancel);
             let stack = ctx.stack()?;
+            let unexpected = std::cell::Cell::new(false);
             let outcome = stack
                 .up(&engine, &program, &opts, |plan: &Plan| {
                     if !*json {
@@ -356,10 +375,20 @@ pub async fn run(cli: Cli, own: &[(String, super::ProgramFn)]) -> Result<ExitCod
                     if !plan.summary().has_changes() {
                         return true;
                     }
+                    if *expect_no_changes {
+                        unexpected.set(true);
+                        return false;
+                    }
                     *yes || confirm("Do you want to perform this update?")
                 })
-                .await
-                .map_err(|e| declined_or(e, *yes))?;
+                .await;
+            let outcome = match outcome {
+                Err(StackError::Declined) if unexpected.get() => {
+                    eprintln!("error: the plan has changes and --expect-no-changes was given; nothing was changed");
+                    return Ok(ExitCode::from(EXIT_UNEXPECTED_CHANGES));
+                }
+                other => other.map_err(|e| declined_or(e, *yes))?,
+            };
             progress.finish();
             if outcome.summary.succeeded() {
                 write_output_file(&ctx, &outcome.snapshot, *show_secrets)?;
@@ -400,13 +429,31 @@ pub async fn run(cli: Cli, own: &[(String, super::ProgramFn)]) -> Result<ExitCod
             println!("{}", render::refresh_summary(&outcome.summary));
             Ok(if outcome.summary.succeeded() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
-        Command::Stack(StackCommand::Output { json, show_secrets }) => {
+        Command::Stack(StackCommand::Output { name, json, show_secrets }) => {
             let ctx = Context::resolve(&cli, false, own)?;
             let snapshot = ctx.stack()?.snapshot()?;
             if let Some(note) = project_mismatch(&snapshot, &ctx) {
                 eprintln!("note: {note}");
             }
             let outputs = stack_outputs(&snapshot);
+            if let Some(name) = name {
+                let v = outputs.get(name).ok_or_else(|| {
+                    let known: Vec<&str> = outputs.keys().map(String::as_str).collect();
+                    anyhow!("stack `{}` has no output `{name}`; its outputs: {}", ctx.stack_name, known.join(", "))
+                })?;
+                let v = match v {
+                    Value::Secret(_) if !*show_secrets => {
+                        bail!("output `{name}` is secret: pass --show-secrets to print it")
+                    }
+                    Value::Secret(inner) => inner.as_ref(),
+                    other => other,
+                };
+                match (json, v.as_str()) {
+                    (false, Some(s)) => println!("{s}"),
+                    _ => println!("{}", v.to_plain_json()),
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             print!("{}", render::outputs(&outputs, *json, *show_secrets));
             Ok(ExitCode::SUCCESS)
         }
@@ -472,7 +519,55 @@ pub async fn run(cli: Cli, own: &[(String, super::ProgramFn)]) -> Result<ExitCod
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Config(ConfigCommand::Get { key }) => {
+        Command::Config { command: None, json, show_secrets } => {
+            let ctx = Context::resolve(&cli, false, own)?;
+            let values = ctx.stack_file.values(ctx.crypter.as_ref())?;
+            if *json {
+                let list: serde_json::Map<String, serde_json::Value> = values
+                    .iter()
+                    .map(|(k, v)| {
+                        let shown = match v {
+                            Value::Secret(inner) if *show_secrets => inner.to_plain_json(),
+                            Value::Secret(_) => serde_json::Value::from("[secret]"),
+                            other => other.to_plain_json(),
+                        };
+                        (k.clone(), serde_json::json!({"value": shown, "secret": v.contains_secret()}))
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                let width = values.keys().map(String::len).max().unwrap_or(3).max(3);
+                println!("{:width$}  VALUE", "KEY");
+                for (k, v) in &values {
+                    let shown = match v {
+                        Value::Secret(inner) if *show_secrets => plain_text(inner),
+                        Value::Secret(_) => "[secret]".to_string(),
+                        other => plain_text(other),
+                    };
+                    println!("{k:width$}  {shown}");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config { command: Some(ConfigCommand::Rm { key }), .. } => {
+            let mut ctx = Context::resolve(&cli, false, own)?;
+            let key = &ctx.workspace.qualify_key(key);
+            if !ctx.stack_file.remove(key)? {
+                bail!("config key `{key}` is not set in {}", ctx.stack_file.path().display());
+            }
+            ctx.stack_file.save()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Version => {
+            println!("tapctl {} (pulumi-aws {})", env!("CARGO_PKG_VERSION"), crate::model::PULUMI_AWS_VERSION);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completion { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(*shell, &mut Cli::command(), "tapctl", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config { command: Some(ConfigCommand::Get { key }), .. } => {
             let ctx = Context::resolve(&cli, false, own)?;
             let values = ctx.stack_file.values(ctx.crypter.as_ref())?;
             let key = &ctx.workspace.qualify_key(key);
@@ -485,7 +580,7 @@ pub async fn run(cli: Cli, own: &[(String, super::ProgramFn)]) -> Result<ExitCod
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Config(ConfigCommand::Set { key, value, secret }) => {
+        Command::Config { command: Some(ConfigCommand::Set { key, value, secret }), .. } => {
             let mut ctx = Context::resolve(&cli, *secret, own)?;
             let key = &ctx.workspace.qualify_key(key);
             if *secret {

@@ -92,6 +92,10 @@ pub enum Command {
         /// deleted, put modified properties back), respecting ignoreChanges.
         #[arg(long)]
         refresh: bool,
+        /// Exit with code 3 and change nothing when the plan has changes
+        /// (a guard for CI), as Pulumi's flag does.
+        #[arg(long)]
+        expect_no_changes: bool,
     },
     /// Delete every resource of the stack.
     Destroy {
@@ -113,9 +117,26 @@ pub enum Command {
     Stack(StackCommand),
     /// Clear a stale lock left by a run that died.
     Cancel,
-    /// Read and write stack config.
-    #[command(subcommand)]
-    Config(ConfigCommand),
+    /// Read and write stack config (no subcommand: list it, secrets masked).
+    Config {
+        /// What to do; none lists the config.
+        #[command(subcommand)]
+        command: Option<ConfigCommand>,
+        /// List as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Show secret values when listing.
+        #[arg(long)]
+        show_secrets: bool,
+    },
+    /// Print tapctl's version.
+    Version,
+    /// Print a shell completion script: `tapctl completion bash > /etc/bash_completion.d/tapctl`.
+    Completion {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Move traffic between blue and green step by step, watching alarms,
     /// rolling back when one fires or on Ctrl-C.
     Shift {
@@ -170,6 +191,8 @@ pub enum StackCommand {
     },
     /// Print the stack's outputs.
     Output {
+        /// Only this output's value.
+        name: Option<String>,
         /// As JSON.
         #[arg(long)]
         json: bool,
@@ -214,6 +237,11 @@ pub enum ConfigCommand {
         /// Encrypt the value with the stack's passphrase.
         #[arg(long)]
         secret: bool,
+    },
+    /// Remove one config value.
+    Rm {
+        /// The key (a Pulumi project's own keys need no namespace).
+        key: String,
     },
 }
 

@@ -491,6 +491,15 @@ impl StackFile {
         Ok(())
     }
 
+    /// Removes a config value; `false` when it was not set.
+    pub fn remove(&mut self, key: &str) -> Result<bool, ConfigError> {
+        check_key(key)?;
+        Ok(match &mut self.doc {
+            Doc::Yaml(d) => d.remove(key),
+            Doc::Toml(d) => d.get_mut("config").and_then(Item::as_table_like_mut).and_then(|t| t.remove(key)).is_some(),
+        })
+    }
+
     /// Sets a secret value, encrypted with `crypter`.
     pub fn set_secret(&mut self, key: &str, plaintext: &str, crypter: &Crypter) -> Result<(), ConfigError> {
         check_key(key)?;

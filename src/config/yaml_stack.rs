@@ -106,6 +106,11 @@ impl Document {
         self.config_mut().insert(key(name), to_yaml(&value));
     }
 
+    /// Removes a key; `false` when it was not set.
+    pub(super) fn remove(&mut self, name: &str) -> bool {
+        self.config_mut().remove(&key(name)).is_some()
+    }
+
     pub(super) fn set_secure(&mut self, name: &str, ciphertext: &str) {
         let mut secure = Hash::new();
         secure.insert(key("secure"), key(ciphertext));

@@ -265,3 +265,55 @@ fn bad_input_fails_with_a_message_that_names_the_problem() {
     std::fs::write(empty.path().join("stacks/dev.toml"), "").unwrap();
     tapctl(empty.path()).arg("preview").assert().failure().stderr(predicate::str::contains("unknown program `nope`"));
 }
+
+#[test]
+fn the_cli_staples_pulumi_users_reach_for() {
+    let dir = project();
+    let d = dir.path();
+    let tapctl = |d: &Path| {
+        let mut cmd = tapctl(d);
+        cmd.env("TAPCTL_CONFIG_PASSPHRASE", "staples");
+        cmd
+    };
+    tapctl(d).args(["up", "--yes"]).assert().success();
+
+    // stack output NAME: one value, bare.
+    let vpc = tapctl(d).args(["stack", "output", "vpcId"]).assert().success().get_output().stdout.clone();
+    assert!(String::from_utf8(vpc).unwrap().trim().starts_with("vpc-"));
+    tapctl(d)
+        .args(["stack", "output", "vpcid"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("has no output `vpcid`").and(predicate::str::contains("vpcId")));
+
+    // up --expect-no-changes: 0 when there is nothing to do, 3 (and nothing
+    // changed) when there is.
+    tapctl(d).args(["up", "--yes", "--expect-no-changes"]).assert().success();
+    tapctl(d).args(["config", "set", "tap:alertEmail", "oncall@example.com"]).assert().success();
+    let before = std::fs::read(d.join("state/dev.json")).unwrap();
+    tapctl(d)
+        .args(["up", "--yes", "--expect-no-changes"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("--expect-no-changes"));
+    assert_eq!(std::fs::read(d.join("state/dev.json")).unwrap(), before, "nothing changed");
+
+    // config: listed with secrets masked; rm removes.
+    tapctl(d).args(["config", "set", "--secret", "tap:alertEmail", "oncall@example.com"]).assert().success();
+    let listed = String::from_utf8(tapctl(d).args(["config"]).assert().success().get_output().stdout.clone()).unwrap();
+    assert!(
+        listed.contains("tap:alertEmail") && listed.contains("[secret]") && !listed.contains("oncall@"),
+        "{listed}"
+    );
+    tapctl(d).args(["config", "rm", "tap:alertEmail"]).assert().success();
+    tapctl(d).args(["config", "get", "tap:alertEmail"]).assert().failure();
+    tapctl(d)
+        .args(["config", "rm", "tap:alertEmail"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("is not set"));
+
+    // version and completion.
+    tapctl(d).args(["version"]).assert().success().stdout(predicate::str::starts_with("tapctl "));
+    tapctl(d).args(["completion", "bash"]).assert().success().stdout(predicate::str::contains("_tapctl()"));
+}
