@@ -783,8 +783,19 @@ where
             ProviderError::new(ErrorKind::Transient, "RequestTimeout", DisplayErrorContext(&err).to_string())
         }
         SdkError::DispatchFailure(d) => {
+            let detail = DisplayErrorContext(&err).to_string();
+            if detail.contains("CredentialsNotLoaded") || detail.contains("no providers in chain provided credentials")
+            {
+                return ProviderError::new(
+                    ErrorKind::Permanent,
+                    "NoCredentials",
+                    "no AWS credentials found (the standard chain was tried: AWS_ACCESS_KEY_ID and friends, \
+                     AWS_PROFILE and the shared config and credentials files, SSO, web identity, container and \
+                     instance roles): configure credentials, or try the stack on the in-memory cloud with --cloud memory",
+                );
+            }
             let kind = if d.is_user() { ErrorKind::Permanent } else { ErrorKind::Transient };
-            ProviderError::new(kind, "DispatchFailure", DisplayErrorContext(&err).to_string())
+            ProviderError::new(kind, "DispatchFailure", detail)
         }
         SdkError::ResponseError(_) => {
             let kind = if status.is_some_and(|s| s >= 500) { ErrorKind::Transient } else { ErrorKind::Permanent };

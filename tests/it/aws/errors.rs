@@ -67,3 +67,37 @@ fn access_denied_names_the_aws_error_code_and_touches_nothing() {
     );
     assert!(!d.join("state/dev.json").exists(), "nothing was written");
 }
+
+#[test]
+fn no_credentials_is_said_in_words_with_the_way_out_and_no_colour_codes() {
+    let dir = project();
+    let d = dir.path();
+    let mut cmd = crate::common::tapctl(d, "aws");
+    for var in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ] {
+        cmd.env_remove(var);
+    }
+    // Nothing leaves this machine: a loopback endpoint, no instance metadata.
+    let out = cmd
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1")
+        .args(["preview"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    let line = one_error_line(&stderr);
+    assert!(line.contains("no AWS credentials found") && line.contains("--cloud memory"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "no colour codes into a pipe: {stderr:?}");
+    assert!(!stderr.contains("DispatchFailure"), "{stderr}");
+}
