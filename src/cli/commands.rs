@@ -88,6 +88,24 @@ impl Context {
         })
     }
 
+    /// Gives the stack an `encryptionsalt` when `program` holds secrets and
+    /// the stack has none yet (with a passphrase set): only a stack that
+    /// needs encrypting gets one, as with `config set --secret`.
+    fn salt_for(&mut self, program: &Program) -> Result<()> {
+        let needs = program.resources().iter().any(|r| r.inputs.values().any(Value::contains_secret))
+            || program.outputs().values().any(Value::contains_secret);
+        if !needs || self.crypter.is_some() {
+            return Ok(());
+        }
+        if let Some(pass) = passphrase_from_env() {
+            let (crypter, salt) = Crypter::create(&pass)?;
+            self.stack_file.set_encryption_salt(&salt);
+            self.stack_file.save()?;
+            self.crypter = Some(crypter);
+        }
+        Ok(())
+    }
+
     fn backend(&self) -> Result<Backend> {
         Ok(Backend::open(&self.backend_url, self.workspace.project.backend_history)?)
     }
@@ -351,9 +369,10 @@ pub async fn run(cli: Cli, own: &[(String, super::ProgramFn)]) -> Result<ExitCod
             refresh,
             expect_no_changes,
         } => {
-            let ctx = Context::resolve(&cli, true, own)?;
+            let mut ctx = Context::resolve(&cli, false, own)?;
             let factory = ctx.factory()?;
             let program = ctx.program(&factory).await?;
+            ctx.salt_for(&program)?;
             let engine = Engine::new(factory);
             let progress = Progress::new(*json);
             let opts = RunOptions {

@@ -276,6 +276,8 @@ fn the_cli_staples_pulumi_users_reach_for() {
         cmd
     };
     tapctl(d).args(["up", "--yes"]).assert().success();
+    let file = std::fs::read_to_string(d.join("stacks/dev.toml")).unwrap();
+    assert!(!file.contains("encryptionsalt"), "a stack without secrets gets no salt from up: {file}");
 
     // stack output NAME: one value, bare.
     let vpc = tapctl(d).args(["stack", "output", "vpcId"]).assert().success().get_output().stdout.clone();
