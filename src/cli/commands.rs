@@ -249,6 +249,61 @@ fn env_region() -> Option<String> {
     ["AWS_REGION", "AWS_DEFAULT_REGION"].iter().find_map(|name| std::env::var(name).ok().filter(|r| !r.is_empty()))
 }
 
+/// The state's resources `destroy --target` names (as [`resolve_targets`]
+/// reads them), and what depends on them with `dependents`; without it, a
+/// target something else still depends on is refused naming the dependents.
+fn destroy_targets(snapshot: &Snapshot, targets: &[String], dependents: bool) -> Result<Vec<Urn>> {
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let live: Vec<&crate::state::StateResource> = snapshot.live_resources().collect();
+    let mut out: Vec<Urn> = Vec::new();
+    for t in targets {
+        if t.starts_with("urn:") {
+            out.push(Urn::parse(t).map_err(|e| anyhow!("--target: {e}"))?);
+            continue;
+        }
+        let (ty, name) = match t.rsplit_once("::") {
+            Some((ty, name)) => (Some(ty), name),
+            None => (None, t.as_str()),
+        };
+        let matches: Vec<&Urn> = live
+            .iter()
+            .map(|r| &r.urn)
+            .filter(|u| u.name() == name)
+            .filter(|u| ty.is_none_or(|ty| u.type_token() == ty || crate::yaml::full_token(ty) == u.type_token()))
+            .collect();
+        match matches.as_slice() {
+            [one] => out.push((*one).clone()),
+            [] => bail!("--target {t}: the stack has no resource named that; give a URN, a name or type::name"),
+            many => bail!(
+                "--target {t} names {} resources; give one of their URNs: {}",
+                many.len(),
+                many.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+    loop {
+        let users: Vec<Urn> = live
+            .iter()
+            .filter(|r| !out.contains(&r.urn))
+            .filter(|r| r.dependencies.iter().chain(r.parent.iter()).any(|d| out.contains(d)))
+            .map(|r| r.urn.clone())
+            .collect();
+        if users.is_empty() {
+            break;
+        }
+        if !dependents {
+            bail!(
+                "these depend on the targets and would be left pointing at nothing: {}; add --target-dependents to delete them too",
+                users.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", ")
+            );
+        }
+        out.extend(users);
+    }
+    Ok(out)
+}
+
 /// The resources `--target` names — each a URN, a resource name, or
 /// `type::name` (full or short type token) — and, with `dependents`, every
 /// resource of the program that depends on one of them, transitively.
@@ -415,26 +470,40 @@ pub async fn run(cli: Cli, own: &[(String, super::ProgramFn)]) -> Result<ExitCod
             report(&outcome.summary, &outcome.snapshot, *json, &progress)
         }
         Command::Shift { to, steps, interval } => shift(&cli, *to, steps, interval, own).await,
-        Command::Destroy { yes, parallel } => {
+        Command::Destroy { yes, parallel, targets, target_dependents, json } => {
             let ctx = Context::resolve(&cli, false, own)?;
             let engine = Engine::new(ctx.factory()?);
-            let progress = Progress::new(false);
-            let opts =
-                RunOptions { parallel: ctx.parallel(*parallel)?, events: progress.sink(), ..RunOptions::default() };
+            let progress = Progress::new(*json);
+            let stack = ctx.stack()?;
+            let targets = destroy_targets(&stack.snapshot()?, targets, *target_dependents)?;
+            let opts = RunOptions {
+                parallel: ctx.parallel(*parallel)?,
+                events: progress.sink(),
+                targets: targets.clone(),
+                ..RunOptions::default()
+            };
             watch_ctrl_c(&opts.cancel);
-            let outcome = ctx
-                .stack()?
+            let outcome = stack
                 .destroy(&engine, &opts, |plan: &Plan| {
-                    println!("Destroying stack {} (project {}):\n", ctx.stack_name, ctx.workspace.project.name);
-                    print!("{}", render::plan_text(plan, false));
-                    !plan.summary().has_changes()
-                        || *yes
-                        || confirm("Do you want to delete every resource of this stack?")
+                    let mut shown = plan.clone();
+                    if !targets.is_empty() {
+                        shown.steps.retain(|s| targets.contains(&s.urn));
+                    }
+                    if !*json {
+                        println!("Destroying stack {} (project {}):\n", ctx.stack_name, ctx.workspace.project.name);
+                        print!("{}", render::plan_text(&shown, false));
+                    }
+                    let question = if targets.is_empty() {
+                        "Do you want to delete every resource of this stack?"
+                    } else {
+                        "Do you want to delete these resources?"
+                    };
+                    !shown.summary().has_changes() || *yes || confirm(question)
                 })
                 .await
                 .map_err(|e| declined_or(e, *yes))?;
             progress.finish();
-            report(&outcome.summary, &outcome.snapshot, false, &progress)
+            report(&outcome.summary, &outcome.snapshot, *json, &progress)
         }
         Command::Refresh { yes: _ } => {
             let ctx = Context::resolve(&cli, false, own)?;

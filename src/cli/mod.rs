@@ -105,6 +105,15 @@ pub enum Command {
         /// Steps in flight at most.
         #[arg(long, short = 'p')]
         parallel: Option<usize>,
+        /// Only delete these resources: URN, name, or type::name.
+        #[arg(long = "target")]
+        targets: Vec<String>,
+        /// With --target, also delete what depends on the targets.
+        #[arg(long)]
+        target_dependents: bool,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Read every resource and record what changed outside tapctl.
     Refresh {

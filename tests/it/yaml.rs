@@ -372,3 +372,30 @@ fn a_replacement_is_reported_once() {
     let report: serde_json::Value = serde_json::from_str(&stdout(tapctl(d).args(["up", "--yes", "--json"]))).unwrap();
     assert_eq!(report["changeSummary"]["delete"], 0, "{report}");
 }
+
+#[test]
+fn destroy_takes_targets_and_refuses_to_strand_dependents() {
+    use predicates::prelude::*;
+    let dir = project_copy("webapp");
+    let d = dir.path();
+    tapctl(d).args(["up", "--yes"]).assert().success();
+    let count = |d: &Path| {
+        let state: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("state/dev.json")).unwrap()).unwrap();
+        state["checkpoint"]["latest"]["resources"].as_array().unwrap().len()
+    };
+    let all = count(d);
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout(tapctl(d).args(["destroy", "--yes", "--json", "--target", "subnetA"]))).unwrap();
+    assert_eq!(report["changeSummary"]["delete"], 1, "{report}");
+    assert_eq!(count(d), all - 1);
+    let before = std::fs::read(d.join("state/dev.json")).unwrap();
+    tapctl(d)
+        .args(["destroy", "--yes", "--target", "vpc"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("depend on the targets").and(predicate::str::contains("--target-dependents")));
+    assert_eq!(std::fs::read(d.join("state/dev.json")).unwrap(), before, "nothing changed");
+    tapctl(d).args(["destroy", "--yes", "--target", "vpc", "--target-dependents"]).assert().success();
+    assert!(count(d) < all - 3, "the VPC, subnetB and the security group went");
+}
