@@ -53,8 +53,20 @@ struct Discovered {
 
 impl Context {
     fn resolve(cli: &Cli, create_salt: bool, own: &[(String, super::ProgramFn)]) -> Result<Context> {
+        Context::resolve_stack(cli, None, create_salt, own)
+    }
+
+    /// [`resolve`](Context::resolve) for stack `stack` instead of the one
+    /// `--stack` or the selection names.
+    fn resolve_stack(
+        cli: &Cli,
+        stack: Option<&str>,
+        create_salt: bool,
+        own: &[(String, super::ProgramFn)],
+    ) -> Result<Context> {
         let workspace = Workspace::open(&cli.cwd)?;
-        let stack_name = cli.stack.clone().unwrap_or_else(|| workspace.project.default_stack.clone());
+        let stack_name =
+            stack.map(str::to_string).or_else(|| cli.stack.clone()).unwrap_or_else(|| workspace.current_stack());
         crate::state::local::check_stack_name(&stack_name)?;
         let mut stack_file = workspace.stack(&stack_name)?;
         let crypter = match (stack_file.encryption_salt().map(str::to_string), passphrase_from_env()) {
@@ -582,7 +594,7 @@ pub async fn run(cli: Cli, own: &[(String, super::ProgramFn)]) -> Result<ExitCod
         }
         Command::Stack(StackCommand::Init { copy_config_from }) => {
             let workspace = Workspace::open(&cli.cwd)?;
-            let stack = cli.stack.clone().unwrap_or_else(|| workspace.project.default_stack.clone());
+            let stack = cli.stack.clone().unwrap_or_else(|| workspace.current_stack());
             crate::state::local::check_stack_name(&stack)?;
             let skipped = workspace.init_stack(&stack, copy_config_from.as_deref())?;
             println!("Created stack {stack} ({}).", workspace.stack_path(&stack).display());
@@ -591,11 +603,45 @@ pub async fn run(cli: Cli, own: &[(String, super::ProgramFn)]) -> Result<ExitCod
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Stack(StackCommand::Select { name }) => {
+            let workspace = Workspace::open(&cli.cwd)?;
+            crate::state::local::check_stack_name(name)?;
+            if !workspace.stack_names().contains(name) && !workspace.is_pulumi() {
+                bail!(
+                    "stack `{name}` does not exist (known: {}); create it with `tapctl --stack {name} stack init`",
+                    workspace.stack_names().join(", ")
+                );
+            }
+            workspace.select_stack(name)?;
+            println!("Selected stack {name}.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Stack(StackCommand::Rm { name, force, preserve_config }) => {
+            let ctx = Context::resolve_stack(&cli, Some(name), false, own)?;
+            let snapshot = ctx.stack()?.snapshot()?;
+            let managed = snapshot
+                .live_resources()
+                .filter(|r| r.custom && !crate::model::is_provider_type(r.type_token()))
+                .count();
+            if managed > 0 && !*force {
+                bail!("stack `{name}` still has {managed} resources: run `tapctl --stack {name} destroy` first, or pass --force to forget them (they stay in the cloud, unmanaged)");
+            }
+            ctx.stack()?.backend().remove_stack(name)?;
+            if !*preserve_config && ctx.stack_file.path().exists() {
+                std::fs::remove_file(ctx.stack_file.path())
+                    .with_context(|| format!("removing {}", ctx.stack_file.path().display()))?;
+            }
+            if ctx.workspace.current_stack() == *name {
+                let _ = std::fs::remove_file(cli.cwd.join(".tapctl/stack"));
+            }
+            println!("Removed stack {name}.");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Stack(StackCommand::Ls) => {
             let workspace = Workspace::open(&cli.cwd)?;
             let url = workspace.backend_url(cli.backend.as_deref())?;
             let summaries = Backend::open(&url, workspace.project.backend_history)?.list()?;
-            let current = cli.stack.clone().unwrap_or_else(|| workspace.project.default_stack.clone());
+            let current = cli.stack.clone().unwrap_or_else(|| workspace.current_stack());
             print!("{}", render::stack_list(&workspace.stack_names(), &summaries, &current));
             Ok(ExitCode::SUCCESS)
         }

@@ -191,6 +191,24 @@ pub enum Command {
 /// `tapctl stack …`
 #[derive(Debug, Subcommand)]
 pub enum StackCommand {
+    /// Make NAME the stack commands use when --stack is not given (kept in
+    /// `.tapctl/stack` in the project folder).
+    Select {
+        /// The stack.
+        name: String,
+    },
+    /// Delete a stack: its state and its stack file. Refused while it
+    /// still has resources, unless --force.
+    Rm {
+        /// The stack.
+        name: String,
+        /// Delete it although it still has resources (they are left in the cloud, unmanaged).
+        #[arg(long)]
+        force: bool,
+        /// Keep the stack file with its config.
+        #[arg(long)]
+        preserve_config: bool,
+    },
     /// Create the stack (`--stack`): a new stack file, empty or with another
     /// stack's plain config, e.g. for a pull request's environment.
     Init {

@@ -209,6 +209,28 @@ impl Workspace {
         Ok(workspace)
     }
 
+    /// The stack commands use when `--stack` is not given: the one `stack
+    /// select` chose, else the project's default.
+    pub fn current_stack(&self) -> String {
+        std::fs::read_to_string(self.selected_stack_path())
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| self.project.default_stack.clone())
+    }
+
+    /// Records `stack` as the one to use when `--stack` is not given.
+    pub fn select_stack(&self, stack: &str) -> Result<(), ConfigError> {
+        let path = self.selected_stack_path();
+        let dir = path.parent().unwrap_or(&self.root);
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        std::fs::write(&path, format!("{stack}\n")).map_err(|e| io(&path, e))
+    }
+
+    fn selected_stack_path(&self) -> PathBuf {
+        self.root.join(".tapctl").join("stack")
+    }
+
     /// Whether this is a Pulumi YAML project (`Pulumi.yaml`, `Pulumi.<stack>.yaml`).
     pub fn is_pulumi(&self) -> bool {
         self.pulumi

@@ -227,6 +227,19 @@ impl Backend {
         }
     }
 
+    /// Deletes a stack's state: checkpoint, previous checkpoints, journal and
+    /// lock. Refused while another run holds the stack.
+    pub fn remove_stack(&self, stack: &str) -> Result<(), StateError> {
+        let locked = self.lock(stack, "stack rm")?;
+        match self {
+            Backend::File(b) => b.remove_stack(stack)?,
+            #[cfg(feature = "aws")]
+            Backend::S3(b) => b.remove_stack(stack)?,
+        }
+        drop(locked);
+        Ok(())
+    }
+
     /// Stacks with a checkpoint in this backend, by name.
     pub fn list(&self) -> Result<Vec<StackSummary>, StateError> {
         match self {

@@ -162,6 +162,20 @@ impl LocalBackend {
         Ok(written)
     }
 
+    /// Deletes a stack's checkpoint, its backup and its journal (the caller
+    /// holds its lock; the lock file goes with the lock).
+    pub fn remove_stack(&self, stack: &str) -> Result<(), StateError> {
+        check_stack_name(stack)?;
+        for path in [self.checkpoint_path(stack), self.backup_path(stack), self.journal_path(stack)] {
+            match fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StateError::io(&path, e)),
+            }
+        }
+        Ok(())
+    }
+
     /// Stacks with a checkpoint in this backend, by name.
     pub fn list(&self) -> Result<Vec<StackSummary>, StateError> {
         let entries = match fs::read_dir(&self.dir) {

@@ -369,6 +369,20 @@ impl S3Backend {
         Loaded::replayed(snapshot, replay)
     }
 
+    /// Deletes a stack's checkpoint, history and journal objects (the caller
+    /// holds its lock, which goes when it is dropped).
+    pub fn remove_stack(&self, stack: &str) -> Result<(), StateError> {
+        check_stack_name(stack)?;
+        let mut keys = self.store.list(&self.journal_prefix(stack))?;
+        keys.extend(self.store.list(&self.history_prefix(stack))?);
+        keys.push(self.checkpoint_key(stack));
+        for key in keys {
+            self.store.delete(&key, None)?;
+        }
+        self.etags.lock().unwrap_or_else(|e| e.into_inner()).remove(stack);
+        Ok(())
+    }
+
     /// Takes the stack's lock for `command`, or fails naming the holder.
     pub fn lock(&self, stack: &str, command: &str) -> Result<LockedStack, StateError> {
         check_stack_name(stack)?;

@@ -319,3 +319,30 @@ fn the_cli_staples_pulumi_users_reach_for() {
     tapctl(d).args(["version"]).assert().success().stdout(predicate::str::starts_with("tapctl "));
     tapctl(d).args(["completion", "bash"]).assert().success().stdout(predicate::str::contains("_tapctl()"));
 }
+
+#[test]
+fn stacks_are_selected_and_removed_as_with_pulumi() {
+    let dir = project();
+    let d = dir.path();
+    tapctl(d).args(["--stack", "qa", "stack", "init", "--copy-config-from", "dev"]).assert().success();
+    tapctl(d).args(["stack", "select", "qa"]).assert().success();
+    let preview =
+        String::from_utf8(tapctl(d).args(["preview"]).assert().success().get_output().stdout.clone()).unwrap();
+    assert!(preview.contains("stack qa"), "{preview}");
+    tapctl(d).args(["stack", "select", "nope"]).assert().failure().stderr(predicate::str::contains("does not exist"));
+
+    tapctl(d).args(["up", "--yes"]).assert().success();
+    tapctl(d)
+        .args(["stack", "rm", "qa"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("still has").and(predicate::str::contains("destroy")));
+    assert!(d.join("state/qa.json").exists(), "refused: nothing removed");
+    tapctl(d).args(["destroy", "--yes"]).assert().success();
+    tapctl(d).args(["stack", "rm", "qa"]).assert().success();
+    assert!(!d.join("state/qa.json").exists() && !d.join("stacks/qa.toml").exists());
+    // The selection went with it: commands use the default stack again.
+    let preview =
+        String::from_utf8(tapctl(d).args(["preview"]).assert().success().get_output().stdout.clone()).unwrap();
+    assert!(preview.contains("stack dev"), "{preview}");
+}
