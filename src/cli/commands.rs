@@ -261,6 +261,32 @@ fn env_region() -> Option<String> {
     ["AWS_REGION", "AWS_DEFAULT_REGION"].iter().find_map(|name| std::env::var(name).ok().filter(|r| !r.is_empty()))
 }
 
+/// The resource `--target` names among `urns` (of `whose`): a URN as it is,
+/// or the one resource with that name, or that `type::name` (full or short
+/// type token).
+fn target_urn<'a>(urns: impl Iterator<Item = &'a Urn>, t: &str, whose: &str) -> Result<Urn> {
+    if t.starts_with("urn:") {
+        return Urn::parse(t).map_err(|e| anyhow!("--target: {e}"));
+    }
+    let (ty, name) = match t.rsplit_once("::") {
+        Some((ty, name)) => (Some(ty), name),
+        None => (None, t),
+    };
+    let matches: Vec<&Urn> = urns
+        .filter(|u| u.name() == name)
+        .filter(|u| ty.is_none_or(|ty| u.type_token() == ty || crate::yaml::full_token(ty) == u.type_token()))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => bail!("--target {t}: no resource of {whose} is named that; give a URN, a name or type::name (`tapctl preview --json` lists the URNs)"),
+        many => bail!(
+            "--target {t} names {} resources; give one of their URNs: {}",
+            many.len(),
+            many.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
 /// The state's resources `destroy --target` names (as [`resolve_targets`]
 /// reads them), and what depends on them with `dependents`; without it, a
 /// target something else still depends on is refused naming the dependents.
@@ -271,29 +297,7 @@ fn destroy_targets(snapshot: &Snapshot, targets: &[String], dependents: bool) ->
     let live: Vec<&crate::state::StateResource> = snapshot.live_resources().collect();
     let mut out: Vec<Urn> = Vec::new();
     for t in targets {
-        if t.starts_with("urn:") {
-            out.push(Urn::parse(t).map_err(|e| anyhow!("--target: {e}"))?);
-            continue;
-        }
-        let (ty, name) = match t.rsplit_once("::") {
-            Some((ty, name)) => (Some(ty), name),
-            None => (None, t.as_str()),
-        };
-        let matches: Vec<&Urn> = live
-            .iter()
-            .map(|r| &r.urn)
-            .filter(|u| u.name() == name)
-            .filter(|u| ty.is_none_or(|ty| u.type_token() == ty || crate::yaml::full_token(ty) == u.type_token()))
-            .collect();
-        match matches.as_slice() {
-            [one] => out.push((*one).clone()),
-            [] => bail!("--target {t}: the stack has no resource named that; give a URN, a name or type::name"),
-            many => bail!(
-                "--target {t} names {} resources; give one of their URNs: {}",
-                many.len(),
-                many.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", ")
-            ),
-        }
+        out.push(target_urn(live.iter().map(|r| &r.urn), t, "the stack")?);
     }
     loop {
         let users: Vec<Urn> = live
@@ -322,30 +326,7 @@ fn destroy_targets(snapshot: &Snapshot, targets: &[String], dependents: bool) ->
 fn resolve_targets(program: &Program, targets: &[String], dependents: bool) -> Result<Vec<Urn>> {
     let mut out: Vec<Urn> = Vec::new();
     for t in targets {
-        if t.starts_with("urn:") {
-            out.push(Urn::parse(t).map_err(|e| anyhow!("--target: {e}"))?);
-            continue;
-        }
-        let (ty, name) = match t.rsplit_once("::") {
-            Some((ty, name)) => (Some(ty), name),
-            None => (None, t.as_str()),
-        };
-        let matches: Vec<&Urn> = program
-            .resources()
-            .iter()
-            .map(|r| &r.urn)
-            .filter(|u| u.name() == name)
-            .filter(|u| ty.is_none_or(|ty| u.type_token() == ty || crate::yaml::full_token(ty) == u.type_token()))
-            .collect();
-        match matches.as_slice() {
-            [one] => out.push((*one).clone()),
-            [] => bail!("--target {t}: no resource of the program is named that; give a URN, a name or type::name (`tapctl preview --json` lists the URNs)"),
-            many => bail!(
-                "--target {t} names {} resources; give one of their URNs: {}",
-                many.len(),
-                many.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", ")
-            ),
-        }
+        out.push(target_urn(program.resources().iter().map(|r| &r.urn), t, "the program")?);
     }
     if dependents && !out.is_empty() {
         loop {
