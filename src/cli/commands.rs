@@ -415,6 +415,7 @@ pub async fn run(cli: Cli, own: &[(String, super::ProgramFn)]) -> Result<ExitCod
             diff,
             show_secrets,
             refresh,
+            skip_preview,
             expect_no_changes,
         } => {
             let mut ctx = Context::resolve(&cli, false, own)?;
@@ -435,7 +436,7 @@ pub async fn run(cli: Cli, own: &[(String, super::ProgramFn)]) -> Result<ExitCod
             let unexpected = std::cell::Cell::new(false);
             let outcome = stack
                 .up(&engine, &program, &opts, |plan: &Plan| {
-                    if !*json {
+                    if !*json && !*skip_preview {
                         println!("Updating stack {} (project {}):\n", ctx.stack_name, ctx.workspace.project.name);
                         print!("{}", render::plan_text(plan, *diff));
                     }
@@ -498,12 +499,17 @@ pub async fn run(cli: Cli, own: &[(String, super::ProgramFn)]) -> Result<ExitCod
             progress.finish();
             report(&outcome.summary, &outcome.snapshot, *json, &progress)
         }
-        Command::Refresh { yes: _ } => {
+        Command::Refresh { yes: _, json } => {
             let ctx = Context::resolve(&cli, false, own)?;
             let engine = Engine::new(ctx.factory()?);
-            let progress = Progress::new(false);
+            let progress = Progress::new(*json);
             let opts = RunOptions { parallel: ctx.parallel(None)?, events: progress.sink(), ..RunOptions::default() };
             watch_ctrl_c(&opts.cancel);
+            if *json {
+                let outcome = ctx.stack()?.refresh(&engine, &opts).await?;
+                progress.finish();
+                return report(&outcome.summary, &outcome.snapshot, true, &progress);
+            }
             println!("Refreshing stack {} (project {}):\n", ctx.stack_name, ctx.workspace.project.name);
             let outcome = ctx.stack()?.refresh(&engine, &opts).await?;
             progress.finish();
@@ -618,12 +624,29 @@ pub async fn run(cli: Cli, own: &[(String, super::ProgramFn)]) -> Result<ExitCod
             println!("Removed stack {name}.");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Stack(StackCommand::Ls) => {
+        Command::Stack(StackCommand::Ls { json }) => {
             let workspace = Workspace::open(&cli.cwd)?;
             let url = workspace.backend_url(cli.backend.as_deref())?;
             let summaries = Backend::open(&url, workspace.project.backend_history)?.list()?;
             let current = cli.stack.clone().unwrap_or_else(|| workspace.current_stack());
-            print!("{}", render::stack_list(&workspace.stack_names(), &summaries, &current));
+            if *json {
+                let list: Vec<serde_json::Value> = workspace
+                    .stack_names()
+                    .iter()
+                    .map(|name| {
+                        let s = summaries.iter().find(|s| &s.name == name);
+                        serde_json::json!({
+                            "name": name,
+                            "current": *name == current,
+                            "resourceCount": s.map(|s| s.resource_count),
+                            "lastUpdate": s.and_then(|s| s.last_update.clone()),
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                print!("{}", render::stack_list(&workspace.stack_names(), &summaries, &current));
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Cancel => {

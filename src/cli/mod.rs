@@ -92,6 +92,10 @@ pub enum Command {
         /// deleted, put modified properties back), respecting ignoreChanges.
         #[arg(long)]
         refresh: bool,
+        /// Do not print the plan before updating (Pulumi's flag; with --yes
+        /// nothing is asked either).
+        #[arg(long)]
+        skip_preview: bool,
         /// Exit with code 3 and change nothing when the plan has changes
         /// (a guard for CI), as Pulumi's flag does.
         #[arg(long)]
@@ -120,6 +124,9 @@ pub enum Command {
         /// Do not ask for confirmation (refresh only changes the state).
         #[arg(long, short = 'y')]
         yes: bool,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Stack outputs, state export/import, listing.
     #[command(subcommand)]
@@ -244,7 +251,11 @@ pub enum StackCommand {
         file: PathBuf,
     },
     /// List the project's stacks.
-    Ls,
+    Ls {
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `tapctl config …`

@@ -315,6 +315,24 @@ fn the_cli_staples_pulumi_users_reach_for() {
         .failure()
         .stderr(predicate::str::contains("is not set"));
 
+    // --json on refresh and stack ls; up --skip-preview prints no plan.
+    let refreshed: Json =
+        serde_json::from_slice(&tapctl(d).args(["refresh", "--json"]).assert().success().get_output().stdout.clone())
+            .unwrap();
+    assert!(refreshed["changeSummary"]["same"].as_u64().unwrap() > 40, "{refreshed}");
+    let stacks: Json = serde_json::from_slice(
+        &tapctl(d).args(["stack", "ls", "--json"]).assert().success().get_output().stdout.clone(),
+    )
+    .unwrap();
+    let dev = stacks.as_array().unwrap().iter().find(|s| s["name"] == "dev").unwrap();
+    assert_eq!(dev["current"], true);
+    assert!(dev["resourceCount"].as_u64().unwrap() > 40, "{stacks}");
+    let up = String::from_utf8(
+        tapctl(d).args(["up", "--yes", "--skip-preview"]).assert().success().get_output().stdout.clone(),
+    )
+    .unwrap();
+    assert!(!up.contains("Updating stack"), "{up}");
+
     // version and completion.
     tapctl(d).args(["version"]).assert().success().stdout(predicate::str::starts_with("tapctl "));
     tapctl(d).args(["completion", "bash"]).assert().success().stdout(predicate::str::contains("_tapctl()"));
