@@ -161,14 +161,30 @@ fn open(path: &Path) -> Result<File, StateError> {
 }
 
 fn try_lock(file: &File, path: &Path, stack: &str) -> Result<(), StateError> {
-    match file.try_lock() {
-        Ok(()) => Ok(()),
-        Err(TryLockError::WouldBlock) => {
-            let mut f = File::open(path).map_err(|e| StateError::io(path, e))?;
-            let holder = read_holder(&mut f, path)?.unwrap_or_else(LockHolder::starting);
-            Err(StateError::Locked { stack: stack.into(), holder: Box::new(holder) })
+    // A held lock with no record is either a run that took it a moment ago
+    // and is writing its record, or one that just released it while a
+    // process it forked still shares the file until it execs: both resolve
+    // within moments, so look again a few times before calling it locked.
+    let mut looked = 0;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(TryLockError::WouldBlock) => {
+                let mut f = File::open(path).map_err(|e| StateError::io(path, e))?;
+                match read_holder(&mut f, path)? {
+                    Some(holder) => return Err(StateError::Locked { stack: stack.into(), holder: Box::new(holder) }),
+                    None if looked < 20 => {
+                        looked += 1;
+                        std::thread::sleep(std::time::Duration::from_millis(25));
+                    }
+                    None => {
+                        let holder = Box::new(LockHolder::starting());
+                        return Err(StateError::Locked { stack: stack.into(), holder });
+                    }
+                }
+            }
+            Err(TryLockError::Error(e)) => return Err(StateError::io(path, e)),
         }
-        Err(TryLockError::Error(e)) => Err(StateError::io(path, e)),
     }
 }
 
