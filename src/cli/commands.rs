@@ -719,6 +719,24 @@ pub async fn run(cli: Cli, own: &[(String, super::ProgramFn)]) -> Result<ExitCod
             Ok(ExitCode::SUCCESS)
         }
         Command::Config { command: Some(ConfigCommand::Set { key, value, secret }), .. } => {
+            // Checked before anything is written (resolving may write a salt).
+            let workspace = Workspace::open(&cli.cwd)?;
+            if workspace.is_pulumi() {
+                let qualified = workspace.qualify_key(key);
+                let program = crate::yaml::YamlProgram::load(workspace.root())?;
+                let declared = program.config_schema()?;
+                let decl = declared.iter().find(|d| workspace.qualify_key(&d.name) == qualified);
+                if let Some(type_name) = decl.and_then(|d| d.type_name.as_deref()) {
+                    crate::yaml::check_config_value(value, type_name).map_err(|why| {
+                        anyhow!(
+                            "config `{qualified}` is declared {type_name} in Pulumi.yaml: {why}; nothing was written"
+                        )
+                    })?;
+                }
+                if decl.is_some_and(|d| d.secret) && !*secret {
+                    bail!("config `{qualified}` is declared secret in Pulumi.yaml: set it with --secret; nothing was written");
+                }
+            }
             let mut ctx = Context::resolve(&cli, *secret, own)?;
             let key = &ctx.workspace.qualify_key(key);
             if *secret {

@@ -938,7 +938,7 @@ fn concat(parts: Vec<Value>) -> Value {
 
 /// Converts a config value to its declared type, as Pulumi does (config
 /// files hold strings).
-fn typed(v: Value, type_name: &str) -> Result<Value, String> {
+pub(super) fn typed(v: Value, type_name: &str) -> Result<Value, String> {
     let s = match &v {
         Value::String(s) => s.clone(),
         Value::Secret(inner) => return typed(*inner.clone(), type_name).map(Value::secret),

@@ -172,6 +172,12 @@ impl YamlProgram {
     }
 }
 
+/// Whether `raw`, as `config set` stores it, reads as the declared
+/// `type_name` (the same conversion the program applies); why not if not.
+pub fn check_config_value(raw: &str, type_name: &str) -> Result<(), String> {
+    build::typed(crate::model::Value::from(raw), type_name).map(|_| ())
+}
+
 fn read(path: &Path) -> Result<Node, YamlError> {
     let text = std::fs::read_to_string(path).map_err(|source| YamlError::Io { path: path.to_path_buf(), source })?;
     node::parse(&text).map_err(|(pos, why)| YamlError::At {

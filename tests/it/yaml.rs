@@ -399,3 +399,23 @@ fn destroy_takes_targets_and_refuses_to_strand_dependents() {
     tapctl(d).args(["destroy", "--yes", "--target", "vpc", "--target-dependents"]).assert().success();
     assert!(count(d) < all - 3, "the VPC, subnetB and the security group went");
 }
+
+#[test]
+fn config_set_checks_the_declared_type_before_writing() {
+    use predicates::prelude::*;
+    let dir = project_copy("webapp");
+    let d = dir.path();
+    let before = std::fs::read(d.join("Pulumi.dev.yaml")).unwrap();
+    tapctl(d)
+        .args(["config", "set", "retentionDays", "two weeks"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("declared Integer").and(predicate::str::contains("not an integer")));
+    tapctl(d)
+        .args(["config", "set", "dbPassword", "plain"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("declared secret").and(predicate::str::contains("--secret")));
+    assert_eq!(std::fs::read(d.join("Pulumi.dev.yaml")).unwrap(), before, "nothing written");
+    tapctl(d).args(["config", "set", "retentionDays", "7"]).assert().success();
+}
